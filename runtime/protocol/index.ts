@@ -1,0 +1,2 @@
+export * from './events';
+export { parseEvents, readEvents, type ParsedEvents } from './reader';

@@ -1,0 +1,32 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EVENTS_FILE, type RunEvent, type RunEventInput } from './events';
+
+/**
+ * Appends events to `<runDir>/events.jsonl`, one line each, written with a single `write` call and
+ * flushed to the OS before returning, so a reader never sees a half line unless the process is
+ * killed mid-write (which {@link parseEvents} tolerates).
+ */
+export class EventWriter {
+  private readonly fd: number;
+  readonly file: string;
+
+  /** Opens (creating or appending to) the event log of `runDir`. */
+  constructor(runDir: string) {
+    this.file = path.join(runDir, EVENTS_FILE);
+    this.fd = fs.openSync(this.file, 'a');
+  }
+
+  /** Stamps `time` and appends the event; returns the event written. */
+  write(event: RunEventInput): RunEvent {
+    const { type, ...fields } = event;
+    const full = { type, time: new Date().toISOString(), ...fields } as RunEvent;
+    fs.writeSync(this.fd, `${JSON.stringify(full)}\n`);
+    return full;
+  }
+
+  /** Closes the file; further writes throw. */
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
