@@ -1,0 +1,42 @@
+/**
+ * Entry point of the batch worker thread (see loader.ts for the protocol and worker-path.ts for
+ * how this file is found from source and from a bundle). Builds requested batches with
+ * {@link BatchBuilder} from the dataset's shared pixels and transfers them back.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BatchBuilder, epochOrder } from './batch';
+import type { FromWorker, ToWorker } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('loader-worker.ts must run as a worker thread');
+
+let builder: BatchBuilder | null = null;
+let cachedEpoch: number | null = null;
+let cachedOrder: Int32Array | null = null;
+let cancelledBefore = 0;
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'init') {
+    builder = new BatchBuilder(msg.plan, msg.images, msg.labels);
+    return;
+  }
+  if (msg.type === 'cancel') {
+    cancelledBefore = Math.max(cancelledBefore, msg.before);
+    return;
+  }
+  if (msg.gen < cancelledBefore) return;
+  try {
+    if (!builder) throw new Error('batch worker: batch requested before init');
+    if (cachedEpoch !== msg.epoch) {
+      cachedOrder = epochOrder(builder.plan, msg.epoch);
+      cachedEpoch = msg.epoch;
+    }
+    const b = builder.build(msg.epoch, msg.step, cachedOrder);
+    const reply: FromWorker = { type: 'batch', gen: msg.gen, batch: b };
+    port.postMessage(reply, [b.x.buffer as ArrayBuffer, b.y.buffer as ArrayBuffer]);
+  } catch (err) {
+    const e = err as Error;
+    const reply: FromWorker = { type: 'error', gen: msg.gen, step: msg.step, message: e.message, stack: e.stack };
+    port.postMessage(reply);
+  }
+});
