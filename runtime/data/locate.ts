@@ -78,14 +78,16 @@ function expandHome(p: string, home: string): string {
 }
 
 /**
- * A base folder B and the subfolders where the files of `name` usually sit:
- * `B`, `B/raw`, `B/<Name>`, `B/<Name>/raw`, `B/<archive>`, `B/<Name>/<archive>`, `B/<debian>`
- * (archive: `cifar-10-batches-bin` / `cifar-100-binary`; debian: e.g. `fashion-mnist`).
+ * A base folder B and the subfolders where the files of `name` usually sit: IDX datasets
+ * `B`, `B/raw`, `B/<Name>`, `B/<Name>/raw`, `B/<debian>`; CIFAR `B`, `B/<archive>`, `B/<Name>`,
+ * `B/<Name>/<archive>`, `B/<debian>` (archive: `cifar-10-batches-bin` / `cifar-100-binary`;
+ * debian: e.g. `fashion-mnist`).
  */
 export function expandBase(base: string, name: DatasetName): string[] {
   const f = FOLDERS[name];
-  const dirs = [base, path.join(base, 'raw'), path.join(base, name), path.join(base, name, 'raw')];
-  if (f.archive) dirs.push(path.join(base, f.archive), path.join(base, name, f.archive));
+  const dirs = f.archive
+    ? [base, path.join(base, f.archive), path.join(base, name), path.join(base, name, f.archive)]
+    : [base, path.join(base, 'raw'), path.join(base, name), path.join(base, name, 'raw')];
   dirs.push(path.join(base, f.debian));
   return dirs;
 }

@@ -1,0 +1,96 @@
+/** Small dataset fixtures written in the real file formats (IDX, CIFAR binary) into temp folders. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+
+/** A fresh temp folder, removed when the process exits. */
+export function tempDir(prefix = 'icl-data-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Deterministic pixel value of image i at (y, x, channel c). */
+export function pixel(i: number, y: number, x: number, c = 0): number {
+  return (i * 31 + y * 7 + x * 3 + c * 85) % 256;
+}
+
+/** IDX images file bytes, [n, h, w] with {@link pixel} values. */
+export function idxImagesBytes(n: number, h: number, w: number, magic = 0x00000803): Buffer {
+  const buf = Buffer.alloc(16 + n * h * w);
+  buf.writeUInt32BE(magic, 0);
+  buf.writeUInt32BE(n, 4);
+  buf.writeUInt32BE(h, 8);
+  buf.writeUInt32BE(w, 12);
+  for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) buf[16 + (i * h + y) * w + x] = pixel(i, y, x);
+  return buf;
+}
+
+/** IDX labels file bytes. */
+export function idxLabelsBytes(labels: number[], magic = 0x00000801): Buffer {
+  const buf = Buffer.alloc(8 + labels.length);
+  buf.writeUInt32BE(magic, 0);
+  buf.writeUInt32BE(labels.length, 4);
+  labels.forEach((l, i) => (buf[8 + i] = l));
+  return buf;
+}
+
+/** Label of sample i in the fixtures. */
+export function label(i: number, nClasses = 10): number {
+  return (i * 7 + 3) % nClasses;
+}
+
+/** Writes an MNIST-family split (train or t10k) of n images of 28x28 into dir. */
+export function writeIdxSplit(dir: string, prefix: 'train' | 't10k', n: number, gz: boolean, size = 28): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const ext = gz ? '.gz' : '';
+  const enc = (b: Buffer): Buffer => (gz ? zlib.gzipSync(b) : b);
+  fs.writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte${ext}`), enc(idxImagesBytes(n, size, size)));
+  fs.writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte${ext}`), enc(idxLabelsBytes(Array.from({ length: n }, (_, i) => label(i)))));
+}
+
+/** CIFAR records: `labelBytes` (1: CIFAR-10, 2: CIFAR-100 coarse+fine), then R, G, B 32x32 planes of {@link pixel}. */
+export function cifarBytes(n: number, kind: 'CIFAR10' | 'CIFAR100', first = 0): Buffer {
+  const lb = kind === 'CIFAR10' ? 1 : 2;
+  const rec = lb + 3072;
+  const buf = Buffer.alloc(n * rec);
+  for (let r = 0; r < n; r++) {
+    const i = first + r;
+    const o = r * rec;
+    if (kind === 'CIFAR10') buf[o] = label(i, 10);
+    else {
+      buf[o] = (i * 3 + 11) % 20; // coarse label, differs from the fine one
+      buf[o + 1] = label(i, 100);
+    }
+    for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) buf[o + lb + c * 1024 + y * 32 + x] = pixel(i, y, x, c);
+  }
+  return buf;
+}
+
+/** Writes cifar-10-batches-bin/ (5 train batches of `perBatch`, test of `test`) under base. */
+export function writeCifar10(base: string, perBatch: number, test: number): string {
+  const dir = path.join(base, 'cifar-10-batches-bin');
+  fs.mkdirSync(dir, { recursive: true });
+  for (let b = 1; b <= 5; b++) fs.writeFileSync(path.join(dir, `data_batch_${b}.bin`), cifarBytes(perBatch, 'CIFAR10', (b - 1) * perBatch));
+  fs.writeFileSync(path.join(dir, 'test_batch.bin'), cifarBytes(test, 'CIFAR10'));
+  return dir;
+}
+
+/** Writes cifar-100-binary/ (train.bin, test.bin) under base. */
+export function writeCifar100(base: string, train: number, test: number): string {
+  const dir = path.join(base, 'cifar-100-binary');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train.bin'), cifarBytes(train, 'CIFAR100'));
+  fs.writeFileSync(path.join(dir, 'test.bin'), cifarBytes(test, 'CIFAR100'));
+  return dir;
+}
+
+/** Locate options that see nothing of this machine (no env dir, empty home/cwd/system folders). */
+export function isolated(root: string): { env: Record<string, string | undefined>; cwd: string; home: string; systemDir: string } {
+  const mk = (p: string): string => {
+    fs.mkdirSync(p, { recursive: true });
+    return p;
+  };
+  return { env: {}, cwd: mk(path.join(root, 'cwd')), home: mk(path.join(root, 'home')), systemDir: mk(path.join(root, 'system')) };
+}
