@@ -1,0 +1,13 @@
+import type { InitMode, NormalSource } from './layers/init';
+
+/** What every model builder needs besides its own config section. */
+export interface BuildContext {
+  /** Input channels (3 for CIFAR, 1 for the MNIST family). */
+  inChannels: number;
+  /** Input height = width, pixels. */
+  imageSize: number;
+  nClasses: number;
+  initMode: InitMode;
+  /** Seeded source of the initial weights. */
+  rng: NormalSource & { uniform(): number };
+}

@@ -1,0 +1,53 @@
+/**
+ * The model zoo's one door: `createModel(config)` builds the network named by `model.type` and
+ * `model.name` from its config section, with the dataset's input shape and class count, its
+ * weights initialised by `model.init_mode` from a PRNG seeded with `train.seed`.
+ */
+import type { Config } from '../config';
+import { Rng } from '../data/rng';
+import type { BuildContext } from './build_context';
+import { buildResNetPreact } from './cifar/resnet_preact';
+import type { InitMode } from './layers/init';
+import type { Model } from './types';
+
+type Builder = (cfg: Config, ctx: BuildContext) => Model;
+
+const CIFAR_MODELS: Record<string, Builder> = {
+  resnet_preact: (cfg, ctx) => buildResNetPreact(cfg.model.resnet_preact, ctx),
+};
+
+const IMAGENET_MODELS: Record<string, Builder> = {};
+
+/** Model names available for each `model.type`. */
+export function availableModels(): Record<'cifar' | 'imagenet', string[]> {
+  return { cifar: Object.keys(CIFAR_MODELS), imagenet: Object.keys(IMAGENET_MODELS) };
+}
+
+/** PRNG stream key for weight initialisation (independent of the data streams). */
+const INIT_STREAM = 0x1e17;
+
+/**
+ * Builds the configured model.
+ * @throws Error naming `model.type`/`model.name` when that combination is not built (yet).
+ */
+export function createModel(cfg: Config): Model {
+  const table = cfg.model.type === 'imagenet' ? IMAGENET_MODELS : CIFAR_MODELS;
+  const build = table[cfg.model.name];
+  if (!build) {
+    const have = Object.keys(table).join(', ') || 'none yet';
+    throw new Error(`model.name ${cfg.model.name} is not available for model.type ${cfg.model.type} (available: ${have})`);
+  }
+  const ctx: BuildContext = {
+    inChannels: cfg.dataset.n_channels,
+    imageSize: cfg.dataset.image_size,
+    nClasses: cfg.dataset.n_classes,
+    initMode: cfg.model.init_mode as InitMode,
+    rng: Rng.fromKey(cfg.train.seed, INIT_STREAM),
+  };
+  return build(cfg, ctx);
+}
+
+/** Number of trainable parameters. */
+export function countParams(model: Model): number {
+  return model.params.reduce((sum, p) => sum + p.variable.size, 0);
+}

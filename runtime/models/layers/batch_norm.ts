@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batchNormInference, batchNormTrain, updateRunningStats } from '../ops/batch_norm';
+import type { ParamRegistry } from './registry';
+import { recordLayer } from './trace';
+
+/** PyTorch's BatchNorm2d defaults. */
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/**
+ * Batch normalisation over N, H, W of an NHWC tensor (arXiv 1502.03167), as PyTorch's
+ * `nn.BatchNorm2d`: γ = 1, β = 0 at init; in training, normalises with the batch statistics and
+ * updates the running mean and (unbiased) variance with momentum 0.1; in evaluation, uses them.
+ */
+export class BatchNorm2d {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  readonly name: string;
+
+  constructor(registry: ParamRegistry, name: string, readonly channels: number) {
+    const r = registry.child(name);
+    this.name = registry.qualify(name);
+    this.gamma = r.param('weight', 'bn_gamma', tf.ones([channels]));
+    this.beta = r.param('bias', 'bn_beta', tf.zeros([channels]));
+    this.runningMean = r.buffer('running_mean', tf.zeros([channels]));
+    this.runningVar = r.buffer('running_var', tf.ones([channels]));
+  }
+
+  /** @param x [N, H, W, channels] → same shape */
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    let y: tf.Tensor4D;
+    if (training) {
+      const out = batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, BN_EPS);
+      const [n, h, w] = x.shape;
+      updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, n * h * w, BN_MOMENTUM);
+      y = out.y;
+    } else {
+      y = batchNormInference(
+        x,
+        this.runningMean as tf.Tensor1D,
+        this.runningVar as tf.Tensor1D,
+        this.gamma as tf.Tensor1D,
+        this.beta as tf.Tensor1D,
+        BN_EPS,
+      );
+    }
+    recordLayer({ name: this.name, type: 'BatchNorm2d', outputShape: y.shape, params: 2 * this.channels, macs: 0 });
+    return y;
+  }
+}
