@@ -35,7 +35,7 @@ export const CHECKPOINT_FORMAT = 'image-classification-lab checkpoint';
 /** Name of the tag file naming the newest checkpoint of a run folder (as fvcore's). */
 export const LAST_CHECKPOINT_FILE = 'last_checkpoint';
 /** Pattern of checkpoint file names; group 1 is the epoch. */
-export const CHECKPOINT_NAME_RE = /^checkpoint_(\d+)\.ckpt$/;
+export const CHECKPOINT_NAME_RE = /^checkpoint_(\d+)(?:_step(\d+))?\.ckpt$/;
 
 const PREAMBLE_BYTES = 12;
 const ALIGN = 8;
@@ -96,9 +96,13 @@ export class CheckpointError extends Error {
   }
 }
 
-/** `checkpoint_%05d.ckpt` for `epoch`. */
-export function checkpointFileName(epoch: number): string {
-  return `checkpoint_${String(epoch).padStart(5, '0')}.ckpt`;
+/**
+ * `checkpoint_%05d.ckpt` for the end of `epoch`; `checkpoint_%05d_step%05d.ckpt` for a run
+ * stopped `step` steps into the epoch after `epoch`.
+ */
+export function checkpointFileName(epoch: number, step = 0): string {
+  const base = `checkpoint_${String(epoch).padStart(5, '0')}`;
+  return step > 0 ? `${base}_step${String(step).padStart(5, '0')}.ckpt` : `${base}.ckpt`;
 }
 
 interface TensorEntry {
@@ -204,12 +208,14 @@ export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): voi
  * killed at any moment leaves the previous checkpoint and tag intact.
  * @param dir the run folder (created if missing).
  * @param epoch the epoch just finished (non-negative integer), used in the file name.
+ * @param opts.stepInEpoch for a run stopped mid-epoch: steps done in epoch `epoch + 1` (file
+ *   `checkpoint_%05d_step%05d.ckpt`); 0 = end of `epoch`.
  * @param data tensors are read with `dataSync` and not disposed.
  * @returns the path of the checkpoint written.
  * @throws Error for an invalid epoch/global_step, a tensor with an unsupported dtype or the wrong number
  *   of values, a duplicate tensor name, a config that is not an object, and file-system errors.
  */
-export function saveCheckpoint(dir: string, epoch: number, data: CheckpointInput): string {
+export function saveCheckpoint(dir: string, epoch: number, data: CheckpointInput, opts: { stepInEpoch?: number } = {}): string {
   if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`saveCheckpoint: epoch must be an integer >= 0, got ${String(epoch)}`);
   if (!Number.isInteger(data.global_step) || data.global_step < 0) {
     throw new Error(`saveCheckpoint: global_step must be an integer >= 0, got ${String(data.global_step)}`);
@@ -257,7 +263,7 @@ export function saveCheckpoint(dir: string, epoch: number, data: CheckpointInput
   preamble.writeUInt32LE(json.byteLength, 8);
 
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, checkpointFileName(epoch));
+  const file = path.join(dir, checkpointFileName(epoch, opts.stepInEpoch ?? 0));
   writeFileAtomic(file, [preamble, json, ...arrays]);
   writeFileAtomic(path.join(dir, LAST_CHECKPOINT_FILE), [Buffer.from(path.basename(file), 'utf8')]);
   return file;
@@ -449,7 +455,7 @@ export function findLastCheckpoint(runDir: string, options: FindCheckpointOption
   const candidates = names
     .map((name) => ({ name, m: CHECKPOINT_NAME_RE.exec(name) }))
     .filter((c): c is { name: string; m: RegExpExecArray } => c.m !== null)
-    .sort((a, b) => Number(b.m[1]) - Number(a.m[1]) || (a.name < b.name ? 1 : -1));
+    .sort((a, b) => Number(b.m[1]) - Number(a.m[1]) || Number(b.m[2] ?? 0) - Number(a.m[2] ?? 0) || (a.name < b.name ? 1 : -1));
   for (const c of candidates) {
     const file = path.join(runDir, c.name);
     if (tried.has(path.resolve(file))) continue;

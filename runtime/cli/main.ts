@@ -1,0 +1,47 @@
+import { cliFlagsHelp, loadConfig, parseCliArgs, type Config, type ExtraFlag } from '../config';
+
+/**
+ * Runs a CLI's body and turns any error into one line on stderr (`error: …`) and exit code 1
+ * (2 for usage and config errors). A stack trace is printed only with `ICL_DEBUG=1`.
+ */
+export function runCli(body: () => Promise<number | void>): void {
+  body().then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`error: ${e.message}\n`);
+      if (process.env.ICL_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = e.name === 'ConfigError' ? 2 : 1;
+    },
+  );
+}
+
+/** Parsed command line of a config-driven CLI. */
+export interface ConfigCli {
+  config: Config;
+  resumeDir?: string;
+  flags: Record<string, string | boolean>;
+}
+
+/**
+ * Parses `[--config FILE] [--resume DIR] [key value …]` and loads the config; prints `usage`
+ * and returns undefined for `--help`.
+ * @throws ConfigError for bad flags, keys, types or values
+ */
+export function parseConfigCli(usage: string, extraFlags: Record<string, ExtraFlag> = {}, allowResume = false): ConfigCli | undefined {
+  const args = parseCliArgs(process.argv.slice(2), extraFlags);
+  if (args.help) {
+    process.stdout.write(`${usage}\n\nOptions:\n${cliFlagsHelp(extraFlags)}\n\nAny config key can be overridden as \`key value\`, e.g. train.batch_size 64 (see docs/config.md).\n`);
+    return undefined;
+  }
+  if (args.resumeDir && !allowResume) throw Object.assign(new Error('--resume is not an option of this command'), { name: 'ConfigError' });
+  const config = loadConfig({ configFile: args.configFile, overrides: args.overrides, resumeDir: args.resumeDir });
+  return { config, resumeDir: args.resumeDir, flags: args.flags };
+}
+
+/** Prints the final machine-readable line of a command. */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}

@@ -1,0 +1,322 @@
+/**
+ * One training run, as the original's train.py: run folder, configs, backend, data, model,
+ * optimizer and per-iteration lr schedule, optional validation before training, epochs of
+ * training with periodic validation and checkpoints, events and logs throughout, clean stop on
+ * SIGINT/SIGTERM, and resume from the last good checkpoint.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend, describeBackend, type BackendInfo } from '../backend';
+import { configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
+import { countParams, createModel } from '../models';
+import type { Model } from '../models/types';
+import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
+import { EventWriter } from '../protocol/writer';
+import { findLastCheckpoint, loadCheckpoint, loadModelTensors, modelTensors, restoreOptimizerState, saveCheckpoint } from './checkpoint';
+import { loadRunData, type RunData } from './data';
+import { evaluateModel } from './evaluate';
+import { Logger } from './logger';
+import { AverageMeter } from './metrics';
+import { createOptimizer, type Optimizer } from './optim';
+import { formatDuration, Progress } from './progress';
+import { createLrSchedule } from './schedule';
+import { collectEnvInfo, dumpEnvInfo, prepareRunDir, writeFileAtomic } from './run_dir';
+import { trainStep } from './step';
+
+/** Where a run continues from. */
+interface StartPoint {
+  /** Epochs completed. */
+  epoch: number;
+  /** Steps already done inside epoch `epoch + 1` (a run stopped mid-epoch); 0 otherwise. */
+  stepInEpoch: number;
+  globalStep: number;
+  /** Running train meters of the partial epoch. */
+  meters?: { loss: [number, number]; acc1: [number, number]; acc5: [number, number] };
+  checkpoint?: string;
+}
+
+/** Extra state saved in a checkpoint's opaque `rng` field. */
+interface ResumeState {
+  step_in_epoch: number;
+  meters?: StartPoint['meters'];
+}
+
+/** Options of {@link runTraining}. */
+export interface TrainOptions {
+  /** Continue the run in `cfg.train.output_dir` from its last good checkpoint. */
+  resume?: boolean;
+  /** Do not print to the console (tests). */
+  quiet?: boolean;
+  /** Progress bar on a terminal; default: stderr is a TTY. */
+  tty?: boolean;
+}
+
+/** Result of a run. */
+export interface TrainResult {
+  status: RunStatus;
+  outputDir: string;
+  epoch: number;
+  lastVal?: SplitMetrics;
+  lastCheckpoint?: string;
+}
+
+class Meters {
+  loss = new AverageMeter();
+  acc1 = new AverageMeter();
+  acc5 = new AverageMeter();
+
+  snapshot(): NonNullable<StartPoint['meters']> {
+    return {
+      loss: [this.loss.mean * this.loss.n || 0, this.loss.n],
+      acc1: [this.acc1.mean * this.acc1.n || 0, this.acc1.n],
+      acc5: [this.acc5.mean * this.acc5.n || 0, this.acc5.n],
+    };
+  }
+
+  restore(s: NonNullable<StartPoint['meters']>): void {
+    if (s.loss[1] > 0) this.loss.add(s.loss[0] / s.loss[1], s.loss[1]);
+    if (s.acc1[1] > 0) this.acc1.add(s.acc1[0] / s.acc1[1], s.acc1[1]);
+    if (s.acc5[1] > 0) this.acc5.add(s.acc5[0] / s.acc5[1], s.acc5[1]);
+  }
+}
+
+/**
+ * Trains `cfg` to the end of its schedule, or until SIGINT/SIGTERM (then it finishes the current
+ * step, writes a checkpoint and a `run_end` event with status `stopped`).
+ * @throws RunDirError / ConfigError / data and backend errors before training starts (nothing
+ *   written but what the folder already had); errors during training are recorded as a `run_end`
+ *   event with status `failed` and re-thrown.
+ */
+export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
+  const outputDir = path.resolve(cfg.train.output_dir);
+  const resume = opts.resume ?? false;
+  prepareRunDir(outputDir, resume);
+  const logger = new Logger(opts.quiet);
+  logger.attachFile(path.join(outputDir, 'log.txt'));
+  if (!resume) {
+    writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
+    const min = dumpMinConfig(cfg);
+    if (min.trim() !== '' && min.trim() !== '{}') writeFileAtomic(path.join(outputDir, 'config_min.yaml'), min);
+  } else {
+    // The resumed config may carry new overrides (e.g. more epochs): keep the folder's config.yaml current.
+    writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
+  }
+  for (const w of configWarnings(cfg)) logger.warn(w);
+
+  const backend = await initBackend(cfg.device as never, cfg.num_threads);
+  writeFileAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
+  logger.info(describeBackend(backend));
+
+  const data = loadRunData(cfg);
+  logger.info(
+    `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${data.test.n} test images; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
+  );
+  const model = createModel(cfg);
+  const params = countParams(model);
+  logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
+  const optimizer = createOptimizer(cfg.train, model.params);
+  const events = new EventWriter(outputDir);
+  try {
+    return await trainLoop(cfg, { outputDir, resume, logger, backend, data, model, params, optimizer, events, tty: opts.tty });
+  } finally {
+    data.close();
+    optimizer.dispose();
+    model.dispose();
+    events.close();
+    logger.close();
+  }
+}
+
+interface LoopContext {
+  outputDir: string;
+  resume: boolean;
+  logger: Logger;
+  backend: BackendInfo;
+  data: RunData;
+  model: Model;
+  params: number;
+  optimizer: Optimizer;
+  events: EventWriter;
+  tty?: boolean;
+}
+
+function startPoint(cfg: Config, c: LoopContext): StartPoint {
+  if (c.resume) {
+    const file = findLastCheckpoint(c.outputDir, { onSkip: (f, why) => c.logger.warn(`skipping checkpoint ${f}: ${why}`) });
+    if (!file) {
+      c.logger.warn(`no readable checkpoint in ${c.outputDir}: starting from epoch 0`);
+      return { epoch: 0, stepInEpoch: 0, globalStep: 0 };
+    }
+    const ckpt = loadCheckpoint(file);
+    loadModelTensors(c.model, ckpt);
+    restoreOptimizerState(c.optimizer, ckpt.optimizer);
+    const state = (ckpt.rng ?? { step_in_epoch: 0 }) as ResumeState;
+    const stepInEpoch = state.step_in_epoch ?? 0;
+    c.logger.info(`resuming from ${file}: epoch ${ckpt.epoch}${stepInEpoch ? ` step ${stepInEpoch}` : ''}, global step ${ckpt.global_step}`);
+    return { epoch: ckpt.epoch, stepInEpoch, globalStep: ckpt.global_step, meters: state.meters, checkpoint: file };
+  }
+  if (cfg.train.checkpoint) {
+    const ckpt = loadCheckpoint(cfg.train.checkpoint);
+    loadModelTensors(c.model, ckpt);
+    c.logger.info(`initial weights from ${cfg.train.checkpoint}`);
+  }
+  return { epoch: cfg.train.start_epoch, stepInEpoch: 0, globalStep: cfg.train.start_epoch * c.data.trainLoader.stepsPerEpoch };
+}
+
+async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
+  const { logger, data, model, optimizer, events } = c;
+  const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
+  if (stepsPerEpoch === 0) {
+    throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than the ${data.train.n} training images: no full batch per epoch`);
+  }
+  const lrAt = createLrSchedule(cfg, stepsPerEpoch);
+  const epochs = cfg.scheduler.epochs;
+  const start = startPoint(cfg, c);
+  const stepOpts = { imageShape: data.imageShape, nClasses: data.nClasses, gradientClip: cfg.train.gradient_clip };
+
+  events.write({
+    type: 'run_start',
+    protocol: PROTOCOL_VERSION,
+    config: configToPlainObject(cfg),
+    backend: c.backend.backend,
+    threads: c.backend.threads,
+    output_dir: c.outputDir,
+    params: c.params,
+    steps_per_epoch: stepsPerEpoch,
+    epochs,
+    world_size: 1,
+    ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
+  });
+
+  let stopSignal: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal) return;
+    stopSignal = sig;
+    logger.warn(`${sig} received: stopping after this step and writing a checkpoint (send again to stop at once)`);
+    process.once(sig, () => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let epoch = start.epoch;
+  let globalStep = start.globalStep;
+  let lastVal: SplitMetrics | undefined;
+  let lastCheckpoint: string | undefined;
+
+  const validate = async (e: number): Promise<SplitMetrics> => {
+    const t0 = Date.now();
+    const progress = new Progress(`Val ${e}`, data.testLoader.stepsPerEpoch, logger, Number.MAX_SAFE_INTEGER, c.tty);
+    let batches = 0;
+    const r = await evaluateModel(model, data.testLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
+    progress.stop();
+    logger.info(
+      `Val epoch ${e} loss ${r.loss.toFixed(4)} acc@1 ${r.accuracy.toFixed(4)} acc@5 ${(r.accuracy5 ?? NaN).toFixed(4)} (${formatDuration((Date.now() - t0) / 1000)})`,
+    );
+    return { loss: r.loss, accuracy: r.accuracy, accuracy5: r.accuracy5 };
+  };
+
+  const checkpoint = (e: number, stepInEpoch: number, meters?: Meters): string => {
+    const { params, buffers } = modelTensors(model);
+    const state: ResumeState = { step_in_epoch: stepInEpoch, ...(meters ? { meters: meters.snapshot() } : {}) };
+    const file = saveCheckpoint(c.outputDir, e, {
+      global_step: globalStep,
+      params,
+      buffers,
+      optimizer: optimizer.getState(),
+      rng: state,
+      config: configToPlainObject(cfg),
+    }, { stepInEpoch });
+    events.write({ type: 'checkpoint', epoch: e, path: file });
+    logger.info(`checkpoint ${file}`);
+    lastCheckpoint = file;
+    return file;
+  };
+
+  try {
+    if (cfg.train.val_first && cfg.train.val_period > 0 && epoch === 0 && start.stepInEpoch === 0) {
+      lastVal = await validate(0);
+      events.write({ type: 'epoch', epoch: 0, val: lastVal, lr: lrAt(0), elapsed_s: 0 });
+    }
+    let resumeStep = start.stepInEpoch;
+    while (epoch < epochs && !stopSignal) {
+      const e = epoch + 1;
+      const meters = new Meters();
+      if (resumeStep > 0 && start.meters) meters.restore(start.meters);
+      const t0 = Date.now();
+      let windowStart = Date.now();
+      let windowImages = 0;
+      let lr = lrAt(globalStep);
+      let stepsDone = resumeStep;
+      const progress = new Progress(`Epoch ${e}/${epochs}`, stepsPerEpoch, logger, cfg.train.log_period, c.tty);
+      if (resumeStep > 0) progress.update(resumeStep);
+      for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
+        lr = lrAt(globalStep);
+        const r = trainStep(model, optimizer, batch, lr, stepOpts);
+        if (!Number.isFinite(r.loss)) {
+          throw new Error(`loss became ${r.loss} at epoch ${e} step ${batch.index} (lr ${lr}); lower train.base_lr or check the data`);
+        }
+        globalStep++;
+        stepsDone = batch.index;
+        meters.loss.add(r.loss, batch.n);
+        meters.acc1.add(r.correct1 / batch.n, batch.n);
+        meters.acc5.add(r.correct5 / batch.n, batch.n);
+        windowImages += batch.n;
+        const last = batch.index === stepsPerEpoch;
+        const seconds = (Date.now() - windowStart) / 1000;
+        const imagesPerSec = windowImages / Math.max(seconds, 1e-9);
+        progress.update(batch.index, { loss: meters.loss.mean, accuracy: meters.acc1.mean, lr, imagesPerSec });
+        if (batch.index % cfg.train.log_period === 0 || last) {
+          events.write({
+            type: 'step', epoch: e, step: batch.index, global_step: globalStep, loss: r.loss,
+            accuracy: r.correct1 / batch.n, lr, images_per_sec: imagesPerSec,
+          });
+          logger.fileOnly(
+            `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
+              `acc@1 ${(r.correct1 / batch.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / batch.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s`,
+          );
+          windowStart = Date.now();
+          windowImages = 0;
+        }
+        if (stopSignal) break;
+      }
+      progress.stop();
+      resumeStep = 0;
+      if (stopSignal && stepsDone < stepsPerEpoch) {
+        checkpoint(epoch, stepsDone, meters);
+        break;
+      }
+      epoch = e;
+      const elapsed = (Date.now() - t0) / 1000;
+      logger.info(
+        `Epoch ${e}/${epochs} train loss ${meters.loss.mean.toFixed(4)} acc@1 ${meters.acc1.mean.toFixed(4)} lr ${lr.toPrecision(4)} elapsed ${formatDuration(elapsed)}`,
+      );
+      let val: SplitMetrics | undefined;
+      if (cfg.train.val_period > 0 && e % cfg.train.val_period === 0) {
+        val = await validate(e);
+        lastVal = val;
+      }
+      events.write({
+        type: 'epoch', epoch: e, train: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
+        ...(val ? { val } : {}), lr, elapsed_s: elapsed,
+      });
+      if (e % cfg.train.checkpoint_period === 0 || e === epochs || stopSignal) checkpoint(e, 0);
+    }
+    const status: RunStatus = stopSignal ? 'stopped' : 'completed';
+    events.write({ type: 'run_end', status, epoch });
+    logger.info(`run ${status} at epoch ${epoch}; run folder ${c.outputDir}`);
+    return { status, outputDir: c.outputDir, epoch, lastVal, lastCheckpoint };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    events.write({ type: 'run_end', status: 'failed', epoch, error: { message } });
+    logger.error(message);
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** True when `dir` holds a run started by this runtime (has events.jsonl or config.yaml). */
+export function isRunDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'events.jsonl')) || fs.existsSync(path.join(dir, 'config.yaml'));
+}
