@@ -111,14 +111,20 @@ export class BatchLoader {
    * abandons this one.
    * @param epoch any integer (the training loop uses 1-based epochs like the original)
    * @param opts.startStep first step to yield (1-based; to resume mid-epoch); default 1
-   * @throws if the loader is closed, startStep is out of range, or a worker fails
+   * @throws at the call if the loader is closed or epoch/startStep are invalid; during iteration
+   *   if a worker fails or the loader is closed meanwhile
    */
-  async *epoch(epoch: number, opts: { startStep?: number } = {}): AsyncGenerator<Batch, void, undefined> {
+  epoch(epoch: number, opts: { startStep?: number } = {}): AsyncGenerator<Batch, void, undefined> {
     if (this.closed) throw new Error('BatchLoader.epoch: the loader is closed');
     if (!Number.isSafeInteger(epoch)) throw new Error(`epoch must be an integer, got ${epoch}`);
     const start = opts.startStep ?? 1;
+    if (!Number.isInteger(start) || start < 1 || start > this.stepsPerEpoch + 1) throw new Error(`startStep ${start} out of range 1..${this.stepsPerEpoch + 1}`);
+    return this.iterate(epoch, start);
+  }
+
+  private async *iterate(epoch: number, start: number): AsyncGenerator<Batch, void, undefined> {
+    if (this.closed) throw new Error('BatchLoader.epoch: the loader is closed');
     const steps = this.stepsPerEpoch;
-    if (!Number.isInteger(start) || start < 1 || start > steps + 1) throw new Error(`startStep ${start} out of range 1..${steps + 1}`);
     const gen = this.beginGeneration();
     if (this.workers.length === 0) {
       const order = epochOrder(this.plan, epoch);
