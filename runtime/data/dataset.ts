@@ -5,6 +5,7 @@
 import { readCifarFiles } from './cifar';
 import { datasetInfo, type DatasetName } from './datasets';
 import { readIdxPair } from './idx';
+import { Rng } from './rng';
 import { locateDataset, type LocateEnvironment } from './locate';
 
 /** A dataset split in memory. */
@@ -83,4 +84,18 @@ export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>): Ima
     labels[i] = ds.labels[j];
   }
   return { ...ds, images, labels, n: indices.length };
+}
+
+/**
+ * Splits a dataset into train and validation parts like the original's `random_split` when
+ * `train.use_test_as_val` is false: `nVal = floor(n · valRatio)`; a random permutation from
+ * `Rng.fromKey(seed, 2)`; its first `n − nVal` indices are the train part, the rest validation
+ * (each part keeps the permutation order). Not the same draw as PyTorch's generator.
+ * @throws if valRatio is not in [0, 1)
+ */
+export function randomSplit(ds: ImageDataset, valRatio: number, seed: number): { train: ImageDataset; val: ImageDataset } {
+  if (!(valRatio >= 0 && valRatio < 1)) throw new Error(`val_ratio must be in [0, 1), got ${valRatio}`);
+  const nVal = Math.floor(ds.n * valRatio);
+  const perm = Rng.fromKey(seed, 2).permutation(ds.n);
+  return { train: subsetDataset(ds, perm.subarray(0, ds.n - nVal)), val: subsetDataset(ds, perm.subarray(ds.n - nVal)) };
 }

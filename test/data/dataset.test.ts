@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadDataset, subsetDataset } from '../../runtime/data/dataset';
+import { loadDataset, randomSplit, subsetDataset } from '../../runtime/data/dataset';
 import { DATASETS, DATASET_NAMES, datasetInfo } from '../../runtime/data/datasets';
 import { locateDataset, searchDirs } from '../../runtime/data/locate';
 import { cifarBytes, isolated, label, pixel, tempDir, writeCifar10, writeCifar100, writeIdxSplit } from './fixtures';
@@ -158,4 +158,17 @@ test('subsetDataset picks samples in the given order', () => {
   assert.deepEqual(Array.from(sub.labels), [label(4), label(1)]);
   assert.deepEqual(sub.images.subarray(784), ds.images.subarray(784, 2 * 784));
   assert.throws(() => subsetDataset(ds, [5]), /index 5 out of range/);
+});
+
+test('randomSplit: floor(n·ratio) validation samples, disjoint, deterministic in the seed', () => {
+  const root = tempDir();
+  writeIdxSplit(path.join(root, 'd'), 'train', 10, false);
+  const ds = loadDataset({ ...isolated(root), name: 'MNIST', split: 'train', datasetDir: path.join(root, 'd') });
+  const id = (d: typeof ds): number[] => Array.from({ length: d.n }, (_, i) => d.images[i * 784 + 1]); // pixel(i, 0, 1) = 31·i + 3
+  const { train, val } = randomSplit(ds, 0.25, 0);
+  assert.deepEqual([train.n, val.n], [8, 2]);
+  assert.deepEqual([...id(train), ...id(val)].sort((a, b) => a - b), id(ds).sort((a, b) => a - b));
+  assert.deepEqual(id(randomSplit(ds, 0.25, 0).val), id(val));
+  assert.equal(randomSplit(ds, 0, 0).val.n, 0);
+  assert.throws(() => randomSplit(ds, 1, 0), /val_ratio must be in \[0, 1\)/);
 });

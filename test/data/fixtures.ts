@@ -4,11 +4,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 
-/** A fresh temp folder, removed when the process exits. */
+let root: string | null = null;
+
+/** A fresh temp folder under one per-process root, removed when the process exits. */
 export function tempDir(prefix = 'icl-data-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  if (!root) {
+    const r = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-data-tests-'));
+    root = r;
+    process.on('exit', () => fs.rmSync(r, { recursive: true, force: true }));
+  }
+  return fs.mkdtempSync(path.join(root, prefix));
 }
 
 /** Deterministic pixel value of image i at (y, x, channel c). */
