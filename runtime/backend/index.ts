@@ -1,0 +1,4 @@
+export { initBackend, describeBackend, summariseLoadError, type BackendInfo, type Device, type Engine } from './select';
+export { registerWasmKernels, WASM_KERNEL_CONFIGS } from './wasm/kernels';
+export { wasmBinaryDir, packageWasmDir, WASM_BINARY_NAMES, WASM_DIR_ENV } from './wasm/paths';
+export { resolveThreads, THREADS_PINNED_VERSION } from './wasm/threads';
