@@ -160,7 +160,7 @@ describe('batch norm (fast customGrad) against tf.moments + autodiff', () => {
     const beta = tf.zeros([16]) as tf.Tensor1D;
     const stock = (xx: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor4D => {
       const { mean, variance } = tf.moments(xx, [0, 1, 2]);
-      return tf.batchNorm(xx, mean, variance, b, g, EPS);
+      return tf.batchNorm(xx, mean, variance, b, g, EPS) as tf.Tensor4D;
     };
     const time = (f: typeof stock, reps: number): number => {
       const run = (): void =>
