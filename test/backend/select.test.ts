@@ -1,0 +1,114 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  describeBackend,
+  initBackend,
+  packageWasmDir,
+  summariseLoadError,
+  WASM_BINARY_NAMES,
+  WASM_DIR_ENV,
+  wasmBinaryDir,
+} from '../../runtime/backend';
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const noNode = !installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu');
+
+describe('backend selection', () => {
+  test('summariseLoadError gives one-line reasons', () => {
+    const notFound = Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'\nRequire stack:\n- /x.js"), {
+      code: 'MODULE_NOT_FOUND',
+    });
+    assert.equal(summariseLoadError('@tensorflow/tfjs-node', notFound), 'not installed');
+    const dep = Object.assign(new Error("Cannot find module '@mapbox/node-pre-gyp'\nRequire stack:"), { code: 'MODULE_NOT_FOUND' });
+    assert.equal(summariseLoadError('@tensorflow/tfjs-node', dep), 'its dependency @mapbox/node-pre-gyp is not installed');
+    const so = new Error('libtensorflow.so.2: cannot open shared object file: No such file or directory');
+    assert.equal(summariseLoadError('@tensorflow/tfjs-node', so), 'libtensorflow.so.2 not found');
+    const cuda = new Error('libcudnn.so.8: cannot open shared object file: No such file or directory');
+    assert.equal(summariseLoadError('@tensorflow/tfjs-node-gpu', cuda), 'libcudnn.so.8 not found');
+    const binding = new Error("Cannot find module '/n/lib/napi-v8/tfjs_binding.node'");
+    assert.match(summariseLoadError('@tensorflow/tfjs-node', binding), /tfjs_binding\.node/);
+    assert.equal(summariseLoadError('p', new Error('boom\n    at x (y.js:1:1)')), 'boom');
+  });
+
+  test('the .wasm binaries are found (package, or $ICL_WASM_DIR as a bundle would use)', () => {
+    const pkgDir = packageWasmDir();
+    assert.ok(pkgDir != null);
+    assert.equal(wasmBinaryDir(), pkgDir);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-wasm-dir-'));
+    try {
+      for (const name of WASM_BINARY_NAMES) fs.copyFileSync(path.join(pkgDir, name), path.join(tmp, name));
+      process.env[WASM_DIR_ENV] = tmp;
+      assert.equal(wasmBinaryDir(), tmp);
+      process.env[WASM_DIR_ENV] = path.join(tmp, 'missing');
+      assert.equal(wasmBinaryDir(), pkgDir);
+    } finally {
+      delete process.env[WASM_DIR_ENV];
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test('auto falls back to wasm and says why', { skip: !noNode && 'tfjs-node is installed here' }, async () => {
+    const info = await initBackend('auto', 1);
+    assert.equal(info.backend, 'wasm');
+    assert.equal(info.engine, 'wasm');
+    assert.equal(info.threads, 1);
+    assert.equal(info.tfjsVersion, tf.version_core);
+    assert.deepEqual(info.skipped, [
+      { engine: 'tfjs-node-gpu', reason: 'not installed' },
+      { engine: 'tfjs-node', reason: 'not installed' },
+    ]);
+    assert.equal(
+      describeBackend(info),
+      `backend wasm (${info.simd ? 'SIMD' : 'no SIMD'}, 1 thread); skipped tfjs-node-gpu: not installed, tfjs-node: not installed`,
+    );
+  });
+
+  test('cuda/gpu fail with a clear one-paragraph error', { skip: !noNode && 'tfjs-node is installed here' }, async () => {
+    for (const device of ['cuda', 'gpu'] as const) {
+      await assert.rejects(initBackend(device, 1), (e: Error) => {
+        assert.match(e.message, /tfjs-node-gpu did not load \(not installed\)/);
+        assert.match(e.message, /npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/);
+        assert.match(e.message, /'device auto' would use wasm/);
+        assert.doesNotMatch(e.message, /\n/);
+        return true;
+      });
+    }
+  });
+
+  test('cpu uses wasm when tfjs-node is missing; js is the pure-JS backend', { skip: !noNode && 'tfjs-node is installed here' }, async () => {
+    const cpu = await initBackend('cpu', 1);
+    assert.equal(cpu.engine, 'wasm');
+    assert.deepEqual(cpu.skipped, [{ engine: 'tfjs-node', reason: 'not installed' }]);
+    const js = await initBackend('js', 0);
+    assert.equal(js.backend, 'cpu');
+    assert.equal(js.engine, 'js');
+    assert.equal(tf.getBackend(), 'cpu');
+    assert.equal(describeBackend(js), 'backend cpu (pure JS, very slow, 1 thread)');
+    const wasm = await initBackend('wasm', 1);
+    assert.equal(tf.getBackend(), 'wasm');
+    assert.deepEqual(wasm.skipped, []);
+  });
+
+  test('describeBackend for tfjs-node-gpu', () => {
+    const line = describeBackend({
+      backend: 'tensorflow',
+      engine: 'tfjs-node-gpu',
+      threads: 8,
+      tfjsVersion: '4.22.0',
+      gpu: 'NVIDIA H200',
+      skipped: [],
+    });
+    assert.equal(line, 'backend tensorflow (tfjs-node-gpu, GPU NVIDIA H200, 8 threads)');
+  });
+});
