@@ -194,13 +194,17 @@ let wasmThreadsNote: string | undefined;
 async function startWasm(numThreads: number): Promise<{ threads: number; simd: boolean; threadsNote?: string }> {
   registerWasmKernels();
   if (!wasmStarted) {
-    if (!wasmPathsSet) {
+    if (!wasmPathsSet && (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry?.wasm == null) {
       wasmBackend.setWasmPaths(`${wasmBinaryDir()}${path.sep}`);
       wasmPathsSet = true;
     }
     const want = resolveThreads(numThreads);
     let prep: Awaited<ReturnType<typeof prepareWasmThreads>> | undefined;
-    if (want > 1) {
+    const startedElsewhere = (tf.engine() as unknown as { registry?: Record<string, unknown> }).registry?.wasm != null;
+    if (startedElsewhere) {
+      // Some other code ran tf.setBackend('wasm') / tf.ready() first: its thread count stands.
+      if (want > 1) wasmThreadsNote = 'the wasm backend was already started by other code; its thread count stands';
+    } else if (want > 1) {
       prep = await prepareWasmThreads(want);
       if (!prep.ok) wasmThreadsNote = `1 thread: ${prep.reason}`;
     } else {
@@ -250,13 +254,15 @@ async function startJs(): Promise<void> {
   (tf.backend() as { firstUse?: boolean }).firstUse = false;
 }
 
+/**
+ * Thread request for tfjs-node: exported as `TF_NUM_INTRAOP_THREADS` (read by libtensorflow's process_util when it
+ * creates its thread pools; not verified on this machine, which has no tfjs-node) unless the user set it.
+ * Returns the count reported in {@link BackendInfo.threads}.
+ */
 function setNodeThreads(numThreads: number): number {
-  const threads = resolveThreads(numThreads);
-  if (numThreads > 0) {
-    // Read by libtensorflow when its thread pools are created (first op), if the user did not set them.
-    process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
-  }
-  return threads;
+  if (numThreads > 0) process.env.TF_NUM_INTRAOP_THREADS ??= String(resolveThreads(numThreads));
+  const fromEnv = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : resolveThreads(0);
 }
 
 /**
@@ -275,6 +281,8 @@ function setNodeThreads(numThreads: number): number {
 export async function initBackend(device: Device, numThreads: number): Promise<BackendInfo> {
   const skipped: BackendInfo['skipped'] = [];
   const base = { tfjsVersion: tf.version_core, skipped };
+  // libtensorflow sizes its thread pools when tfjs-node creates its context, i.e. on load: set the request first.
+  const nodeThreads = device === 'wasm' || device === 'js' ? 0 : setNodeThreads(numThreads);
 
   const tryNode = async (pkg: string, engine: 'tfjs-node' | 'tfjs-node-gpu'): Promise<BackendInfo | undefined> => {
     const r = await loadTfjsNode(pkg);
@@ -286,7 +294,7 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
       skipped.push({ engine, reason: 'its backend failed to restart' });
       return undefined;
     }
-    return { ...base, backend: tf.getBackend(), engine, threads: setNodeThreads(numThreads), gpu: r.gpuName };
+    return { ...base, backend: tf.getBackend(), engine, threads: nodeThreads, gpu: r.gpuName };
   };
   const wasm = async (): Promise<BackendInfo> => {
     const w = await startWasm(numThreads);

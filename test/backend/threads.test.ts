@@ -57,4 +57,29 @@ describe('wasm threads (4.22.0 workaround)', () => {
     assert.equal(res.dirs.length, 1);
     assert.equal(fs.existsSync(path.join(os.tmpdir(), res.dirs[0])), false);
   });
+
+  test('a failed threaded start falls back to 1 thread with the reason', () => {
+    // Simulate a failure inside the hack (writing the main-script file), after the threaded init has begun.
+    const script = `
+      const fs = require('fs');
+      const write = fs.writeFileSync;
+      fs.writeFileSync = (p, ...rest) => {
+        if (String(p).endsWith('.main.js')) throw new Error('simulated write failure');
+        return write(p, ...rest);
+      };
+      const tf = require('@tensorflow/tfjs-core');
+      require('./runtime/backend').initBackend('wasm', 2).then((info) => {
+        const s = tf.sum(tf.conv2d(tf.ones([1, 5, 5, 2]), tf.ones([3, 3, 2, 2]), 1, 'same')).dataSync()[0];
+        console.log(JSON.stringify({ threads: info.threads, note: info.threadsNote, s }));
+      });`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
+    const res = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { threads: number; note?: string; s: number };
+    assert.equal(res.threads, 1);
+    assert.match(res.note ?? '', /^1 thread: the threaded start failed \(.*simulated write failure\)$/);
+    assert.equal(res.s, 676);
+  });
 });

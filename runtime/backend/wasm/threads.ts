@@ -44,6 +44,8 @@ export type ThreadsPrep =
   | { ok: false; reason: string };
 
 const MAIN_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
+/** Free variables of the threaded factory's source that the prelude of the main-script file defines. */
+const MAIN_FREE_VARS = ['require$$0', 'require$$1', 'require$$4', 'commonjsGlobal', '_scriptDir'];
 /** The worker's branch that loads the main script from a string path or a Blob (4.22.0 text). */
 const WORKER_LOAD_SNIPPET =
   'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
@@ -112,6 +114,11 @@ export async function prepareWasmThreads(threads: number): Promise<ThreadsPrep> 
         const text = parts?.length === 1 && typeof parts[0] === 'string' ? parts[0] : undefined;
         if (text == null) return;
         if (text.startsWith(MAIN_PREFIX)) {
+          // A minified or different loader renames these free variables; the worker would then crash. Throwing here
+          // rejects the backend's init promise, and the caller retries on 1 thread.
+          for (const name of MAIN_FREE_VARS) {
+            if (!text.includes(name)) throw new Error(`the wasm loader is not the code 4.22.0 emits (no ${name}; minified?)`);
+          }
           const prelude =
             "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), " +
             `require$$4 = require('os'); var commonjsGlobal = globalThis; var _scriptDir = ${JSON.stringify(mainFile)};\n`;
