@@ -60,13 +60,13 @@ describe('resnet_preact (arXiv 1603.05027), cifar type', () => {
   it('initialises convs with Kaiming normal (fan_out) and BN with γ=1, β=0', () => {
     const model = build(['model.resnet_preact.depth', '110']);
     const w = model.params.find((p) => p.name === 'stage3.block5.conv2.weight')!.variable;
-    const values = w.dataSync();
+    const values = w.dataSync() as Float32Array;
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
     const expected = Math.sqrt(2 / (64 * 9)); // fan_out = out_channels · k · k
     assert.ok(Math.abs(std - expected) / expected < 0.02, `std ${std} vs ${expected}`);
     assert.ok(Math.abs(mean) < 0.002);
-    const gamma = model.params.find((p) => p.name === 'stage1.block1.bn1.weight')!.variable.dataSync();
+    const gamma = model.params.find((p) => p.name === 'stage1.block1.bn1.weight')!.variable.dataSync() as Float32Array;
     assert.ok(gamma.every((v) => v === 1));
     model.dispose();
   });
