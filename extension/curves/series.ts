@@ -1,0 +1,73 @@
+/**
+ * Run events -> curve points (pure): step events give train loss, learning rate and images/s; epoch
+ * events give validation loss and top-1 error and the train error. Incremental: a follower keeps a
+ * state and passes appended events.
+ */
+import type { RunEvent } from '../../runtime/protocol/events';
+import { Metric, type Point, type SeriesByMetric } from '../../webviews/curves/contract';
+
+export interface SeriesState {
+  stepsPerEpoch: number;
+  /** ms of the first run_start. */
+  t0?: number;
+}
+
+export const seriesStart = (): SeriesState => ({ stepsPerEpoch: 0 });
+
+const push = (out: SeriesByMetric, m: Metric, p: Point): void => {
+  (out[m] ??= []).push(p);
+};
+
+/** Points of `events`, continuing from `state` (updated in place). */
+export function eventsToPoints(state: SeriesState, events: readonly RunEvent[]): SeriesByMetric {
+  const out: SeriesByMetric = {};
+  for (const e of events) {
+    const ms = Date.parse(e.time);
+    if (e.type === 'run_start') {
+      state.stepsPerEpoch = e.steps_per_epoch;
+      state.t0 ??= ms;
+      continue;
+    }
+    const time = state.t0 !== undefined && Number.isFinite(ms) ? (ms - state.t0) / 1000 : 0;
+    const spe = Math.max(1, state.stepsPerEpoch);
+    if (e.type === 'step') {
+      const at = { step: e.global_step, epoch: e.epoch - 1 + e.step / spe, time };
+      push(out, Metric.TrainLoss, { ...at, y: e.loss });
+      push(out, Metric.Lr, { ...at, y: e.lr });
+      if (e.images_per_sec > 0) push(out, Metric.ImagesPerSec, { ...at, y: e.images_per_sec });
+    } else if (e.type === 'epoch') {
+      const at = { step: e.epoch * spe, epoch: e.epoch, time };
+      if (e.val) {
+        push(out, Metric.ValLoss, { ...at, y: e.val.loss });
+        push(out, Metric.ValError, { ...at, y: (1 - e.val.accuracy) * 100 });
+      }
+      if (e.train) push(out, Metric.TrainError, { ...at, y: (1 - e.train.accuracy) * 100 });
+    }
+  }
+  return out;
+}
+
+/** Appends `more` to `into` (in place). */
+export function mergePoints(into: SeriesByMetric, more: SeriesByMetric): void {
+  for (const [m, pts] of Object.entries(more) as Array<[Metric, Point[]]>) (into[m] ??= []).push(...pts);
+}
+
+/** CSV of the runs' points: run, metric, step, epoch, time_s, value. */
+export function curvesCsv(runs: ReadonlyArray<{ name: string; series: SeriesByMetric }>): string {
+  const lines = ['run,metric,step,epoch,time_s,value'];
+  const q = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  for (const r of runs) {
+    for (const m of Object.values(Metric)) {
+      for (const p of r.series[m] ?? []) lines.push([q(r.name), m, p.step, +p.epoch.toFixed(4), +p.time.toFixed(3), p.y].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A colour per run name, stable across sessions (hash into a palette that reads on dark and light themes). */
+export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
+export function runColor(name: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return PALETTE[h % PALETTE.length];
+}

@@ -1,0 +1,131 @@
+/**
+ * Run discovery and summaries: run folders (any folder with events.jsonl) under experiments/, and
+ * what their event logs say (status, best and last top-1 error, model, time). Pure apart from reading
+ * the folders it is given.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EVENTS_FILE, type EpochEvent, type RunEvent, type RunStartEvent } from '../../runtime/protocol/events';
+
+/** What the Runs view shows for a run. `interrupted`: no run_end and not growing (killed). */
+export type RunState = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted' | 'empty';
+
+/** A summary of one run folder. */
+export interface RunSummary {
+  /** Absolute folder. */
+  readonly dir: string;
+  /** Folder relative to the experiments root, `/`-separated. */
+  readonly name: string;
+  readonly state: RunState;
+  readonly model?: string;
+  readonly depth?: number;
+  readonly dataset?: string;
+  readonly backend?: string;
+  readonly params?: number;
+  /** Epochs of the schedule. */
+  readonly epochs?: number;
+  /** Last completed epoch. */
+  readonly epoch: number;
+  /** Best and last validation top-1 error, percent. */
+  readonly bestError?: number;
+  readonly lastError?: number;
+  readonly startTime?: string;
+  readonly endTime?: string;
+  /** Seconds of training (sum of the epochs' elapsed_s). */
+  readonly trainSeconds: number;
+  /** The merged config of the (last) run_start. */
+  readonly config?: Record<string, unknown>;
+  readonly error?: string;
+  /** Last checkpoint written. */
+  readonly checkpoint?: string;
+}
+
+/** Folders under `root` (itself included) that hold an events.jsonl, sorted by path. */
+export function findRunDirs(root: string, maxDepth = 6): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.isFile() && e.name === EVENTS_FILE)) out.push(dir);
+    if (depth >= maxDepth) return;
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+  };
+  walk(root, 0);
+  return out.sort();
+}
+
+/** Top-1 error in percent of an accuracy fraction. */
+export const topError = (accuracy: number): number => Math.round((1 - accuracy) * 1e6) / 1e4;
+
+const modelOf = (config: Record<string, unknown> | undefined): { model?: string; depth?: number; dataset?: string } => {
+  const model = config?.model as Record<string, unknown> | undefined;
+  const name = typeof model?.name === 'string' ? model.name : undefined;
+  const section = name ? (model?.[name] as Record<string, unknown> | undefined) : undefined;
+  const depth = typeof section?.depth === 'number' && model?.type !== 'imagenet' ? section.depth : undefined;
+  const dataset = (config?.dataset as Record<string, unknown> | undefined)?.name;
+  return { model: name, depth, dataset: typeof dataset === 'string' ? dataset : undefined };
+};
+
+/**
+ * Summarises the events of a run. `live`: the process is known to be alive or the file grew
+ * recently; a run without a run_end after its last run_start is then `running`, else `interrupted`.
+ */
+export function summarizeRun(dir: string, name: string, events: readonly RunEvent[], live: boolean): RunSummary {
+  let start: RunStartEvent | undefined;
+  let end: Extract<RunEvent, { type: 'run_end' }> | undefined;
+  const epochs = new Map<number, EpochEvent>();
+  let checkpoint: string | undefined;
+  let lastTime: string | undefined;
+  for (const e of events) {
+    lastTime = e.time;
+    if (e.type === 'run_start') {
+      start = e;
+      end = undefined;
+    } else if (e.type === 'run_end') end = e;
+    else if (e.type === 'epoch') epochs.set(e.epoch, e);
+    else if (e.type === 'checkpoint') checkpoint = e.path;
+  }
+  const ordered = [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
+  const errors = ordered.filter((e) => e.val).map((e) => topError((e.val as { accuracy: number }).accuracy));
+  const state: RunState = !start && !events.length ? 'empty' : end ? end.status : live ? 'running' : 'interrupted';
+  const lastEpoch = end?.epoch ?? ordered.filter((e) => e.epoch > 0).pop()?.epoch ?? 0;
+  return {
+    dir,
+    name,
+    state,
+    ...modelOf(start?.config),
+    backend: start?.backend,
+    params: start?.params,
+    epochs: start?.epochs,
+    epoch: lastEpoch,
+    bestError: errors.length ? Math.min(...errors) : undefined,
+    lastError: errors.length ? errors[errors.length - 1] : undefined,
+    startTime: events.find((e) => e.type === 'run_start')?.time,
+    endTime: end ? end.time : lastTime,
+    trainSeconds: ordered.reduce((s, e) => s + (e.elapsed_s ?? 0), 0),
+    config: start?.config,
+    error: end?.error?.message,
+    checkpoint,
+  };
+}
+
+/** One line for the tree item's description: `12/200 · best 5.12% · last 5.40%`. */
+export function describeRun(r: RunSummary): string {
+  const parts: string[] = [];
+  if (r.epochs !== undefined) parts.push(`${r.epoch}/${r.epochs}`);
+  if (r.bestError !== undefined) parts.push(`best ${r.bestError.toFixed(2)}%`);
+  if (r.lastError !== undefined) parts.push(`last ${r.lastError.toFixed(2)}%`);
+  return parts.join(' · ');
+}
+
+/** Duration as `1h02m`, `3m05s` or `12s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}

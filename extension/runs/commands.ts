@@ -1,0 +1,196 @@
+/** Commands of the Runs feature: Run Experiment, Run on GPUs, Stop, Resume, Evaluate, Export Config Schema. */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { configJsonSchema } from '../../runtime/config/index';
+import { CHECKPOINT_NAME_RE } from './checkpoints';
+import { CommandId, Setting } from '../ids';
+import { DisposableObject } from '../util/disposable';
+import { getSetting } from '../vscode/config';
+import { Toast, inputBox, quickPickValue, saveDialog } from '../vscode/ui';
+import type { RunSummary } from './collect';
+import { checkConfig, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
+import type { RunsModel } from './model';
+import type { RuntimeProcesses } from './processes';
+import type { Trainings } from './training';
+import type { RunItem } from './tree';
+
+/** What the commands need from the rest of the extension. */
+export interface RunCommandsDeps {
+  workspace: string;
+  extensionDir: string;
+  model: RunsModel;
+  processes: RuntimeProcesses;
+  trainings: Trainings;
+  output: vscode.OutputChannel;
+  openCurves(dirs: string[]): void;
+}
+
+const runOf = (deps: RunCommandsDeps, arg: unknown): RunSummary | undefined => {
+  if (arg && typeof arg === 'object' && 'run' in arg) return (arg as RunItem).run;
+  if (typeof arg === 'string') return deps.model.run(arg);
+  if (arg instanceof vscode.Uri) return deps.model.run(arg.fsPath);
+  return undefined;
+};
+
+export class RunCommands extends DisposableObject {
+  constructor(private readonly deps: RunCommandsDeps) {
+    super();
+    const reg = (id: CommandId, fn: (...args: unknown[]) => unknown): void => {
+      this.disposer.track(vscode.commands.registerCommand(id, fn));
+    };
+    reg(CommandId.RunExperiment, (uri) => this.runExperiment(uri instanceof vscode.Uri ? uri : undefined));
+    reg(CommandId.RunOnGpus, (uri) => this.runOnGpus(uri instanceof vscode.Uri ? uri : undefined));
+    reg(CommandId.StopRun, (item) => this.stop(item));
+    reg(CommandId.ResumeRun, (item) => this.resume(item));
+    reg(CommandId.EvaluateRun, (item) => this.evaluate(item));
+    reg(CommandId.ExportConfigSchema, () => this.exportSchema());
+    reg(CommandId.RefreshRuns, () => deps.model.refresh());
+    reg(CommandId.ShowOutput, () => deps.output.show(true));
+    reg(CommandId.RevealRunFolder, (item) => {
+      const run = runOf(deps, item);
+      if (run) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(run.dir));
+    });
+  }
+
+  private launch(cli: 'train' | 'evaluate', args: string[]) {
+    return runtimeLaunch({
+      mode: getSetting<RuntimeMode>(Setting.Runtime, 'auto'),
+      node: getSetting(Setting.NodePath, '') || 'node',
+      workspace: this.deps.workspace,
+      extensionDir: this.deps.extensionDir,
+      cli,
+      args,
+    });
+  }
+
+  /** The config to run: the given file, the active YAML editor, or one picked from configs/. */
+  private async pickConfig(uri: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+    if (uri) return uri;
+    const active = vscode.window.activeTextEditor?.document;
+    if (active && /\.ya?ml$/.test(active.fileName) && active.uri.scheme === 'file') return active.uri;
+    const files = await vscode.workspace.findFiles('**/configs/**/*.{yaml,yml}', '**/node_modules/**');
+    files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    return quickPickValue(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f })), 'Config to run');
+  }
+
+  private async runExperiment(uri: vscode.Uri | undefined, env: Record<string, string> = {}, extra: string[] = []): Promise<void> {
+    const config = await this.pickConfig(uri);
+    if (!config) return;
+    const doc = await vscode.workspace.openTextDocument(config);
+    if (doc.isDirty) await doc.save();
+    const text = doc.getText();
+    const rel = vscode.workspace.asRelativePath(config);
+    const base = checkConfig(text, rel, extra);
+    if (!base.ok) {
+      void Toast.error(`Cannot run ${rel}: ${base.message}`);
+      return;
+    }
+    const typed = await inputBox({
+      prompt: `Overrides for ${rel} as key value pairs (optional)`,
+      placeHolder: 'e.g. scheduler.epochs 2 dataset.max_train_samples 2000',
+      validate: (v) => {
+        const r = checkConfig(text, rel, [...extra, ...splitOverrides(v)]);
+        return r.ok ? undefined : r.message;
+      },
+    });
+    if (typed === undefined) return;
+    const overrides = [...extra, ...splitOverrides(typed)];
+    const checked = checkConfig(text, rel, overrides);
+    if (!checked.ok) return;
+    const proposed = overrides.includes('train.output_dir') ? checked.config.train.output_dir : proposeOutputDir(this.deps.workspace, checked.config);
+    const outRel = await inputBox({
+      prompt: 'Run folder',
+      value: proposed,
+      validate: (v) => (v.trim() === '' ? 'a folder is needed' : fs.existsSync(path.join(this.deps.workspace, v, 'events.jsonl')) ? `${v} already holds a run (use Resume)` : undefined),
+    });
+    if (!outRel) return;
+    const dir = path.resolve(this.deps.workspace, outRel);
+    const args = ['--config', config.fsPath, ...withOutputDir(overrides, outRel)];
+    this.deps.output.show(true);
+    const started = this.deps.trainings.start(dir, outRel, this.launch('train', args), env);
+    setTimeout(() => this.deps.openCurves([dir]), 1500);
+    await started;
+  }
+
+  private async runOnGpus(uri: vscode.Uri | undefined): Promise<void> {
+    const gpus = await new Promise<string[]>((resolve) => {
+      execFile('nvidia-smi', ['-L'], { timeout: 5000 }, (err, stdout) => resolve(err ? [] : stdout.split('\n').filter((l) => l.startsWith('GPU'))));
+    });
+    if (!gpus.length) {
+      const choice = await Toast.warn('No NVIDIA GPU was found (nvidia-smi is not available or lists none). Run on the CPU instead?', 'Run on CPU');
+      if (choice) await this.runExperiment(uri);
+      return;
+    }
+    const picked = await quickPickValue(gpus.map((g, i) => ({ label: g, value: i })), 'GPU to train on (one run per GPU; start it again for the next GPU)');
+    if (picked === undefined) return;
+    await this.runExperiment(uri, { CUDA_VISIBLE_DEVICES: String(picked) }, ['device', 'cuda']);
+  }
+
+  private async pickRun(arg: unknown, filter: (r: RunSummary) => boolean, placeHolder: string): Promise<RunSummary | undefined> {
+    const given = runOf(this.deps, arg);
+    if (given) return given;
+    const runs = this.deps.model.runs.filter(filter);
+    if (!runs.length) {
+      void Toast.info('There is no run for this here.');
+      return undefined;
+    }
+    return quickPickValue(runs.map((r) => ({ label: r.name, description: r.state, value: r })), placeHolder);
+  }
+
+  private async stop(arg: unknown): Promise<void> {
+    const run = await this.pickRun(arg, (r) => r.state === 'running', 'Run to stop');
+    if (!run) return;
+    if (!this.deps.processes.stop(run.dir)) {
+      void Toast.warn(`${run.name} was not started from this window; stop it with Ctrl+C where it runs (it then checkpoints).`);
+      return;
+    }
+    void Toast.info(`Stopping ${run.name}: it finishes the current step and writes a checkpoint.`);
+  }
+
+  private async resume(arg: unknown): Promise<void> {
+    const run = await this.pickRun(arg, (r) => r.state !== 'running', 'Run to resume');
+    if (!run) return;
+    if (this.deps.processes.training(run.dir)) {
+      void Toast.warn(`${run.name} is running.`);
+      return;
+    }
+    const typed = await inputBox({ prompt: `Overrides when resuming ${run.name} (optional, e.g. scheduler.epochs 20)`, value: '' });
+    if (typed === undefined) return;
+    this.deps.output.show(true);
+    const started = this.deps.trainings.start(run.dir, run.name, this.launch('train', ['--resume', run.dir, ...splitOverrides(typed)]));
+    this.deps.openCurves([run.dir]);
+    await started;
+  }
+
+  private async evaluate(arg: unknown): Promise<void> {
+    const run = await this.pickRun(arg, (r) => r.state !== 'empty', 'Run to evaluate');
+    if (!run) return;
+    const ckpts = fs.readdirSync(run.dir).filter((f) => CHECKPOINT_NAME_RE.test(f)).sort().reverse();
+    if (!ckpts.length) {
+      void Toast.warn(`${run.name} has no checkpoint yet.`);
+      return;
+    }
+    const ckpt = ckpts.length === 1 ? ckpts[0] : await quickPickValue(ckpts.map((c) => ({ label: c, value: c })), 'Checkpoint to evaluate');
+    if (!ckpt) return;
+    this.deps.output.show(true);
+    const proc = this.deps.processes.start('evaluate', run.dir, this.launch('evaluate', ['--config', path.join(run.dir, 'config.yaml'), 'test.checkpoint', path.join(run.dir, ckpt)]));
+    const { code, stdout } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${run.name}/${ckpt}` }, () => proc.exited);
+    const last = stdout.trim().split('\n').pop() ?? '';
+    try {
+      const m = JSON.parse(last) as { accuracy: number; loss: number; n: number };
+      void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
+    } catch {
+      void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
+    }
+  }
+
+  private async exportSchema(): Promise<void> {
+    const target = await saveDialog(path.join(this.deps.workspace, 'schemas', 'config.schema.json'), { 'JSON Schema': ['json'] });
+    if (!target) return;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    void Toast.info(`Config schema written to ${vscode.workspace.asRelativePath(target)}.`);
+  }
+}

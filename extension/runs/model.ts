@@ -1,0 +1,112 @@
+/**
+ * The runs of the workspace: run folders under experiments/ (also those started from a terminal),
+ * their events read incrementally (byte offsets) and summarised. Fires onDidChangeRuns.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EVENTS_FILE, type RunEvent } from '../../runtime/protocol/events';
+import { readEvents } from '../../runtime/protocol/reader';
+import { Setting } from '../ids';
+import { DisposableObject } from '../util/disposable';
+import { getSetting } from '../vscode/config';
+import { findRunDirs, summarizeRun, type RunSummary } from './collect';
+import type { RuntimeProcesses } from './processes';
+
+/** A file that grew within this many ms counts as a live run. */
+const LIVE_MS = 30_000;
+
+interface Cached {
+  offset: number;
+  events: RunEvent[];
+  mtimeMs: number;
+}
+
+export class RunsModel extends DisposableObject {
+  private readonly cache = new Map<string, Cached>();
+  private summaries: RunSummary[] = [];
+  private readonly changed = this.disposer.track(new vscode.EventEmitter<void>());
+  /** Fires after a refresh that changed something. */
+  readonly onDidChangeRuns = this.changed.event;
+  private timer: NodeJS.Timeout | undefined;
+  private lastKey = '';
+
+  constructor(private readonly workspace: string, private readonly processes: RuntimeProcesses) {
+    super();
+    const watcher = this.disposer.track(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(workspace, `**/${EVENTS_FILE}`)));
+    const soon = (): void => this.refreshSoon();
+    this.disposer.track(watcher.onDidChange(soon));
+    this.disposer.track(watcher.onDidCreate(soon));
+    this.disposer.track(watcher.onDidDelete(soon));
+    this.disposer.track(processes.onDidChangeProcesses(soon));
+    this.disposer.track({ dispose: () => clearTimeout(this.timer) });
+    this.refresh();
+  }
+
+  /** The experiments folder (absolute). */
+  get root(): string {
+    return path.resolve(this.workspace, getSetting(Setting.ExperimentsFolder, 'experiments'));
+  }
+
+  get runs(): readonly RunSummary[] {
+    return this.summaries;
+  }
+
+  run(dir: string): RunSummary | undefined {
+    return this.summaries.find((r) => r.dir === path.resolve(dir));
+  }
+
+  /** The cached events of a run (read up to date first). */
+  events(dir: string): RunEvent[] {
+    return this.read(path.resolve(dir)).events;
+  }
+
+  private refreshSoon(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), 300);
+  }
+
+  private read(dir: string): Cached {
+    const file = path.join(dir, EVENTS_FILE);
+    let c = this.cache.get(dir) ?? { offset: 0, events: [], mtimeMs: 0 };
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return c;
+    }
+    if (stat.size < c.offset) c = { offset: 0, events: [], mtimeMs: 0 };
+    if (stat.size > c.offset) {
+      const parsed = readEvents(file, c.offset);
+      c = { offset: parsed.consumed, events: c.events.concat(parsed.events), mtimeMs: stat.mtimeMs };
+    }
+    c.mtimeMs = stat.mtimeMs;
+    this.cache.set(dir, c);
+    return c;
+  }
+
+  /** Rescans the experiments folder and re-summarises the runs. */
+  refresh(): void {
+    const root = this.root;
+    const dirs = findRunDirs(root);
+    const now = Date.now();
+    this.summaries = dirs.map((dir) => {
+      const c = this.read(dir);
+      const live = this.processes.training(dir) !== undefined || now - c.mtimeMs < LIVE_MS;
+      return summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, live);
+    });
+    for (const k of [...this.cache.keys()]) if (!dirs.includes(k)) this.cache.delete(k);
+    const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError]));
+    // While something runs, look again later (a run killed without run_end turns interrupted).
+    if (this.summaries.some((s) => s.state === 'running')) this.refreshSoonAfter(5000);
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.changed.fire();
+    }
+  }
+
+  private refreshSoonAfter(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), ms);
+  }
+}

@@ -1,0 +1,62 @@
+/** The Runs view: one item per run folder, with status icon, epochs and best/last top-1 error. */
+import * as vscode from 'vscode';
+import { CommandId, RunItemContext } from '../ids';
+import { DisposableObject } from '../util/disposable';
+import { describeRun, formatDuration, type RunState, type RunSummary } from './collect';
+import type { RunsModel } from './model';
+
+const ICON: Record<RunState, [string, string | undefined]> = {
+  running: ['sync~spin', 'charts.blue'],
+  completed: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  stopped: ['debug-stop', 'charts.yellow'],
+  interrupted: ['warning', 'charts.orange'],
+  empty: ['circle-outline', undefined],
+};
+
+/** A tree item that carries its run (commands receive it). */
+export class RunItem extends vscode.TreeItem {
+  constructor(readonly run: RunSummary) {
+    super(run.name, vscode.TreeItemCollapsibleState.None);
+    this.id = run.dir;
+    this.description = [run.state, describeRun(run)].filter(Boolean).join(' · ');
+    const [icon, color] = ICON[run.state];
+    this.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    this.contextValue = run.state === 'running' ? RunItemContext.Running : RunItemContext.Finished;
+    this.resourceUri = vscode.Uri.file(run.dir);
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${run.name}** — ${run.state}\n\n`);
+    const rows: Array<[string, string | undefined]> = [
+      ['model', run.model && `${run.model}${run.depth ? `-${run.depth}` : ''}`],
+      ['dataset', run.dataset],
+      ['epochs', run.epochs !== undefined ? `${run.epoch}/${run.epochs}` : undefined],
+      ['best top-1 error', run.bestError?.toFixed(2) + '%'],
+      ['last top-1 error', run.lastError?.toFixed(2) + '%'],
+      ['params', run.params?.toLocaleString('en-US')],
+      ['backend', run.backend],
+      ['training time', formatDuration(run.trainSeconds)],
+      ['error', run.error],
+    ];
+    for (const [k, v] of rows) if (v && !v.startsWith('undefined')) md.appendMarkdown(`- ${k}: ${v}\n`);
+    this.tooltip = md;
+    this.command = { command: CommandId.OpenCurves, title: 'Open Curves', arguments: [this] };
+  }
+}
+
+export class RunsTree extends DisposableObject implements vscode.TreeDataProvider<RunItem> {
+  private readonly changed = this.disposer.track(new vscode.EventEmitter<void>());
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly model: RunsModel) {
+    super();
+    this.disposer.track(model.onDidChangeRuns(() => this.changed.fire()));
+  }
+
+  getTreeItem(item: RunItem): vscode.TreeItem {
+    return item;
+  }
+
+  getChildren(item?: RunItem): RunItem[] {
+    return item ? [] : this.model.runs.map((r) => new RunItem(r));
+  }
+}

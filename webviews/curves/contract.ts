@@ -1,0 +1,83 @@
+/**
+ * The message contract of the Curves panel, imported by the host (extension/curves) and the webview
+ * (webviews/curves) so the compiler checks both ends. The host owns the state: the webview sends
+ * `ready`, gets a full snapshot, then appended points.
+ */
+
+/** The plotted quantities. */
+export enum Metric {
+  TrainLoss = 'train_loss',
+  ValLoss = 'val_loss',
+  TrainError = 'train_error',
+  ValError = 'val_error',
+  Lr = 'lr',
+  ImagesPerSec = 'images_per_sec',
+}
+
+/** One point, with all three x coordinates so the x axis can change without asking the host. */
+export interface Point {
+  /** Optimizer steps since the start of training. */
+  step: number;
+  /** Epochs (fractional within an epoch). */
+  epoch: number;
+  /** Seconds since the run started. */
+  time: number;
+  y: number;
+}
+
+export type SeriesByMetric = Partial<Record<Metric, Point[]>>;
+
+/** One run's curves. */
+export interface RunSeries {
+  /** Stable id (the run folder). */
+  id: string;
+  name: string;
+  /** CSS colour, stable per run name. */
+  color: string;
+  state: string;
+  series: SeriesByMetric;
+}
+
+export type XAxis = 'step' | 'epoch' | 'time';
+
+/** View options (host-authoritative, restored with the snapshot). */
+export interface CurvesOptions {
+  xAxis: XAxis;
+  logY: boolean;
+  /** TensorBoard smoothing weight, 0 (none) .. 0.99. */
+  smoothing: number;
+}
+
+export enum ToCurves {
+  Snapshot = 'snapshot',
+  Append = 'append',
+}
+
+export enum FromCurves {
+  Ready = 'ready',
+  SetOptions = 'setOptions',
+  ExportPng = 'exportPng',
+  ExportCsv = 'exportCsv',
+  ChooseRuns = 'chooseRuns',
+}
+
+export type CurvesHostMessage =
+  | { type: ToCurves.Snapshot; runs: RunSeries[]; options: CurvesOptions }
+  | { type: ToCurves.Append; runId: string; state: string; points: SeriesByMetric };
+
+export type CurvesWebviewMessage =
+  | { type: FromCurves.Ready }
+  | { type: FromCurves.SetOptions; options: CurvesOptions }
+  | { type: FromCurves.ExportPng; dataUrl: string }
+  | { type: FromCurves.ExportCsv }
+  | { type: FromCurves.ChooseRuns };
+
+export const DEFAULT_CURVES_OPTIONS: CurvesOptions = { xAxis: 'step', logY: false, smoothing: 0.6 };
+
+/** The charts and the metrics each shows (train solid, validation dashed). */
+export const CHARTS: ReadonlyArray<{ id: string; title: string; metrics: readonly Metric[] }> = [
+  { id: 'loss', title: 'Loss (train, val)', metrics: [Metric.TrainLoss, Metric.ValLoss] },
+  { id: 'error', title: 'Top-1 error % (train, val)', metrics: [Metric.TrainError, Metric.ValError] },
+  { id: 'lr', title: 'Learning rate', metrics: [Metric.Lr] },
+  { id: 'speed', title: 'Images/s', metrics: [Metric.ImagesPerSec] },
+];

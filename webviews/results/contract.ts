@@ -1,0 +1,61 @@
+/** The message contract of the Results panel, imported by host and webview. */
+
+/** One run of the table. */
+export interface ResultRow {
+  id: string;
+  name: string;
+  state: string;
+  model: string;
+  dataset: string;
+  /** The differing hyper-parameters: dotted key -> value as text. */
+  params: Record<string, string>;
+  /** Trainable parameters. */
+  nParams?: number;
+  epoch: number;
+  epochs?: number;
+  bestError?: number;
+  lastError?: number;
+  trainSeconds: number;
+  backend?: string;
+  /** The closest reference row (index into `reference`) and last error minus its error. */
+  refIndex?: number;
+  refDiff?: number;
+}
+
+/** One row of the papers' and the original framework's tables. */
+export interface ReferenceRow {
+  table: string;
+  dataset: string;
+  model: string;
+  /** The original framework's test error (percent), null when it gave none. */
+  projectError: number | null;
+  stat: string | null;
+  /** The paper's numbers as printed, e.g. `4.00 (median of 5 runs)`. */
+  paper: string;
+  /** The paper's first value, for the difference. */
+  paperError: number | null;
+  epochs: number | null;
+  overrides: Record<string, string>;
+  /** Ids of the runs this row is the closest match of. */
+  matchedBy: string[];
+}
+
+export type SortKey = 'name' | 'model' | 'dataset' | 'epoch' | 'bestError' | 'lastError' | 'trainSeconds' | 'nParams' | 'refDiff';
+export interface SortState {
+  key: SortKey;
+  descending: boolean;
+}
+
+export type ExportFormat = 'csv' | 'markdown' | 'latex';
+
+export enum ToResults {
+  Snapshot = 'snapshot',
+}
+export enum FromResults {
+  Ready = 'ready',
+  Sort = 'sort',
+  Export = 'export',
+}
+
+export type ResultsHostMessage = { type: ToResults.Snapshot; rows: ResultRow[]; paramKeys: string[]; reference: ReferenceRow[]; sort: SortState };
+export type ResultsWebviewMessage = { type: FromResults.Ready } | { type: FromResults.Sort; sort: SortState } | { type: FromResults.Export; format: ExportFormat };
