@@ -34,3 +34,4 @@ for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   fs.copyFileSync(path.join(wasmDir, f), path.join(out, 'cli', f));
 }
 console.log(`built ${clis.map((c) => `dist/cli/${c}.js`).join(', ')}, dist/cli/data-worker.js and the wasm binaries`);
+await import('./build-extension.mjs');
