@@ -45,7 +45,7 @@ export function differingKeys(configs: ReadonlyArray<Record<string, unknown> | u
   const flats = configs.map((c) => flatten(c ?? {}));
   const keys = new Set<string>();
   for (const f of flats) for (const k of Object.keys(f)) if (!IGNORED.test(k) && relevant(k, f)) keys.add(k);
-  return [...keys].filter((k) => new Set(flats.map((f) => (relevant(k, f) ? f[k] : ''))).size > 1).sort();
+  return [...keys].filter((k) => new Set(flats.filter((f) => relevant(k, f)).map((f) => f[k] ?? '')).size > 1).sort();
 }
 
 /** `CIFAR-10` -> `CIFAR10`, `Kuzushiji-MNIST` -> `KMNIST`. */
@@ -60,15 +60,14 @@ const modelOfOverrides = (o: Record<string, unknown>, baseYaml?: string): string
 const paperText = (p: PaperResults['tables'][0]['rows'][0]['paper_test_error']): string =>
   (p ?? []).map((v) => `${v.approximate ? '~' : ''}${v.value.toFixed(2)}${v.plus_minus !== undefined ? `±${v.plus_minus}` : ''}${v.stat ? ` (${v.stat})` : ''}`).join('; ');
 
-/** The reference rows of the runs' datasets and models (with the same depth where the row names one). */
+/** The reference rows of the runs' datasets and models (any depth: the closest match prefers the same depth). */
 export function referenceRows(data: PaperResults, runs: readonly RunSummary[]): ReferenceRow[] {
   const out: ReferenceRow[] = [];
   for (const t of data.tables) {
     for (const r of t.rows) {
       const o = r.config.overrides ?? {};
       const model = modelOfOverrides(o, r.config.base_yaml);
-      const depthKey = model ? `model.${model}.depth` : '';
-      const fits = runs.some((run) => run.model === model && normDataset(r.dataset) === run.dataset && (o[depthKey] === undefined || o[depthKey] === run.depth));
+      const fits = runs.some((run) => run.model === model && normDataset(r.dataset) === run.dataset);
       if (!fits) continue;
       out.push({
         table: t.id,
@@ -87,7 +86,10 @@ export function referenceRows(data: PaperResults, runs: readonly RunSummary[]): 
   return out;
 }
 
-/** How many of a reference row's overrides (and its epochs) the run's config has; -1 if the model differs. */
+/**
+ * How close a reference row is to a run: one point per override (and the epochs) the run's config
+ * has, three more for the same depth; -1 if the dataset or model differs.
+ */
 export function matchScore(ref: ReferenceRow, run: RunSummary): number {
   const flat = flatten(run.config ?? {});
   if (normDataset(ref.dataset) !== run.dataset) return -1;
@@ -95,7 +97,7 @@ export function matchScore(ref: ReferenceRow, run: RunSummary): number {
   let score = 0;
   for (const [k, v] of Object.entries(ref.overrides)) {
     const have = flat[k];
-    if (have !== undefined && (have === v || (v.trim() !== '' && Number(have) === Number(v)))) score++;
+    if (have !== undefined && (have === v || (v.trim() !== '' && Number(have) === Number(v)))) score += /^model\.\w+\.depth$/.test(k) ? 4 : 1;
   }
   if (ref.epochs !== null && run.epochs === ref.epochs) score++;
   return score;
