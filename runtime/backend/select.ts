@@ -3,7 +3,9 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// Registers the pure-JS `cpu` backend. A named import, so bundlers keep the module (the package
+// declares itself side-effect free, and a bare import would be dropped from dist/).
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 // tfjs-core alone has no gradients registered: every training path needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
@@ -251,7 +253,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
 async function startJs(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the pure-JS cpu backend failed to start');
   // Silence tfjs's one-time "install tfjs-node" banner: the user chose this backend.
-  (tf.backend() as { firstUse?: boolean }).firstUse = false;
+  const backend = tf.backend();
+  if (backend instanceof MathBackendCPU) (backend as unknown as { firstUse: boolean }).firstUse = false;
 }
 
 /**
