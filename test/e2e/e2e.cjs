@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain Node script run by Node 24 with NODE_PATH reaching playwright-core */
 // Drives code-server (the extension installed from its .vsix) with playwright-core + Debian chromium:
 // config completion, a diagnostic, the Runs view, the Curves webview on a fixture run, Run Experiment on
 // a tiny config with live curves, and the Results panel. Usage: see test/e2e/run.sh.
