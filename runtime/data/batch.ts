@@ -5,6 +5,7 @@
  * `Rng.fromKey(seed, epoch, s, 1)`, so any batch can be rebuilt anywhere (worker or not, resumed
  * or not) bit for bit.
  */
+import { augmentImage, drawResizedCrop, mixBatch, resizedCropInto, type MixedTargets } from './augment';
 import { Rng } from './rng';
 import { drawAugmentParams, prepareTransform, transformImage, type PreparedTransform, type TransformOptions } from './transforms';
 
@@ -37,6 +38,10 @@ export interface Batch {
   index: number;
   /** The epoch the batch belongs to. */
   epoch: number;
+  /** Dual cutout: the second independently cut copy of every image, like `x`. */
+  x2?: Float32Array;
+  /** Batch mixing (mixup, cutmix, ricap): the label sets and their weights; `y` is then `mix.labels[0]`'s source. */
+  mix?: MixedTargets;
 }
 
 /** Number of batches per epoch: floor(n / batchSize) with dropLast, else ceil. */
@@ -62,7 +67,15 @@ export class BatchBuilder {
   constructor(readonly plan: BatchPlan, readonly images: Uint8Array, readonly labels: Int32Array) {
     if (!Number.isInteger(plan.batchSize) || plan.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${plan.batchSize}`);
     const size = plan.height * plan.width * plan.channels;
-    if (images.length !== plan.n * size || labels.length !== plan.n) {
+    const src = plan.transform.folder?.source;
+    if (src) {
+      if (src.offsets.length !== plan.n || src.heights.length !== plan.n || src.widths.length !== plan.n || labels.length !== plan.n) {
+        throw new Error(`folder source layout does not match n=${plan.n}`);
+      }
+      for (let i = 0; i < plan.n; i++) {
+        if (src.offsets[i] + src.heights[i] * src.widths[i] * plan.channels > images.length) throw new Error(`folder image ${i} lies outside the pixel buffer`);
+      }
+    } else if (images.length !== plan.n * size || labels.length !== plan.n) {
       throw new Error(`dataset arrays do not match n=${plan.n} of ${plan.height}x${plan.width}x${plan.channels}: ${images.length} pixels, ${labels.length} labels`);
     }
     this.prepared = prepareTransform(plan.transform, plan.height, plan.width, plan.channels);
@@ -82,13 +95,32 @@ export class BatchBuilder {
     const size = plan.height * plan.width * plan.channels;
     const x = new Float32Array(n * size);
     const y = new Int32Array(n);
-    const rng = plan.mode === 'train' ? Rng.fromKey(plan.seed, epoch, step, 1) : null;
+    const train = plan.mode === 'train';
+    const t = plan.transform;
+    const rng = train ? Rng.fromKey(plan.seed, epoch, step, 1) : null;
+    const x2 = train && t.dualCutout ? new Float32Array(n * size) : null;
+    const folder = train ? t.folder : null;
+    const tmp = folder ? new Uint8Array(size) : null;
+    const [h, w, c] = [plan.height, plan.width, plan.channels];
     for (let i = 0; i < n; i++) {
       const j = order ? order[start + i] : start + i;
       y[i] = this.labels[j];
-      const params = rng ? drawAugmentParams(rng, plan.transform) : null;
-      transformImage(prepared, this.images, j * size, params, x, i * size);
+      if (folder && tmp && rng) {
+        const { offsets, heights, widths } = folder.source;
+        const rrc = folder.randomResizedCrop;
+        const crop = rrc ? drawResizedCrop(rng, heights[j], widths[j], rrc.scale, rrc.ratio) : null;
+        resizedCropInto(this.images, offsets[j], heights[j], widths[j], c, h, crop, tmp, 0);
+        const flip = t.horizontalFlip ? rng.uniform() < t.horizontalFlip.prob : false;
+        transformImage(prepared, tmp, 0, { top: 0, left: 0, flip }, x, i * size);
+      } else {
+        const params = rng ? drawAugmentParams(rng, t) : null;
+        transformImage(prepared, this.images, j * size, params, x, i * size);
+      }
+      if (rng) augmentImage(rng, t, x, i * size, h, w, c, x2);
     }
-    return { x, y, n, index: step, epoch };
+    const batch: Batch = { x, y, n, index: step, epoch };
+    if (x2) batch.x2 = x2;
+    if (train && t.mix) batch.mix = mixBatch(Rng.fromKey(plan.seed, epoch, step, 2), t.mix, { xs: x2 ? [x, x2] : [x], y, n, h, w, c });
+    return batch;
   }
 }

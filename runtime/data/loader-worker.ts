@@ -33,7 +33,8 @@ port.on('message', (msg: ToWorker) => {
     }
     const b = builder.build(msg.epoch, msg.step, cachedOrder);
     const reply: FromWorker = { type: 'batch', gen: msg.gen, batch: b };
-    port.postMessage(reply, [b.x.buffer as ArrayBuffer, b.y.buffer as ArrayBuffer]);
+    const transfer = [b.x.buffer, b.y.buffer, ...(b.x2 ? [b.x2.buffer] : []), ...(b.mix ? b.mix.labels.map((l) => l.buffer) : [])] as ArrayBuffer[];
+    port.postMessage(reply, transfer);
   } catch (err) {
     const e = err as Error;
     const reply: FromWorker = { type: 'error', gen: msg.gen, step: msg.step, message: e.message, stack: e.stack };

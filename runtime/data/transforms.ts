@@ -9,6 +9,9 @@
  * 2. flip (if enabled): `uniform() < prob`.
  * A disabled step draws nothing.
  */
+import {
+  checkCutout, checkMix, checkRandomErasing, type CutoutOptions, type MixOptions, type RandomErasingOptions, type SourceLayout,
+} from './augment';
 import type { Rng } from './rng';
 
 /** How the border is filled before the random crop (torchvision's `padding_mode`). */
@@ -35,6 +38,20 @@ export interface TransformOptions {
   randomCrop?: RandomCropOptions | null;
   /** null/undefined = no flip; `prob` is the flip probability. */
   horizontalFlip?: { prob: number } | null;
+  /** Train only, after normalisation (see augment/): Cutout. */
+  cutout?: CutoutOptions | null;
+  /** Train only, after Cutout: Random Erasing. */
+  randomErasing?: RandomErasingOptions | null;
+  /** Train only, last: Dual-Cutout (each batch gets a second copy `x2`, see batch.ts). */
+  dualCutout?: CutoutOptions | null;
+  /** Train only, per batch after the per-image steps: Mixup, CutMix or RICAP (batch `mix` targets). */
+  mix?: MixOptions | null;
+  /**
+   * Folder datasets (imagenet-type pipeline, train): the variable-size source images and the
+   * random resized crop (torchvision defaults), or null for a center crop; the output is the
+   * plan's height × width (square). Excludes `randomCrop`.
+   */
+  folder?: { source: SourceLayout; randomResizedCrop: { scale: [number, number]; ratio: [number, number] } | null } | null;
 }
 
 /** The random choices for one image. `top`/`left` index the padded image (0..2·padding). */
@@ -164,6 +181,18 @@ export function prepareTransform(opts: TransformOptions, height: number, width: 
   if (crop) checkCrop(crop);
   const p = opts.horizontalFlip?.prob;
   if (p !== undefined && !(p >= 0 && p <= 1)) throw new Error(`horizontal flip prob must be in [0, 1], got ${p}`);
+  if (opts.cutout) checkCutout(opts.cutout, height, width);
+  if (opts.dualCutout) checkCutout(opts.dualCutout, height, width);
+  if (opts.randomErasing) checkRandomErasing(opts.randomErasing);
+  if (opts.mix) checkMix(opts.mix);
+  if (opts.folder) {
+    if (crop) throw new Error('folder datasets use the resized crop; randomCrop (padding crop) must be off');
+    if (height !== width) throw new Error(`folder datasets need square outputs, got ${height}x${width}`);
+    const rrc = opts.folder.randomResizedCrop;
+    if (rrc && !(rrc.scale[0] > 0 && rrc.scale[0] <= rrc.scale[1] && rrc.ratio[0] > 0 && rrc.ratio[0] <= rrc.ratio[1])) {
+      throw new Error(`random resized crop needs 0 < scale[0] <= scale[1] and 0 < ratio[0] <= ratio[1], got ${JSON.stringify(rrc)}`);
+    }
+  }
   return {
     opts, height, width, channels,
     padding: crop ? crop.padding : 0,
