@@ -13,15 +13,19 @@ export function logTimestamp(d = new Date()): string {
  */
 export class Logger {
   private fd: number | undefined;
+  /** Lines logged before a file was attached; written to it on attach. */
+  private pending: string[] = [];
   /** Called before a console line is written (e.g. to clear a progress bar). */
   beforeConsole: (() => void) | undefined;
   afterConsole: (() => void) | undefined;
 
   constructor(private readonly quiet = false) {}
 
-  /** Also appends every line to `file`. */
+  /** Also appends every line to `file`, starting with the lines logged so far. */
   attachFile(file: string): void {
     this.fd = fs.openSync(file, 'a');
+    for (const line of this.pending) fs.writeSync(this.fd, line);
+    this.pending = [];
   }
 
   info(message: string): void {
@@ -38,7 +42,12 @@ export class Logger {
 
   /** Appends to the file only (for lines the progress bar already shows on a terminal). */
   fileOnly(message: string): void {
-    if (this.fd !== undefined) fs.writeSync(this.fd, `[${logTimestamp()}] INFO: ${message}\n`);
+    this.toFile(`[${logTimestamp()}] INFO: ${message}\n`);
+  }
+
+  private toFile(line: string): void {
+    if (this.fd !== undefined) fs.writeSync(this.fd, line);
+    else this.pending.push(line);
   }
 
   close(): void {
@@ -48,7 +57,7 @@ export class Logger {
 
   private write(level: string, message: string): void {
     const line = `[${logTimestamp()}] ${level}: ${message}\n`;
-    if (this.fd !== undefined) fs.writeSync(this.fd, line);
+    this.toFile(line);
     if (this.quiet) return;
     this.beforeConsole?.();
     process.stderr.write(line);

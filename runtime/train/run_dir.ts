@@ -7,11 +7,12 @@ import { stringify } from 'yaml';
 export class RunDirError extends Error {}
 
 /**
- * Creates the run folder `dir`, or checks that it exists when resuming.
+ * Checks that `dir` can hold a new run (absent or empty), or, when resuming, that it is a run folder.
+ * Creates nothing, so a run that fails to start leaves no folder behind.
  * @throws RunDirError when `dir` exists and `resume` is false (as the original refuses it), or
  *   when resuming a folder that does not exist or has no `config.yaml`.
  */
-export function prepareRunDir(dir: string, resume: boolean): void {
+export function checkRunDir(dir: string, resume: boolean): void {
   const exists = fs.existsSync(dir);
   if (resume) {
     if (!exists) throw new RunDirError(`cannot resume: ${dir} does not exist`);
@@ -25,6 +26,11 @@ export function prepareRunDir(dir: string, resume: boolean): void {
       `output directory ${dir} already exists; resume it with --resume ${dir}, or choose another train.output_dir`,
     );
   }
+}
+
+/** {@link checkRunDir}, then creates the folder. */
+export function prepareRunDir(dir: string, resume: boolean): void {
+  checkRunDir(dir, resume);
   fs.mkdirSync(dir, { recursive: true });
 }
 

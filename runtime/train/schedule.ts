@@ -142,14 +142,15 @@ function mainSegments(o: SchedulerOptions, mainEpochs: number): Segment[] {
       requireFinite(o.lr_decay, 'scheduler.lr_decay', 0);
       const ms = o.milestones;
       ms.forEach((m, i) => {
-        if (typeof m !== 'number' || !Number.isFinite(m) || m < (i === 0 ? 0 : ms[i - 1]) || m > mainEpochs) {
+        if (typeof m !== 'number' || !Number.isFinite(m) || m < (i === 0 ? 0 : ms[i - 1])) {
           throw new Error(
-            `scheduler.milestones must be non-decreasing epochs within [0, ${mainEpochs}] (counted from the end of ` +
-              `the warm-up), got [${ms.join(', ')}]`,
+            `scheduler.milestones must be non-decreasing epochs >= 0 (counted from the end of the warm-up), got [${ms.join(', ')}]`,
           );
         }
       });
-      const bounds = [0, ...ms, mainEpochs];
+      // As in the original, milestones at or past the end never take effect (e.g. the YAMLs' [80, 120]
+      // in a 3-epoch trial run); the config module warns about them.
+      const bounds = [0, ...ms.filter((m) => m < mainEpochs), mainEpochs];
       return bounds.slice(1).map((end, k) => {
         const f = Math.pow(o.lr_decay, k);
         return { steps: end - bounds[k], factor: () => f };

@@ -20,7 +20,7 @@ import { AverageMeter } from './metrics';
 import { createOptimizer, type Optimizer } from './optim';
 import { formatDuration, Progress } from './progress';
 import { createLrSchedule } from './schedule';
-import { collectEnvInfo, dumpEnvInfo, prepareRunDir, writeFileAtomic } from './run_dir';
+import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeFileAtomic } from './run_dir';
 import { trainStep } from './step';
 
 /** Where a run continues from. */
@@ -90,34 +90,47 @@ class Meters {
 export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
   const outputDir = path.resolve(cfg.train.output_dir);
   const resume = opts.resume ?? false;
-  prepareRunDir(outputDir, resume);
+  checkRunDir(outputDir, resume);
   const logger = new Logger(opts.quiet);
-  logger.attachFile(path.join(outputDir, 'log.txt'));
-  if (!resume) {
-    writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
-    const min = dumpMinConfig(cfg);
-    if (min.trim() !== '' && min.trim() !== '{}') writeFileAtomic(path.join(outputDir, 'config_min.yaml'), min);
-  } else {
-    // The resumed config may carry new overrides (e.g. more epochs): keep the folder's config.yaml current.
-    writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
-  }
   for (const w of configWarnings(cfg)) logger.warn(w);
 
+  // Everything that can fail on bad input happens before the run folder is created.
   const backend = await initBackend(cfg.device as never, cfg.num_threads);
-  writeFileAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
   logger.info(describeBackend(backend));
-
   const data = loadRunData(cfg);
+  let model: Model | undefined;
+  let optimizer: Optimizer | undefined;
+  let lrAt: (t: number) => number;
+  try {
+    if (data.trainLoader.stepsPerEpoch === 0) {
+      throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than the ${data.train.n} training images: no full batch per epoch`);
+    }
+    lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
+    model = createModel(cfg);
+    optimizer = createOptimizer(cfg.train, model.params);
+  } catch (err) {
+    data.close();
+    model?.dispose();
+    throw err;
+  }
   logger.info(
     `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${data.test.n} test images; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
   );
-  const model = createModel(cfg);
   const params = countParams(model);
   logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
-  const optimizer = createOptimizer(cfg.train, model.params);
+
+  prepareRunDir(outputDir, resume);
+  logger.attachFile(path.join(outputDir, 'log.txt'));
+  // On resume the config may carry new overrides (e.g. more epochs): keep config.yaml current.
+  writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
+  if (!resume) {
+    const min = dumpMinConfig(cfg);
+    if (min.trim() !== '') writeFileAtomic(path.join(outputDir, 'config_min.yaml'), min);
+  }
+  writeFileAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
   const events = new EventWriter(outputDir);
   try {
-    return await trainLoop(cfg, { outputDir, resume, logger, backend, data, model, params, optimizer, events, tty: opts.tty });
+    return await trainLoop(cfg, { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, tty: opts.tty });
   } finally {
     data.close();
     optimizer.dispose();
@@ -136,6 +149,8 @@ interface LoopContext {
   model: Model;
   params: number;
   optimizer: Optimizer;
+  /** Learning rate of iteration t (0-based). */
+  lrAt: (t: number) => number;
   events: EventWriter;
   tty?: boolean;
 }
@@ -164,12 +179,8 @@ function startPoint(cfg: Config, c: LoopContext): StartPoint {
 }
 
 async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
-  const { logger, data, model, optimizer, events } = c;
+  const { logger, data, model, optimizer, events, lrAt } = c;
   const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
-  if (stepsPerEpoch === 0) {
-    throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than the ${data.train.n} training images: no full batch per epoch`);
-  }
-  const lrAt = createLrSchedule(cfg, stepsPerEpoch);
   const epochs = cfg.scheduler.epochs;
   const start = startPoint(cfg, c);
   const stepOpts = { imageShape: data.imageShape, nClasses: data.nClasses, gradientClip: cfg.train.gradient_clip };
@@ -277,6 +288,9 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
           windowStart = Date.now();
           windowImages = 0;
         }
+        // Let the event loop run (signals, worker messages): prefetched batches resolve as microtasks,
+        // which alone would never return to it.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (stopSignal) break;
       }
       progress.stop();
