@@ -1,5 +1,6 @@
 /** What a user sees for bad input: one line, the key or file, what was expected; never a stack trace. */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, tempDir } from './fixtures';
@@ -22,7 +23,7 @@ describe('CLI errors', () => {
 
   it('names the YAML file and line of an unknown key', async () => {
     const file = path.join(work, 'bad.yaml');
-    require('node:fs').writeFileSync(file, 'train:\n  batch_size: 64\n  base_lrr: 0.1\n');
+    fs.writeFileSync(file, 'train:\n  batch_size: 64\n  base_lrr: 0.1\n');
     const r = await runCli('summary', ['--config', file]);
     assert.equal(r.code, 2);
     assertOneLine(r.stderr, new RegExp(`^error: ${file.replace(/[.]/g, '\\.')}:3:3: .*train\\.base_lrr.*train\\.base_lr`));
@@ -41,6 +42,6 @@ describe('CLI errors', () => {
     assert.match(r.stderr, /^ {2}.*empty$/m);
     assert.match(r.stderr, /codh\.rois\.ac\.jp/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
-    assert.equal(require('node:fs').existsSync(path.join(work, 'run')), false, 'a run that cannot start leaves no folder behind');
+    assert.equal(fs.existsSync(path.join(work, 'run')), false, 'a run that cannot start leaves no folder behind');
   });
 });
