@@ -7,6 +7,8 @@ import type { Config } from '../config';
 import { Rng } from '../data/rng';
 import type { BuildContext } from './build_context';
 import { buildResNetPreact } from './cifar/resnet_preact';
+import { buildVgg } from './cifar/vgg';
+import { buildImagenetVgg } from './imagenet/vgg';
 import type { InitMode } from './layers/init';
 import type { Model } from './types';
 
@@ -14,9 +16,13 @@ type Builder = (cfg: Config, ctx: BuildContext) => Model;
 
 const CIFAR_MODELS: Record<string, Builder> = {
   resnet_preact: (cfg, ctx) => buildResNetPreact(cfg.model.resnet_preact, ctx),
+  vgg: (cfg, ctx) => buildVgg(cfg.model.vgg, ctx),
+  resnet: (cfg, ctx) => buildResNet(cfg.model.resnet, ctx),
 };
 
-const IMAGENET_MODELS: Record<string, Builder> = {};
+const IMAGENET_MODELS: Record<string, Builder> = {
+  vgg: (cfg, ctx) => buildImagenetVgg(cfg.model.vgg, ctx),
+};
 
 /** Model names available for each `model.type`. */
 export function availableModels(): Record<'cifar' | 'imagenet', string[]> {

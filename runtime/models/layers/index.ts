@@ -4,3 +4,7 @@ export { Conv2d, type Conv2dOptions } from './conv2d';
 export { Linear } from './linear';
 export { BatchNorm2d, BN_EPS, BN_MOMENTUM } from './batch_norm';
 export { traceLayers, recordLayer, type LayerRecord } from './trace';
+export { MaxPool2d, AvgPool2d, pooledSize } from './pool';
+export { Dropout, DropoutSeeds } from './dropout';
+export { SqueezeExcitation } from './squeeze_excitation';
+export { ZeroChannelPad } from './channel_pad';
