@@ -8,7 +8,9 @@ import { Rng } from '../data/rng';
 import type { BuildContext } from './build_context';
 import { buildResNetPreact } from './cifar/resnet_preact';
 import { buildVgg } from './cifar/vgg';
+import { buildResNet } from './cifar/resnet';
 import { buildImagenetVgg } from './imagenet/vgg';
+import { buildImagenetResNet } from './imagenet/resnet';
 import type { InitMode } from './layers/init';
 import type { Model } from './types';
 
@@ -22,6 +24,7 @@ const CIFAR_MODELS: Record<string, Builder> = {
 
 const IMAGENET_MODELS: Record<string, Builder> = {
   vgg: (cfg, ctx) => buildImagenetVgg(cfg.model.vgg, ctx),
+  resnet: (cfg, ctx) => buildImagenetResNet(cfg.model.resnet, ctx),
 };
 
 /** Model names available for each `model.type`. */
