@@ -9,8 +9,10 @@ import type { BuildContext } from './build_context';
 import { buildResNetPreact } from './cifar/resnet_preact';
 import { buildVgg } from './cifar/vgg';
 import { buildResNet } from './cifar/resnet';
+import { buildSEResNetPreact } from './cifar/se_resnet_preact';
 import { buildImagenetVgg } from './imagenet/vgg';
 import { buildImagenetResNet } from './imagenet/resnet';
+import { buildImagenetResNetPreact } from './imagenet/resnet_preact';
 import type { InitMode } from './layers/init';
 import type { Model } from './types';
 
@@ -20,11 +22,13 @@ const CIFAR_MODELS: Record<string, Builder> = {
   resnet_preact: (cfg, ctx) => buildResNetPreact(cfg.model.resnet_preact, ctx),
   vgg: (cfg, ctx) => buildVgg(cfg.model.vgg, ctx),
   resnet: (cfg, ctx) => buildResNet(cfg.model.resnet, ctx),
+  se_resnet_preact: (cfg, ctx) => buildSEResNetPreact(cfg.model.se_resnet_preact, ctx),
 };
 
 const IMAGENET_MODELS: Record<string, Builder> = {
   vgg: (cfg, ctx) => buildImagenetVgg(cfg.model.vgg, ctx),
   resnet: (cfg, ctx) => buildImagenetResNet(cfg.model.resnet, ctx),
+  resnet_preact: (cfg, ctx) => buildImagenetResNetPreact(cfg.model.resnet_preact, ctx),
 };
 
 /** Model names available for each `model.type`. */
