@@ -8,3 +8,4 @@ export { MaxPool2d, AvgPool2d, pooledSize } from './pool';
 export { Dropout, DropoutSeeds } from './dropout';
 export { SqueezeExcitation } from './squeeze_excitation';
 export { ZeroChannelPad } from './channel_pad';
+export { GroupedConv2d, type GroupedConv2dOptions } from './grouped_conv2d';
