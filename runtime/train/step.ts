@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Config } from '../config';
 import type { Model } from '../models/types';
-import { crossEntropy } from './loss';
+import { trainLoss, type LossTargets, type TrainLossOptions } from './losses';
 import { topkCorrect } from './metrics';
 import type { Optimizer } from './optim/types';
 
@@ -10,15 +11,22 @@ export interface TrainBatch {
   x: Float32Array;
   y: Int32Array;
   n: number;
+  /** Dual cutout: the second cut copy of every image, like `x`. */
+  x2?: Float32Array;
+  /** Mixup / CutMix / RICAP: label sets (each [n]) and their weights (summing to 1). */
+  mix?: { labels: Int32Array[]; weights: number[] };
 }
 
 /** What one optimizer step measured. */
 export interface StepResult {
-  /** Mean cross-entropy of the batch. */
+  /** Training loss of the batch (mean over its images, see {@link trainLoss}). */
   loss: number;
-  /** Top-1 correct count in the batch. */
+  /**
+   * Top-1 correct count in the batch; for mixed batches the weighted sum Σ_k w_k·correct(labels_k)
+   * (the original's train accuracy), so it may be fractional.
+   */
   correct1: number;
-  /** Top-5 correct count (top-min(5, K)). */
+  /** Top-5 correct count (top-min(5, K)), weighted as correct1. */
   correct5: number;
 }
 
@@ -29,6 +37,39 @@ export interface StepOptions {
   nClasses: number;
   /** Max global L2 norm of the gradients; 0 disables clipping (`train.gradient_clip`). */
   gradientClip: number;
+  /** `train.subdivision`: chunks per batch (ghost batch norm / gradient accumulation); default 1. */
+  subdivision?: number;
+  /** Label smoothing / dual cutout; default plain cross-entropy (mixed targets come with the batch). */
+  loss?: TrainLossOptions;
+}
+
+/** Precision levels TensorFlow.js can train at. */
+export const SUPPORTED_PRECISIONS = ['O0'] as const;
+
+/**
+ * @throws Error for any `train.precision` but O0: the apex mixed/half precision levels (O1, O2,
+ *   O3) have no TensorFlow.js counterpart; training here is always float32.
+ */
+export function checkPrecision(precision: string): void {
+  if ((SUPPORTED_PRECISIONS as readonly string[]).includes(precision)) return;
+  throw new Error(
+    `train.precision ${precision} is not supported: TensorFlow.js trains in float32 only (O0); the original's O1/O2/O3 are NVIDIA apex mixed/half precision levels. Set train.precision O0.`,
+  );
+}
+
+/** The step settings a config asks for (loss choice, subdivision, clipping). */
+export function trainStepOptions(cfg: Config, imageShape: [number, number, number], nClasses: number): StepOptions {
+  const a = cfg.augmentation;
+  return {
+    imageShape,
+    nClasses,
+    gradientClip: cfg.train.gradient_clip,
+    subdivision: cfg.train.subdivision,
+    loss: {
+      labelSmoothing: a.use_label_smoothing ? a.label_smoothing.epsilon : null,
+      dualCutoutAlpha: a.use_dual_cutout ? a.cutout.dual_cutout_alpha : null,
+    },
+  };
 }
 
 /**
@@ -48,27 +89,84 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
   return clipped;
 }
 
+/** Correct counts of rows [s, e) of a batch, weighted over mixed label sets. */
+function chunkCorrect(logits: Float32Array, batch: TrainBatch, s: number, e: number, nClasses: number): [number, number] {
+  const sets = batch.mix ? batch.mix.labels.map((l, k) => [l, batch.mix!.weights[k]] as const) : [[batch.y, 1] as const];
+  let c1 = 0;
+  let c5 = 0;
+  for (const [labels, weight] of sets) {
+    const [a, b] = topkCorrect(logits, labels.subarray(s, e), nClasses, [1, 5]);
+    c1 += weight * a;
+    c5 += weight * b;
+  }
+  return [c1, c5];
+}
+
 /**
- * One SGD-family step on a batch: forward in training mode (BN batch statistics, running
- * statistics updated), mean cross-entropy, backward, optional clipping, optimizer update at `lr`.
- * Frees every tensor it creates.
+ * Gradients and measurements of rows [s, e) of a batch: forward in training mode (BN batch
+ * statistics of these rows, running statistics updated; with dual cutout the model runs on each
+ * copy separately, as the original), the training loss, backward.
+ */
+function chunkGrads(model: Model, batch: TrainBatch, s: number, e: number, opts: StepOptions): { loss: number; grads: Record<string, tf.Tensor>; correct: [number, number] } {
+  const [h, w, c] = opts.imageShape;
+  const size = h * w * c;
+  const m = e - s;
+  const whole = s === 0 && e === batch.n;
+  const images = (a: Float32Array) => tf.tensor4d(whole ? a : a.slice(s * size, e * size), [m, h, w, c]);
+  const ints = (a: Int32Array) => tf.tensor1d(whole ? a : a.slice(s, e), 'int32');
+  const xs = [images(batch.x), ...(batch.x2 ? [images(batch.x2)] : [])];
+  const targets: LossTargets = { labels: ints(batch.y) };
+  if (batch.mix) targets.mix = { labels: batch.mix.labels.map(ints), weights: batch.mix.weights };
+  let outs: tf.Tensor2D[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const o = xs.map((x) => model.apply(x, true));
+    outs = o.map((t) => tf.keep(t));
+    return trainLoss(o, targets, opts.loss ?? { labelSmoothing: null, dualCutoutAlpha: null });
+  }, model.params.map((p) => p.variable));
+  const logits = outs.length === 1 ? (outs[0].dataSync() as Float32Array) : (tf.tidy(() => tf.div(tf.add(outs[0], outs[1]), 2)).dataSync() as Float32Array);
+  const loss = value.dataSync()[0];
+  tf.dispose([...xs, targets.labels, ...(targets.mix?.labels ?? []), value, ...outs]);
+  return { loss, grads, correct: chunkCorrect(logits, batch, s, e, opts.nClasses) };
+}
+
+/**
+ * One optimizer step on a batch. With `subdivision` k the batch is cut into k chunks of ⌈n/k⌉ rows
+ * (as `torch.chunk`): each chunk runs forward and backward on its own (ghost batch norm: BN
+ * statistics per chunk, running statistics updated once per chunk) and the gradients are averaged
+ * weighted by chunk size, so for a model without BN they equal the full batch's. The reported loss
+ * is the batch mean (the original reports the sum of the chunk losses). Clipping (`gradientClip`)
+ * applies to the averaged gradient (the original clips the sum, before dividing by k). Then the
+ * optimizer updates at `lr`. Frees every tensor it creates.
  */
 export function trainStep(model: Model, optimizer: Optimizer, batch: TrainBatch, lr: number, opts: StepOptions): StepResult {
-  const [h, w, c] = opts.imageShape;
-  const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
-  const y = tf.tensor1d(batch.y, 'int32');
-  let logits: tf.Tensor2D | undefined;
-  const trainable = model.params.map((p) => p.variable);
-  const { value, grads } = tf.variableGrads(() => {
-    const out = model.apply(x, true);
-    logits = tf.keep(out);
-    return crossEntropy(out, y);
-  }, trainable);
+  const k = opts.subdivision ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`train.subdivision must be a positive integer, got ${k}`);
+  const chunk = Math.ceil(batch.n / k);
+  let sum: Record<string, tf.Tensor> | null = null;
+  let loss = 0;
+  let correct1 = 0;
+  let correct5 = 0;
+  for (let s = 0; s < batch.n; s += chunk) {
+    const e = Math.min(batch.n, s + chunk);
+    const frac = (e - s) / batch.n;
+    const r = chunkGrads(model, batch, s, e, opts);
+    loss += frac * r.loss;
+    correct1 += r.correct[0];
+    correct5 += r.correct[1];
+    if (sum === null && frac === 1) {
+      sum = r.grads;
+      continue;
+    }
+    const next: Record<string, tf.Tensor> = {};
+    for (const [key, g] of Object.entries(r.grads)) {
+      next[key] = tf.tidy(() => (sum ? tf.add(sum[key], tf.mul(g, frac)) : tf.mul(g, frac)));
+    }
+    tf.dispose([...Object.values(r.grads), ...(sum ? Object.values(sum) : [])]);
+    sum = next;
+  }
+  const grads = sum ?? {};
   const finalGrads = opts.gradientClip > 0 ? clipByGlobalNorm(grads, opts.gradientClip) : grads;
   optimizer.step(finalGrads, lr);
-  const loss = value.dataSync()[0];
-  const logitValues = logits!.dataSync() as Float32Array;
-  const [correct1, correct5] = topkCorrect(logitValues, batch.y, opts.nClasses, [1, 5]);
-  tf.dispose([x, y, value, logits!, ...Object.values(finalGrads)]);
+  tf.dispose(Object.values(finalGrads));
   return { loss, correct1, correct5 };
 }
