@@ -24,7 +24,7 @@ import {
 /** Values of `device`. */
 export const DEVICES = ['auto', 'cuda', 'gpu', 'cpu', 'wasm', 'js'] as const;
 /** Values of `dataset.name`. */
-export const DATASET_NAMES = ['CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST', 'KMNIST', 'ImageNet'] as const;
+export const DATASET_NAMES = ['CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST', 'KMNIST', 'ImageNet', 'ImageFolder'] as const;
 /** Values of `model.type`. */
 export const MODEL_TYPES = ['cifar', 'imagenet'] as const;
 /** Values of `model.name` (cifar models; imagenet has a subset, see `IMAGENET_MODEL_NAMES`). */
@@ -255,7 +255,10 @@ export const CONFIG_TREE = section('Image Classification Lab config', {
     deterministic: bool(false, 'Ask cuDNN for deterministic algorithms'),
   }),
   dataset: section('Dataset', {
-    name: str('CIFAR10', 'Dataset; ImageNet means any folder-per-class image dataset with train/ and val/', { allowed: DATASET_NAMES }),
+    name: str('CIFAR10', 'Dataset; ImageFolder (or ImageNet) = any folder-per-class PNG/JPEG dataset with train/ and val/ in dataset_dir', {
+      allowed: DATASET_NAMES,
+      note: 'ImageFolder is new (the original reads folder datasets only as ImageNet).',
+    }),
     dataset_dir: str('', "Dataset folder; '' = search the well-known places", {
       note: 'The original forces ~/.torch/datasets/... for built-in datasets; here it is never forced.',
     }),

@@ -1,5 +1,7 @@
 import type { Config } from '../config';
 import { BatchLoader, datasetInfo, loadDataset, type ImageDataset, type TransformOptions } from '../data';
+import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
+import { loadImageFolder } from '../data/image_folder';
 
 /** The train and test splits of a run, and their loaders. */
 export interface RunData {
@@ -13,25 +15,94 @@ export interface RunData {
   close(): void;
 }
 
-/** The original's cifar-type train transforms from the `augmentation` section. */
-export function trainTransform(cfg: Config): TransformOptions {
+/** `dataset.name` values read as folder-per-class datasets (train/ and val/ class folders). */
+export const FOLDER_DATASETS: readonly string[] = ['ImageFolder', 'ImageNet'];
+
+/** The original's ImageNet normalisation, used for every folder dataset. */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/** True for `ImageFolder` / `ImageNet` (folder-per-class data with imagenet-type transforms). */
+export function isFolderDataset(cfg: Config): boolean {
+  return FOLDER_DATASETS.includes(cfg.dataset.name);
+}
+
+function normalisation(cfg: Config): { mean: readonly number[]; std: readonly number[] } {
+  if (isFolderDataset(cfg)) return { mean: IMAGENET_MEAN, std: IMAGENET_STD };
   const info = datasetInfo(cfg.dataset.name);
+  return { mean: info.mean, std: info.std };
+}
+
+/** The batch mixing a config asks for, with the original's priority mixup > ricap > cutmix; null if none. */
+export function mixOptions(cfg: Config): MixOptions | null {
+  const a = cfg.augmentation;
+  if (a.use_mixup) return { kind: 'mixup', alpha: a.mixup.alpha };
+  if (a.use_ricap) return { kind: 'ricap', alpha: a.ricap.beta };
+  if (a.use_cutmix) return { kind: 'cutmix', alpha: a.cutmix.alpha };
+  return null;
+}
+
+/**
+ * The original's train transforms from the `augmentation` section: cifar-type (pad + random crop,
+ * flip) for the built-in datasets, imagenet-type (random resized crop or center crop, flip) for
+ * folder datasets (`source` = the train split's layout); then normalisation, Cutout, Random
+ * Erasing, Dual-Cutout, and the batch mixing.
+ */
+export function trainTransform(cfg: Config, source?: SourceLayout): TransformOptions {
   const aug = cfg.augmentation;
+  const cut = aug.cutout;
+  const cutout = { prob: cut.prob, maskSize: cut.mask_size, cutInside: cut.cut_inside, maskColor: cut.mask_color };
+  const re = aug.random_erasing;
+  const folder = isFolderDataset(cfg);
+  if (folder && !source) throw new Error(`trainTransform: ${cfg.dataset.name} needs the train split's source layout`);
   return {
-    mean: info.mean,
-    std: info.std,
-    randomCrop: aug.use_random_crop
+    ...normalisation(cfg),
+    randomCrop: aug.use_random_crop && !folder
       ? { padding: aug.random_crop.padding, fill: aug.random_crop.fill, paddingMode: aug.random_crop.padding_mode as 'constant' }
       : null,
     horizontalFlip: aug.use_random_horizontal_flip ? { prob: aug.random_horizontal_flip.prob } : null,
+    cutout: aug.use_cutout ? cutout : null,
+    randomErasing: aug.use_random_erasing
+      ? { prob: re.prob, areaRatioRange: re.area_ratio_range, minAspectRatio: re.min_aspect_ratio, maxAttempt: re.max_attempt }
+      : null,
+    dualCutout: aug.use_dual_cutout ? cutout : null,
+    mix: mixOptions(cfg),
+    folder: folder && source ? { source, randomResizedCrop: aug.use_random_crop ? RESIZED_CROP_DEFAULTS : null } : null,
   };
 }
 
-/** Loads the test split with its eval loader (normalise only), batch `batchSize`. */
+/** Checks what a folder dataset's files imply against the config (classes, channels). */
+function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }): void {
+  if (cfg.dataset.n_channels !== 3) {
+    throw new Error(`dataset.n_channels is ${cfg.dataset.n_channels}, but ${cfg.dataset.name} images are decoded to RGB: set dataset.n_channels 3`);
+  }
+  if (ds.nClasses !== cfg.dataset.n_classes) {
+    const shown = (ds.classes ?? []).slice(0, 5).join(', ');
+    throw new Error(
+      `dataset.n_classes is ${cfg.dataset.n_classes}, but ${cfg.dataset.dataset_dir}/${ds.split === 'train' ? 'train' : 'val'} has ${ds.nClasses} class folders (${shown}${ds.nClasses > 5 ? ', ...' : ''}): set dataset.n_classes ${ds.nClasses}`,
+    );
+  }
+}
+
+function loadSplit(cfg: Config, split: 'train' | 'test', maxSamples: number): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
+  if (!isFolderDataset(cfg)) return loadDataset({ name: cfg.dataset.name, split, datasetDir: cfg.dataset.dataset_dir, maxSamples });
+  if (!cfg.dataset.dataset_dir) throw new Error(`dataset.name ${cfg.dataset.name} needs dataset.dataset_dir: a folder with train/ and val/, one sub-folder per class`);
+  const ds = loadImageFolder({
+    dir: cfg.dataset.dataset_dir, split, imageSize: cfg.dataset.image_size, maxSamples,
+    resize: cfg.tta.use_resize ? cfg.tta.resize : null,
+  });
+  checkFolder(cfg, ds);
+  return ds;
+}
+
+/**
+ * Loads the test split with its eval loader (normalise only), batch `batchSize`. Folder datasets:
+ * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
+ * to `dataset.image_size` at load.
+ */
 export function loadTestData(cfg: Config, batchSize: number): { test: ImageDataset; loader: BatchLoader } {
-  const info = datasetInfo(cfg.dataset.name);
-  const test = loadDataset({ name: cfg.dataset.name, split: 'test', datasetDir: cfg.dataset.dataset_dir, maxSamples: cfg.dataset.max_test_samples });
-  const loader = new BatchLoader(test, { mode: 'eval', batchSize, transform: { mean: info.mean, std: info.std }, workers: 0 });
+  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
+  const loader = new BatchLoader(test, { mode: 'eval', batchSize, transform: normalisation(cfg), workers: 0 });
   return { test, loader };
 }
 
@@ -42,14 +113,17 @@ export function loadTestData(cfg: Config, batchSize: number): { test: ImageDatas
  * validation batches `validation.batch_size`, in file order.
  */
 export function loadRunData(cfg: Config): RunData {
-  const train = loadDataset({ name: cfg.dataset.name, split: 'train', datasetDir: cfg.dataset.dataset_dir, maxSamples: cfg.dataset.max_train_samples });
+  const train = loadSplit(cfg, 'train', cfg.dataset.max_train_samples);
   const { test, loader: testLoader } = loadTestData(cfg, cfg.validation.batch_size);
+  if (isFolderDataset(cfg) && test.nClasses !== train.nClasses) {
+    throw new Error(`${cfg.dataset.dataset_dir}: train/ has ${train.nClasses} class folders but val/ has ${test.nClasses}`);
+  }
   const trainLoader = new BatchLoader(train, {
     mode: 'train',
     batchSize: cfg.train.batch_size,
     seed: cfg.train.seed,
     dropLast: cfg.train.dataloader.drop_last,
-    transform: trainTransform(cfg),
+    transform: trainTransform(cfg, train.layout),
     workers: Math.min(1, cfg.train.dataloader.num_workers),
   });
   return {
