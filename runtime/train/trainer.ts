@@ -21,7 +21,7 @@ import { createOptimizer, type Optimizer } from './optim';
 import { formatDuration, Progress } from './progress';
 import { createLrSchedule } from './schedule';
 import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeFileAtomic } from './run_dir';
-import { trainStep } from './step';
+import { checkPrecision, trainStep, trainStepOptions } from './step';
 
 /** Where a run continues from. */
 interface StartPoint {
@@ -90,6 +90,7 @@ class Meters {
 export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
   const outputDir = path.resolve(cfg.train.output_dir);
   const resume = opts.resume ?? false;
+  checkPrecision(cfg.train.precision);
   checkRunDir(outputDir, resume);
   const logger = new Logger(opts.quiet);
   for (const w of configWarnings(cfg)) logger.warn(w);
@@ -107,7 +108,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
     }
     lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
     model = createModel(cfg);
-    optimizer = createOptimizer(cfg.train, model.params);
+    optimizer = createOptimizer(cfg.train, model.params, cfg.optim);
   } catch (err) {
     data.close();
     model?.dispose();
@@ -183,7 +184,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
   const epochs = cfg.scheduler.epochs;
   const start = startPoint(cfg, c);
-  const stepOpts = { imageShape: data.imageShape, nClasses: data.nClasses, gradientClip: cfg.train.gradient_clip };
+  const stepOpts = trainStepOptions(cfg, data.imageShape, data.nClasses);
 
   events.write({
     type: 'run_start',
