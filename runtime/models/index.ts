@@ -10,6 +10,7 @@ import { buildResNetPreact } from './cifar/resnet_preact';
 import { buildVgg } from './cifar/vgg';
 import { buildResNet } from './cifar/resnet';
 import { buildSEResNetPreact } from './cifar/se_resnet_preact';
+import { buildWrn } from './cifar/wrn';
 import { buildImagenetVgg } from './imagenet/vgg';
 import { buildImagenetResNet } from './imagenet/resnet';
 import { buildImagenetResNetPreact } from './imagenet/resnet_preact';
@@ -23,6 +24,7 @@ const CIFAR_MODELS: Record<string, Builder> = {
   vgg: (cfg, ctx) => buildVgg(cfg.model.vgg, ctx),
   resnet: (cfg, ctx) => buildResNet(cfg.model.resnet, ctx),
   se_resnet_preact: (cfg, ctx) => buildSEResNetPreact(cfg.model.se_resnet_preact, ctx),
+  wrn: (cfg, ctx) => buildWrn(cfg.model.wrn, ctx),
 };
 
 const IMAGENET_MODELS: Record<string, Builder> = {
