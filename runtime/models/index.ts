@@ -11,9 +11,11 @@ import { buildVgg } from './cifar/vgg';
 import { buildResNet } from './cifar/resnet';
 import { buildSEResNetPreact } from './cifar/se_resnet_preact';
 import { buildWrn } from './cifar/wrn';
+import { buildDenseNet } from './cifar/densenet';
 import { buildImagenetVgg } from './imagenet/vgg';
 import { buildImagenetResNet } from './imagenet/resnet';
 import { buildImagenetResNetPreact } from './imagenet/resnet_preact';
+import { buildImagenetDenseNet } from './imagenet/densenet';
 import type { InitMode } from './layers/init';
 import type { Model } from './types';
 
@@ -25,12 +27,14 @@ const CIFAR_MODELS: Record<string, Builder> = {
   resnet: (cfg, ctx) => buildResNet(cfg.model.resnet, ctx),
   se_resnet_preact: (cfg, ctx) => buildSEResNetPreact(cfg.model.se_resnet_preact, ctx),
   wrn: (cfg, ctx) => buildWrn(cfg.model.wrn, ctx),
+  densenet: (cfg, ctx) => buildDenseNet(cfg.model.densenet, ctx),
 };
 
 const IMAGENET_MODELS: Record<string, Builder> = {
   vgg: (cfg, ctx) => buildImagenetVgg(cfg.model.vgg, ctx),
   resnet: (cfg, ctx) => buildImagenetResNet(cfg.model.resnet, ctx),
   resnet_preact: (cfg, ctx) => buildImagenetResNetPreact(cfg.model.resnet_preact, ctx),
+  densenet: (cfg, ctx) => buildImagenetDenseNet(cfg.model.densenet, ctx),
 };
 
 /** Model names available for each `model.type`. */

@@ -1,0 +1,162 @@
+/**
+ * DenseNet (Huang et al., "Densely Connected Convolutional Networks", arXiv 1608.06993), CIFAR type,
+ * exactly as the original framework builds it (`models/cifar/densenet.py`):
+ * - 3 dense stages of n layers: basic BN-ReLU-conv3×3(k) with depth = 3n+4, or bottleneck ("-B")
+ *   BN-ReLU-conv1×1(4k)-[drop]-BN-ReLU-conv3×3(k)-[drop] with depth = 6n+4; each layer concatenates
+ *   its k new channels to its input (k = `growth_rate`; dropout `drop_rate` in training only);
+ * - 3×3 stem conv with 2k outputs; after stages 1 and 2 a transition BN-ReLU-conv1×1(int(c·rate))
+ *   -[drop]-avg-pool 2×2 ("-C" when `compression_rate` < 1);
+ * - final BN-ReLU, global average pooling, Linear.
+ * Parameters on CIFAR-10: DenseNet-BC-100 k=12 (the YAML) 769,162; DenseNet-BC-250 k=24 15,324,406;
+ * DenseNet-BC-190 k=40 25,624,430; DenseNet-100 k=12 (basic) needs compression_rate 1.0 for the
+ * paper's model: 7,083,538 (with the YAML's 0.5 it is a "DenseNet-C" of 4,068,490); DenseNet-40 k=12
+ * (basic, rate 1.0) 1,059,298.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BuildContext } from '../build_context';
+import { AvgPool2d, BatchNorm2d, Conv2d, Dropout, DropoutSeeds, Linear, ParamRegistry } from '../layers';
+import type { Model } from '../types';
+import { blocksPerStage } from './resnet';
+
+/** The `model.densenet` config section (the cifar type reads depth, the imagenet type n_blocks). */
+export interface DenseNetConfig {
+  depth: number;
+  n_blocks: number[];
+  block_type: string;
+  growth_rate: number;
+  drop_rate: number;
+  compression_rate: number;
+}
+
+/** A dense layer or transition: [N, H, W, in] → [N, H', W', out]. */
+interface DenseModule {
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D;
+}
+
+/** BN-ReLU-conv, then optional dropout; the unit of dense layers and transitions. */
+class BnReluConv {
+  private readonly bn: BatchNorm2d;
+  private readonly conv: Conv2d;
+  private readonly dropout?: Dropout;
+
+  constructor(r: ParamRegistry, suffix: string, inC: number, outC: number, kernel: number, drop: DropSpec, ctx: BuildContext) {
+    this.bn = new BatchNorm2d(r, `bn${suffix}`, inC);
+    this.conv = new Conv2d(r, `conv${suffix}`, inC, outC, kernel, { initMode: ctx.initMode, rng: ctx.rng, padding: (kernel - 1) / 2 });
+    if (drop.rate > 0) this.dropout = new Dropout(r, `dropout${suffix}`, drop.rate, drop.seeds);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const y = this.conv.apply(tf.relu(this.bn.apply(x, training)));
+    return this.dropout ? this.dropout.apply(y, training) : y;
+  }
+}
+
+/** Dropout rate and the model's seed stream. */
+export interface DropSpec {
+  rate: number;
+  seeds: DropoutSeeds;
+}
+
+/** Basic dense layer: BN-ReLU-conv3×3(k)-[drop], concatenated to the input. Names `bn`, `conv`. */
+export class DenseBasicLayer implements DenseModule {
+  private readonly unit: BnReluConv;
+
+  constructor(r: ParamRegistry, inC: number, growth: number, drop: DropSpec, ctx: BuildContext) {
+    this.unit = new BnReluConv(r, '', inC, growth, 3, drop, ctx);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tf.concat([x, this.unit.apply(x, training)], 3);
+  }
+}
+
+/** Bottleneck dense layer: BN-ReLU-conv1×1(4k)-[drop]-BN-ReLU-conv3×3(k)-[drop], concatenated to the input. */
+export class DenseBottleneckLayer implements DenseModule {
+  private readonly unit1: BnReluConv;
+  private readonly unit2: BnReluConv;
+
+  constructor(r: ParamRegistry, inC: number, growth: number, drop: DropSpec, ctx: BuildContext) {
+    this.unit1 = new BnReluConv(r, '1', inC, 4 * growth, 1, drop, ctx);
+    this.unit2 = new BnReluConv(r, '2', 4 * growth, growth, 3, drop, ctx);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tf.concat([x, this.unit2.apply(this.unit1.apply(x, training), training)], 3);
+  }
+}
+
+/** Transition: BN-ReLU-conv1×1-[drop]-avg-pool 2×2/2. Names `bn`, `conv`, `pool`. */
+export class Transition implements DenseModule {
+  private readonly unit: BnReluConv;
+  private readonly pool: AvgPool2d;
+
+  constructor(r: ParamRegistry, inC: number, outC: number, drop: DropSpec, ctx: BuildContext) {
+    this.unit = new BnReluConv(r, '', inC, outC, 1, drop, ctx);
+    this.pool = new AvgPool2d(r, 'pool', 2, 2);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return this.pool.apply(this.unit.apply(x, training));
+  }
+}
+
+/**
+ * Builds the dense stages `stage1`… (`n[s]` layers each, a transition after every stage but the
+ * last); returns them and the channels of the last stage.
+ */
+export function buildDenseStages(
+  root: ParamRegistry,
+  cfg: DenseNetConfig,
+  inC: number,
+  n: number[],
+  drop: DropSpec,
+  ctx: BuildContext,
+): { stages: DenseModule[][]; outChannels: number } {
+  let Layer: typeof DenseBasicLayer | typeof DenseBottleneckLayer;
+  if (cfg.block_type === 'basic') Layer = DenseBasicLayer;
+  else if (cfg.block_type === 'bottleneck') Layer = DenseBottleneckLayer;
+  else throw new Error(`densenet: block_type ${cfg.block_type} is not basic or bottleneck`);
+  const k = cfg.growth_rate;
+  const stages = n.map((layers, s) => {
+    const stage = root.child(`stage${s + 1}`);
+    const modules: DenseModule[] = [];
+    for (let i = 0; i < layers; i++) modules.push(new Layer(stage.child(`block${i + 1}`), inC + i * k, k, drop, ctx));
+    inC += layers * k;
+    if (s < n.length - 1) {
+      const outC = Math.trunc(inC * cfg.compression_rate); // Python's int(c * rate)
+      modules.push(new Transition(stage.child('transition'), inC, outC, drop, ctx));
+      inC = outC;
+    }
+    return modules;
+  });
+  return { stages, outChannels: inC };
+}
+
+/** Builds the CIFAR-type DenseNet. */
+export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
+  const bottleneck = cfg.block_type === 'bottleneck';
+  const n = blocksPerStage('densenet', cfg.depth, bottleneck ? 6 : 3, 4, `block_type ${cfg.block_type}`);
+  const root = ParamRegistry.root();
+  const seeds = new DropoutSeeds();
+  const stemC = 2 * cfg.growth_rate;
+  const conv = new Conv2d(root, 'conv', ctx.inChannels, stemC, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
+  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, [n, n, n], { rate: cfg.drop_rate, seeds }, ctx);
+  const bn = new BatchNorm2d(root, 'bn', outChannels);
+  const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
+  if (cfg.drop_rate > 0) seeds.draw(ctx.rng);
+  return {
+    name,
+    params: root.params,
+    buffers: root.buffers,
+    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+      let h = conv.apply(x);
+      for (const modules of stages) for (const m of modules) h = m.apply(h, training);
+      h = tf.relu(bn.apply(h, training));
+      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+    },
+    dispose(): void {
+      for (const p of root.params) p.variable.dispose();
+      for (const b of root.buffers) b.variable.dispose();
+    },
+  };
+}

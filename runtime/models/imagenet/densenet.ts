@@ -1,0 +1,44 @@
+/**
+ * DenseNet (Huang et al., arXiv 1608.06993), ImageNet type, exactly as the original framework builds it
+ * (`models/imagenet/densenet.py`): the 7×7/2 stem conv-BN-ReLU + max-pool 3/2 with 2k channels
+ * (see {@link ImagenetStem}), 4 dense stages of `n_blocks[i]` layers (no depth rule: the list gives the
+ * layers; basic or bottleneck as the CIFAR type), a transition BN-ReLU-conv1×1(int(c·rate))-avg-pool
+ * after stages 1-3, then a final BN **without** ReLU (`bn_last`, as the original), global average
+ * pooling, Linear. Any `dataset.image_size` works.
+ * Parameters (224×224, 1000 classes): DenseNet-121 ([6, 12, 24, 16] bottleneck, k 32, rate 0.5)
+ * 7,978,856.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BuildContext } from '../build_context';
+import { buildDenseStages, type DenseNetConfig } from '../cifar/densenet';
+import { BatchNorm2d, DropoutSeeds, Linear, ParamRegistry } from '../layers';
+import type { Model } from '../types';
+import { ImagenetStem } from './stem';
+
+/** Builds the ImageNet-type DenseNet. */
+export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
+  if (cfg.n_blocks.length !== 4) throw new Error(`densenet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
+  const root = ParamRegistry.root();
+  const seeds = new DropoutSeeds();
+  const stemC = 2 * cfg.growth_rate;
+  const stem = new ImagenetStem(root, ctx.inChannels, stemC, ctx);
+  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, cfg.n_blocks, { rate: cfg.drop_rate, seeds }, ctx);
+  const bnLast = new BatchNorm2d(root, 'bn_last', outChannels);
+  const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
+  if (cfg.drop_rate > 0) seeds.draw(ctx.rng);
+  return {
+    name,
+    params: root.params,
+    buffers: root.buffers,
+    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+      let h = stem.apply(x, training);
+      for (const modules of stages) for (const m of modules) h = m.apply(h, training);
+      h = bnLast.apply(h, training); // no ReLU here, as the original
+      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+    },
+    dispose(): void {
+      for (const p of root.params) p.variable.dispose();
+      for (const b of root.buffers) b.variable.dispose();
+    },
+  };
+}
