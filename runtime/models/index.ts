@@ -7,6 +7,9 @@ import type { Config } from '../config';
 import { Rng } from '../data/rng';
 import type { BuildContext } from './build_context';
 import { buildResNetPreact } from './cifar/resnet_preact';
+import { buildResNeXt } from './cifar/resnext';
+import { buildShakeShake } from './cifar/shake_shake';
+import { buildImagenetResNeXt } from './imagenet/resnext';
 import { buildVgg } from './cifar/vgg';
 import { buildResNet } from './cifar/resnet';
 import { buildSEResNetPreact } from './cifar/se_resnet_preact';
@@ -23,6 +26,8 @@ type Builder = (cfg: Config, ctx: BuildContext) => Model;
 
 const CIFAR_MODELS: Record<string, Builder> = {
   resnet_preact: (cfg, ctx) => buildResNetPreact(cfg.model.resnet_preact, ctx),
+  resnext: (cfg, ctx) => buildResNeXt(cfg.model.resnext, ctx),
+  shake_shake: (cfg, ctx) => buildShakeShake(cfg.model.shake_shake, ctx),
   vgg: (cfg, ctx) => buildVgg(cfg.model.vgg, ctx),
   resnet: (cfg, ctx) => buildResNet(cfg.model.resnet, ctx),
   se_resnet_preact: (cfg, ctx) => buildSEResNetPreact(cfg.model.se_resnet_preact, ctx),
@@ -32,6 +37,7 @@ const CIFAR_MODELS: Record<string, Builder> = {
 
 const IMAGENET_MODELS: Record<string, Builder> = {
   vgg: (cfg, ctx) => buildImagenetVgg(cfg.model.vgg, ctx),
+  resnext: (cfg, ctx) => buildImagenetResNeXt(cfg.model.resnext, ctx),
   resnet: (cfg, ctx) => buildImagenetResNet(cfg.model.resnet, ctx),
   resnet_preact: (cfg, ctx) => buildImagenetResNetPreact(cfg.model.resnet_preact, ctx),
   densenet: (cfg, ctx) => buildImagenetDenseNet(cfg.model.densenet, ctx),

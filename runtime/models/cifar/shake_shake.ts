@@ -1,0 +1,153 @@
+/**
+ * Shake-Shake regularised ResNet (Gastaldi, "Shake-Shake regularization", arXiv 1705.07485), CIFAR type, exactly as
+ * the original framework builds it (`models/cifar/shake_shake.py`):
+ * - depth = 6n+2: 3 stages of n blocks at strides 1, 2, 2 (Shake-Shake-26 has n = 4); each block has two residual
+ *   branches ReLU-conv3×3(stride)-BN-ReLU-conv3×3-BN mixed by {@link shakeShake} (α forward, β backward, per image
+ *   or per batch; 0.5 when a flag is off and in evaluation), plus the shortcut;
+ * - stem conv3×3 with a fixed 16 channels + BN (no ReLU); stage outputs [d, 2d, 4d], d = `initial_channels` ("2×d d"
+ *   = 2 branches of width d);
+ * - shortcut: identity when in = out, else ReLU then two paths, stride-s subsampling and the copy shifted by one
+ *   pixel (x[1:, 1:] zero-padded bottom/right) then stride-s subsampling, each conv1×1(out/2), concatenated, BN
+ *   (also for stage 1's 16 → d at stride 1);
+ * - after stage 3 ReLU, global average pooling, Linear (no final BN).
+ * α and β come from a PRNG seeded from the model's init stream (so from `train.seed`), drawn once per block call;
+ * a resumed run restarts that stream (as the dropout seeds do).
+ * Parameters on CIFAR-10 (depth 26): 2×32d 2,923,162; 2×64d 11,653,978; 2×96d 26,192,922; 2×128d 46,539,994;
+ * on 28×28×1: 2×32d 2,922,874, 2×96d 26,192,634.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../data/rng';
+import type { BuildContext } from '../build_context';
+import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
+import { drawShakeWeights, shakeShake, type ShakeFlags, type UniformSource } from '../ops/shake_shake';
+import type { Model } from '../types';
+
+/** The `model.shake_shake` config section. */
+export interface ShakeShakeConfig extends ShakeFlags {
+  depth: number;
+  initial_channels: number;
+}
+
+/** PRNG stream key of the shake weights (independent of other streams derived from the same seed). */
+const SHAKE_STREAM = 0x5ade;
+
+/** Channels of the stem conv, fixed in the original. */
+const STEM_CHANNELS = 16;
+
+/** One residual branch: ReLU-conv3×3(stride)-BN-ReLU-conv3×3-BN. */
+class ResidualPath {
+  private readonly conv1: Conv2d;
+  private readonly bn1: BatchNorm2d;
+  private readonly conv2: Conv2d;
+  private readonly bn2: BatchNorm2d;
+
+  constructor(r: ParamRegistry, inC: number, outC: number, stride: number, ctx: BuildContext) {
+    const conv = { initMode: ctx.initMode, rng: ctx.rng, padding: 1 };
+    this.conv1 = new Conv2d(r, 'conv1', inC, outC, 3, { ...conv, stride });
+    this.bn1 = new BatchNorm2d(r, 'bn1', outC);
+    this.conv2 = new Conv2d(r, 'conv2', outC, outC, 3, conv);
+    this.bn2 = new BatchNorm2d(r, 'bn2', outC);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const y = tf.relu(this.bn1.apply(this.conv1.apply(tf.relu(x)), training));
+    return this.bn2.apply(this.conv2.apply(y), training);
+  }
+}
+
+/** The shortcut when in ≠ out: ReLU, two strided 1×1 paths (one shifted by a pixel), concat, BN. */
+class SkipConnection {
+  private readonly conv1: Conv2d;
+  private readonly conv2: Conv2d;
+  private readonly bn: BatchNorm2d;
+
+  constructor(r: ParamRegistry, inC: number, outC: number, stride: number, ctx: BuildContext) {
+    // A 1×1 conv at stride s reads x[s·i, s·j]: the original's avg_pool2d(kernel 1, stride s) then conv1×1.
+    const conv = { initMode: ctx.initMode, rng: ctx.rng, stride };
+    this.conv1 = new Conv2d(r, 'conv1', inC, Math.floor(outC / 2), 1, conv);
+    this.conv2 = new Conv2d(r, 'conv2', inC, Math.floor(outC / 2), 1, conv);
+    this.bn = new BatchNorm2d(r, 'bn', outC);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const h = tf.relu(x);
+    const y1 = this.conv1.apply(h);
+    const shifted = tf.pad(tf.slice(h, [0, 1, 1, 0], [-1, -1, -1, -1]), [
+      [0, 0],
+      [0, 1],
+      [0, 1],
+      [0, 0],
+    ]) as tf.Tensor4D;
+    const y2 = this.conv2.apply(shifted);
+    return this.bn.apply(tf.concat([y1, y2], 3), training);
+  }
+}
+
+class ShakeBlock {
+  private readonly path1: ResidualPath;
+  private readonly path2: ResidualPath;
+  private readonly skip?: SkipConnection;
+
+  constructor(r: ParamRegistry, inC: number, outC: number, stride: number, private readonly flags: ShakeFlags, private readonly rng: UniformSource, ctx: BuildContext) {
+    this.path1 = new ResidualPath(r.child('residual_path1'), inC, outC, stride, ctx);
+    this.path2 = new ResidualPath(r.child('residual_path2'), inC, outC, stride, ctx);
+    if (inC !== outC) this.skip = new SkipConnection(r.child('shortcut').child('skip'), inC, outC, stride, ctx);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const x1 = this.path1.apply(x, training);
+    const x2 = this.path2.apply(x, training);
+    const { alpha, beta } = drawShakeWeights(x.shape[0], this.flags, training, this.rng);
+    const y = shakeShake(x1, x2, alpha, beta);
+    return tf.add(this.skip ? this.skip.apply(x, training) : x, y);
+  }
+}
+
+/** Options of {@link buildShakeShake}. */
+export interface ShakeShakeOptions {
+  /** Source of α and β; default: a PRNG seeded by one draw of the init stream after the weights. */
+  shakeRng?: UniformSource;
+}
+
+/**
+ * Builds the CIFAR-type Shake-Shake ResNet.
+ * @throws Error when depth is not 6n+2 (n ≥ 1)
+ */
+export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name = 'shake_shake', options: ShakeShakeOptions = {}): Model {
+  const n = (cfg.depth - 2) / 6;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`shake_shake: depth ${cfg.depth} does not fit depth = 6n+2 (e.g. 8, 14, 20, 26)`);
+  const flags: ShakeFlags = { shake_forward: cfg.shake_forward, shake_backward: cfg.shake_backward, shake_image: cfg.shake_image };
+  // A forwarding source, so the seed can be drawn after every weight (the flags then never change the weights).
+  let source: UniformSource | undefined = options.shakeRng;
+  const rng: UniformSource = { uniform: () => source!.uniform() };
+  const d = cfg.initial_channels;
+  const channels = [STEM_CHANNELS, d, 2 * d, 4 * d];
+  const root = ParamRegistry.root();
+  const conv = new Conv2d(root, 'conv', ctx.inChannels, STEM_CHANNELS, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
+  const bn = new BatchNorm2d(root, 'bn', STEM_CHANNELS);
+  const stages: ShakeBlock[][] = [1, 2, 2].map((stride, s) => {
+    const stage = root.child(`stage${s + 1}`);
+    const blocks: ShakeBlock[] = [];
+    for (let b = 0; b < n; b++) {
+      const first = b === 0;
+      blocks.push(new ShakeBlock(stage.child(`block${b + 1}`), first ? channels[s] : channels[s + 1], channels[s + 1], first ? stride : 1, flags, rng, ctx));
+    }
+    return blocks;
+  });
+  const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
+  source ??= Rng.fromKey(Math.floor(ctx.rng.uniform() * 2 ** 31), SHAKE_STREAM);
+  return {
+    name,
+    params: root.params,
+    buffers: root.buffers,
+    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+      let h = bn.apply(conv.apply(x), training);
+      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+      return fc.apply(tf.mean(tf.relu(h), [1, 2]) as tf.Tensor2D);
+    },
+    dispose(): void {
+      for (const p of root.params) p.variable.dispose();
+      for (const b of root.buffers) b.variable.dispose();
+    },
+  };
+}
