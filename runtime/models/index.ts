@@ -15,10 +15,12 @@ import { buildResNet } from './cifar/resnet';
 import { buildSEResNetPreact } from './cifar/se_resnet_preact';
 import { buildWrn } from './cifar/wrn';
 import { buildDenseNet } from './cifar/densenet';
+import { buildPyramidNet } from './cifar/pyramidnet';
 import { buildImagenetVgg } from './imagenet/vgg';
 import { buildImagenetResNet } from './imagenet/resnet';
 import { buildImagenetResNetPreact } from './imagenet/resnet_preact';
 import { buildImagenetDenseNet } from './imagenet/densenet';
+import { buildImagenetPyramidNet } from './imagenet/pyramidnet';
 import type { InitMode } from './layers/init';
 import type { Model } from './types';
 
@@ -33,6 +35,7 @@ const CIFAR_MODELS: Record<string, Builder> = {
   se_resnet_preact: (cfg, ctx) => buildSEResNetPreact(cfg.model.se_resnet_preact, ctx),
   wrn: (cfg, ctx) => buildWrn(cfg.model.wrn, ctx),
   densenet: (cfg, ctx) => buildDenseNet(cfg.model.densenet, ctx),
+  pyramidnet: (cfg, ctx) => buildPyramidNet(cfg.model.pyramidnet, ctx),
 };
 
 const IMAGENET_MODELS: Record<string, Builder> = {
@@ -41,6 +44,7 @@ const IMAGENET_MODELS: Record<string, Builder> = {
   resnet: (cfg, ctx) => buildImagenetResNet(cfg.model.resnet, ctx),
   resnet_preact: (cfg, ctx) => buildImagenetResNetPreact(cfg.model.resnet_preact, ctx),
   densenet: (cfg, ctx) => buildImagenetDenseNet(cfg.model.densenet, ctx),
+  pyramidnet: (cfg, ctx) => buildImagenetPyramidNet(cfg.model.pyramidnet, ctx),
 };
 
 /** Model names available for each `model.type`. */
