@@ -1,11 +1,15 @@
 /**
- * `npm run bench -- [--config FILE] [--steps N] [--eval-steps N] [--warmup N] [key value …]`
+ * `npm run bench -- [--config FILE] [--steps N] [--eval-steps N] [--warmup N] [--pytorch] [key value …]`
  * Times training steps (forward, cross-entropy, backward, SGD update) and evaluation steps
  * (forward in inference mode) of the configured model on synthetic data of the dataset's shape,
  * after warm-up steps, and prints a final JSON line
  * `{"model":…,"depth":…,"dataset":…,"backend":…,"threads":…,"batch_size":…,"train_images_per_sec":…,"eval_images_per_sec":…,"peak_rss_mb":…}`.
  * Nothing is read from disk: the images are standard normal noise and the labels uniform.
+ * `--pytorch` then runs the same measurement with PyTorch (scripts/bench_pytorch.py; resnet_preact
+ * basic only) on the same thread count, and adds its figures and our ratios to the JSON line.
  */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describeBackend, initBackend } from '../backend';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
@@ -14,7 +18,31 @@ import { createOptimizer } from '../train/optim';
 import { trainStep } from '../train/step';
 import { parseConfigCli, printJsonLine, runCli } from './main';
 
-const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [key value ...]';
+const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [--pytorch] [key value ...]';
+
+interface PytorchFigures {
+  engine: string;
+  params: number;
+  train_images_per_sec: number;
+  eval_images_per_sec: number;
+  peak_rss_mb: number;
+}
+
+/**
+ * Runs scripts/bench_pytorch.py with the same shapes and threads.
+ * @throws Error saying how to get PyTorch when it is missing, or what the script printed when it fails
+ */
+function benchPytorch(args: string[]): PytorchFigures {
+  const python = process.env.ICL_PYTHON ?? (process.platform === 'linux' ? '/usr/bin/python3' : 'python3');
+  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_pytorch.py');
+  const r = spawnSync(python, [script, ...args], { encoding: 'utf8' });
+  if (r.error) throw new Error(`--pytorch: cannot run ${python} (${r.error.message}); set ICL_PYTHON to a Python with PyTorch`);
+  if (r.status !== 0) {
+    const why = /No module named 'torch'/.test(r.stderr) ? 'PyTorch is not installed for it (Debian: apt-get install python3-torch)' : r.stderr.trim().split('\n').pop();
+    throw new Error(`--pytorch: ${python} ${path.relative(process.cwd(), script)} failed: ${why}`);
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PytorchFigures;
+}
 
 function intFlag(flags: Record<string, string | boolean>, name: string, def: number): number {
   const v = flags[name];
@@ -29,6 +57,7 @@ runCli(async () => {
     steps: { type: 'string', description: 'timed training steps (default 10)' },
     'eval-steps': { type: 'string', description: 'timed evaluation steps (default 10)' },
     warmup: { type: 'string', description: 'untimed warm-up steps before each timing (default 2)' },
+    pytorch: { type: 'boolean', description: 'also time PyTorch on the same shapes and threads (resnet_preact basic)' },
   });
   if (!cli) return 0;
   const cfg = cli.config;
@@ -68,6 +97,27 @@ runCli(async () => {
   process.stderr.write(`eval: ${evalSteps} steps in ${evalSec.toFixed(2)} s, ${evalIps.toFixed(1)} images/s\n`);
 
   const section = (cfg.model as unknown as Record<string, { depth?: number }>)[cfg.model.name];
+  let pytorch: Record<string, number | string> = {};
+  if (cli.flags.pytorch) {
+    const rp = cfg.model.resnet_preact;
+    if (cfg.model.name !== 'resnet_preact' || rp.block_type !== 'basic') {
+      throw new Error('--pytorch compares resnet_preact with basic blocks only');
+    }
+    const t = benchPytorch([
+      '--depth', String(rp.depth), '--channels', String(rp.initial_channels), '--image-size', String(s), '--in-channels', String(c),
+      '--classes', String(k), '--batch-size', String(bs), '--steps', String(steps), '--eval-steps', String(evalSteps),
+      '--warmup', String(warmup), '--threads', String(backend.threads),
+    ]);
+    process.stderr.write(`${t.engine} (${backend.threads} threads): train ${t.train_images_per_sec} images/s, eval ${t.eval_images_per_sec} images/s\n`);
+    pytorch = {
+      pytorch: t.engine,
+      pytorch_train_images_per_sec: t.train_images_per_sec,
+      pytorch_eval_images_per_sec: t.eval_images_per_sec,
+      pytorch_peak_rss_mb: t.peak_rss_mb,
+      train_ratio: Math.round((trainIps / t.train_images_per_sec) * 1000) / 1000,
+      eval_ratio: Math.round((evalIps / t.eval_images_per_sec) * 1000) / 1000,
+    };
+  }
   printJsonLine({
     model: cfg.model.name,
     depth: section?.depth ?? null,
@@ -78,6 +128,7 @@ runCli(async () => {
     train_images_per_sec: Math.round(trainIps * 10) / 10,
     eval_images_per_sec: Math.round(evalIps * 10) / 10,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...pytorch,
   });
   optimizer.dispose();
   model.dispose();

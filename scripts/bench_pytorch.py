@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `npm run bench -- --pytorch`: times the same ResNet-preact (CIFAR type,
+arXiv 1603.05027, basic blocks, as hysts/pytorch_image_classification builds it) on the same
+synthetic batch shape, so both engines are measured side by side on one machine.
+
+Needs PyTorch (Debian: `apt-get install python3-torch`). Prints one JSON line with the same keys as
+the TypeScript bench: train_images_per_sec, eval_images_per_sec, peak_rss_mb, threads, ...
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride, preact):
+        super().__init__()
+        self.preact = preact
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.shortcut = nn.Conv2d(cin, cout, 1, stride, 0, bias=False) if cin != cout else None
+
+    def forward(self, x):
+        if self.preact:
+            x = F.relu(self.bn1(x))
+            y = self.conv1(x)
+        else:
+            y = self.conv1(F.relu(self.bn1(x)))
+        y = self.conv2(F.relu(self.bn2(y)))
+        return y + (self.shortcut(x) if self.shortcut is not None else x)
+
+
+class ResNetPreact(nn.Module):
+    def __init__(self, depth, c, in_channels, n_classes):
+        super().__init__()
+        n = (depth - 2) // 6
+        chans = [c, 2 * c, 4 * c]
+        self.conv = nn.Conv2d(in_channels, c, 3, 1, 1, bias=False)
+        layers, cin = [], c
+        for s, cout in enumerate(chans):
+            for b in range(n):
+                layers.append(Block(cin if b == 0 else cout, cout, 2 if (b == 0 and s > 0) else 1, b == 0))
+            cin = cout
+        self.blocks = nn.Sequential(*layers)
+        self.bn = nn.BatchNorm2d(chans[2])
+        self.fc = nn.Linear(chans[2], n_classes)
+
+    def forward(self, x):
+        x = self.blocks(self.conv(x))
+        x = F.adaptive_avg_pool2d(F.relu(self.bn(x)), 1).flatten(1)
+        return self.fc(x)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--depth', type=int, default=20)
+    p.add_argument('--channels', type=int, default=16)
+    p.add_argument('--image-size', type=int, default=32)
+    p.add_argument('--in-channels', type=int, default=3)
+    p.add_argument('--classes', type=int, default=10)
+    p.add_argument('--batch-size', type=int, default=128)
+    p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--eval-steps', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = ResNetPreact(a.depth, a.channels, a.in_channels, a.classes)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    x = torch.randn(a.batch_size, a.in_channels, a.image_size, a.image_size)
+    y = torch.randint(0, a.classes, (a.batch_size,))
+
+    def train_step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    model.train()
+    for _ in range(a.warmup):
+        train_step()
+    t0 = time.perf_counter()
+    for _ in range(a.steps):
+        train_step()
+    train_ips = a.steps * a.batch_size / (time.perf_counter() - t0)
+
+    model.eval()
+    with torch.no_grad():
+        for _ in range(a.warmup):
+            model(x).argmax(1).tolist()
+        t0 = time.perf_counter()
+        for _ in range(a.eval_steps):
+            model(x).argmax(1).tolist()
+        eval_ips = a.eval_steps * a.batch_size / (time.perf_counter() - t0)
+
+    print(json.dumps({
+        'engine': f'pytorch {torch.__version__}',
+        'params': sum(t.numel() for t in model.parameters()),
+        'threads': a.threads,
+        'batch_size': a.batch_size,
+        'train_images_per_sec': round(train_ips, 1),
+        'eval_images_per_sec': round(eval_ips, 1),
+        'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }))
+
+
+if __name__ == '__main__':
+    main()
