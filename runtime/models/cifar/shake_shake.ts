@@ -56,7 +56,7 @@ class ResidualPath {
 }
 
 /** The shortcut when in ≠ out: ReLU, two strided 1×1 paths (one shifted by a pixel), concat, BN. */
-class SkipConnection {
+export class SkipConnection {
   private readonly conv1: Conv2d;
   private readonly conv2: Conv2d;
   private readonly bn: BatchNorm2d;
