@@ -35,8 +35,16 @@ interface StartPoint {
   checkpoint?: string;
 }
 
-/** Extra state saved in a checkpoint's opaque `rng` field. */
+/**
+ * The random state saved in a checkpoint's `rng` field. Every random draw of a run is keyed, not
+ * sequential: weights from (train.seed), the sample order of epoch e from (train.seed, e), the
+ * augmentation of step s from (train.seed, e, s) (runtime/data/batch.ts). So the position in the
+ * run is the whole state: `step_in_epoch` (0 at an epoch boundary) plus the epoch and global step of
+ * the checkpoint header. `meters` keeps the partial epoch's running means for a mid-epoch resume.
+ */
 interface ResumeState {
+  scheme: 'keyed(seed, epoch, step)';
+  seed: number;
   step_in_epoch: number;
   meters?: StartPoint['meters'];
 }
@@ -166,8 +174,11 @@ function startPoint(cfg: Config, c: LoopContext): StartPoint {
     const ckpt = loadCheckpoint(file);
     loadModelTensors(c.model, ckpt);
     restoreOptimizerState(c.optimizer, ckpt.optimizer);
-    const state = (ckpt.rng ?? { step_in_epoch: 0 }) as ResumeState;
+    const state = (ckpt.rng ?? { step_in_epoch: 0 }) as Partial<ResumeState>;
     const stepInEpoch = state.step_in_epoch ?? 0;
+    if (state.seed !== undefined && state.seed !== cfg.train.seed) {
+      c.logger.warn(`train.seed is ${cfg.train.seed} but the run used ${state.seed}: the resumed batches will differ from the original run's`);
+    }
     c.logger.info(`resuming from ${file}: epoch ${ckpt.epoch}${stepInEpoch ? ` step ${stepInEpoch}` : ''}, global step ${ckpt.global_step}`);
     return { epoch: ckpt.epoch, stepInEpoch, globalStep: ckpt.global_step, meters: state.meters, checkpoint: file };
   }
@@ -229,7 +240,12 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
 
   const checkpoint = (e: number, stepInEpoch: number, meters?: Meters): string => {
     const { params, buffers } = modelTensors(model);
-    const state: ResumeState = { step_in_epoch: stepInEpoch, ...(meters ? { meters: meters.snapshot() } : {}) };
+    const state: ResumeState = {
+      scheme: 'keyed(seed, epoch, step)',
+      seed: cfg.train.seed,
+      step_in_epoch: stepInEpoch,
+      ...(meters ? { meters: meters.snapshot() } : {}),
+    };
     const file = saveCheckpoint(c.outputDir, e, {
       global_step: globalStep,
       params,
