@@ -18,6 +18,7 @@ describe('densenet (arXiv 1608.06993): structure', () => {
     ['cifar DenseNet-BC-100 k=12 (the YAML)', FILE, [], 769_162],
     ['cifar DenseNet-100 k=12 basic, compression 1.0', FILE, ['model.densenet.block_type', 'basic', 'model.densenet.compression_rate', '1.0'], 7_083_538],
     ['cifar DenseNet-100 k=12 basic with the YAML compression 0.5', FILE, ['model.densenet.block_type', 'basic'], 4_068_490],
+    ['cifar DenseNet-100 k=24 basic, compression 1.0', FILE, ['model.densenet.block_type', 'basic', 'model.densenet.compression_rate', '1.0', 'model.densenet.growth_rate', '24'], 28_071_706],
     ['cifar DenseNet-40 k=12 basic, compression 1.0', FILE, ['model.densenet.depth', '40', 'model.densenet.block_type', 'basic', 'model.densenet.compression_rate', '1.0'], 1_059_298],
     ['cifar DenseNet-BC-250 k=24', FILE, ['model.densenet.depth', '250', 'model.densenet.growth_rate', '24'], 15_324_406],
     ['imagenet DenseNet-121', 'imagenet/densenet121.yaml', [], 7_978_856],

@@ -19,6 +19,7 @@ describe('pyramidnet (arXiv 1610.02915): structure', () => {
   const counts: [string, string, string[], number][] = [
     ['cifar 110 basic α=84', FILE, basic(110, 84), 3_904_446],
     ['cifar 110 basic α=270', FILE, basic(110, 270), 28_485_477],
+    ['cifar 110 basic α=270 on KMNIST 28x28x1', FILE, [...basic(110, 270), 'dataset.name', 'KMNIST'], 28_485_189],
     ['cifar 164 bottleneck α=270', FILE, ['model.pyramidnet.depth', '164', 'model.pyramidnet.alpha', '270'], 27_216_021],
     ['cifar 272 bottleneck α=200 (the YAML)', FILE, [], 26_210_842],
     ['cifar 110 basic α=48', FILE, basic(110, 48), 1_772_706],

@@ -9,8 +9,8 @@
  * - final BN-ReLU, global average pooling, Linear.
  * Parameters on CIFAR-10: DenseNet-BC-100 k=12 (the YAML) 769,162; DenseNet-BC-250 k=24 15,324,406;
  * DenseNet-BC-190 k=40 25,624,430; DenseNet-100 k=12 (basic) needs compression_rate 1.0 for the
- * paper's model: 7,083,538 (with the YAML's 0.5 it is a "DenseNet-C" of 4,068,490); DenseNet-40 k=12
- * (basic, rate 1.0) 1,059,298.
+ * paper's model: 7,083,538 (with the YAML's 0.5 it is a "DenseNet-C" of 4,068,490); DenseNet-100
+ * k=24 (basic, rate 1.0) 28,071,706; DenseNet-40 k=12 (basic, rate 1.0) 1,059,298.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';

@@ -10,8 +10,8 @@
  * - parameter-free shortcut: identity, or avg-pool 2×2/2 when strided, then zero channels appended
  *   up to the block's width (see {@link ZeroChannelPad});
  * - final BN-ReLU, global average pooling, Linear.
- * Parameters on CIFAR-10: 110/α=48 1,772,706; 110/α=84 3,904,446; 110/α=270 28,485,477;
- * 164 bottleneck/α=270 27,216,021; 272 bottleneck/α=200 (the YAML) 26,210,842.
+ * Parameters on CIFAR-10: 110/α=48 1,772,706; 110/α=84 3,904,446; 110/α=270 28,485,477 (on 28×28×1
+ * Kuzushiji-MNIST 28,485,189); 164 bottleneck/α=270 27,216,021; 272 bottleneck/α=200 (the YAML) 26,210,842.
  * A strided block needs an even input side (the avg-pool shortcut floors, the conv rounds up), as in
  * the original; 32×32 and 28×28 inputs are fine.
  */
