@@ -37,8 +37,13 @@ async function openFile(page, rel) {
 }
 const webview = (page) => page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
 async function shot(page, name) { await page.mouse.move(0, 0); await page.waitForTimeout(300); await page.screenshot({ path: path.join(OUT, name) }); }
+let page;
 async function step(name, fn) {
-  try { await fn(); } catch (e) { check(name, false, String(e.message || e).split('\n')[0]); }
+  try { await fn(); } catch (e) {
+    check(name, false, String(e.message || e).split('\n')[0]);
+    await page.screenshot({ path: path.join(OUT, `fail-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+    await page.keyboard.press('Escape').catch(() => {});
+  }
 }
 
 (async () => {
@@ -51,7 +56,7 @@ async function step(name, fn) {
   ctx.setDefaultTimeout(TIMEOUT);
   const blocked = [];
   await ctx.route('**/*', (route) => { const u = new URL(route.request().url()); if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') return route.continue(); blocked.push(u.href); return route.abort(); });
-  const page = ctx.pages()[0] || await ctx.newPage();
+  page = ctx.pages()[0] || await ctx.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   try {
@@ -61,7 +66,9 @@ async function step(name, fn) {
 
     await step('completion of a key', async () => {
       await openFile(page, 'configs/tiny.yaml');
-      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.waitForTimeout(1500);
+      // Focus the editor (a chat or welcome view may have taken the focus).
+      await page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'scheduler' }).first().click();
       await page.keyboard.press('Control+End');
       await page.keyboard.type('augm', { delay: 40 });
       await page.keyboard.press('Control+Space');
@@ -110,11 +117,14 @@ async function step(name, fn) {
       await shot(page, '03-curves-fixture.png');
     });
     await step('Run Experiment on a tiny config, curves grow live', async () => {
-      await openFile(page, 'configs/tiny.yaml');
+      // Focus the editor of tiny.yaml (the Curves webview has the focus now).
+      await page.locator('.tabs-container .tab', { hasText: 'tiny.yaml' }).first().click();
+      await page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'scheduler' }).first().click();
       await palette(page, 'Image Classification Lab: Run Experiment');
-      await page.locator(QUICK).waitFor({ state: 'visible' });
+      await page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' });
       await page.keyboard.press('Enter'); // no overrides
-      await page.locator('.quick-input-widget', { hasText: 'Run folder' }).waitFor({ state: 'visible' }).catch(() => {});
+      await page.locator('.quick-input-widget', { hasText: 'Run folder' }).waitFor({ state: 'visible' });
+      await page.waitForTimeout(300);
       const proposed = await page.locator(QUICK).inputValue();
       check('output folder proposed', proposed === 'experiments/resnet_preact_8/exp00', proposed);
       await page.keyboard.press('Enter');

@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 # The extension, packaged (runtime CLIs and wasm included: the workspace below is not the repository).
 (cd "$ROOT" && PATH="/usr/bin:$PATH" npm run build >/dev/null)
-(cd "$ROOT" && "$DRIVER_DIR/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository --skip-license -o "$RUN/icl.vsix" >/dev/null)
+(cd "$ROOT" && "$DRIVER_DIR/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository --skip-license --no-rewrite-relative-links -o "$RUN/icl.vsix" >/dev/null)
 node "$CS_ENTRY" --config /dev/null --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" --install-extension "$RUN/icl.vsix" --force >/dev/null
 
 # The workspace: configs, the tiny config, the fixture runs as experiments/.
@@ -29,7 +29,7 @@ printf 'model:\n  name: wrn\n  wrn:\n    depth: 24\n' > "$WS/configs/broken.yaml
 cp -r "$ROOT/test/extension/fixtures/runs/." "$WS/experiments/"
 # The runtime runs on the system's Node 20 (the bundle); code-server itself needs Node 24.
 mkdir -p "$RUN/ud/User"
-printf '{"imageClassificationLab.nodePath": "%s", "workbench.startupEditor": "none", "security.workspace.trust.enabled": false}\n' "$(command -v node | grep -v node24 || echo /usr/bin/node)" > "$RUN/ud/User/settings.json"
+printf '{"imageClassificationLab.nodePath": "%s", "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden"}\n' "$(command -v node | grep -v node24 || echo /usr/bin/node)" > "$RUN/ud/User/settings.json"
 [ -x /usr/bin/node ] && sed -i 's#"imageClassificationLab.nodePath": "[^"]*"#"imageClassificationLab.nodePath": "/usr/bin/node"#' "$RUN/ud/User/settings.json"
 
 URL="$(bash "$SHARED/start-server.sh" "$RUN")"
