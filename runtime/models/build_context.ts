@@ -1,4 +1,5 @@
 import type { InitMode, NormalSource } from './layers/init';
+import type { StepNoise } from './layers/noise';
 
 /** What every model builder needs besides its own config section. */
 export interface BuildContext {
@@ -10,4 +11,6 @@ export interface BuildContext {
   initMode: InitMode;
   /** Seeded source of the initial weights. */
   rng: NormalSource & { uniform(): number };
+  /** Training-time randomness (dropout, shake), keyed by optimizer step; see {@link StepNoise}. */
+  noise: StepNoise;
 }

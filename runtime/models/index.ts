@@ -22,6 +22,7 @@ import { buildImagenetResNetPreact } from './imagenet/resnet_preact';
 import { buildImagenetDenseNet } from './imagenet/densenet';
 import { buildImagenetPyramidNet } from './imagenet/pyramidnet';
 import type { InitMode } from './layers/init';
+import { StepNoise } from './layers/noise';
 import type { Model } from './types';
 
 type Builder = (cfg: Config, ctx: BuildContext) => Model;
@@ -72,8 +73,11 @@ export function createModel(cfg: Config): Model {
     nClasses: cfg.dataset.n_classes,
     initMode: cfg.model.init_mode as InitMode,
     rng: Rng.fromKey(cfg.train.seed, INIT_STREAM),
+    noise: new StepNoise(cfg.train.seed),
   };
-  return build(cfg, ctx);
+  const model = build(cfg, ctx);
+  model.setStep = (step: number) => ctx.noise.setStep(step);
+  return model;
 }
 
 /** Number of trainable parameters. */

@@ -39,6 +39,12 @@ export interface Model {
    * @returns logits [N, nClasses]
    */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /**
+   * Keys the training-time randomness (dropout masks, Shake-Shake's α/β) to optimizer step `step`
+   * (0-based global step); the trainer calls it before each step so a resumed run is exact.
+   * {@link createModel} adds it to every model it builds.
+   */
+  setStep?(step: number): void;
   /** Frees every variable of the model. */
   dispose(): void;
 }

@@ -279,6 +279,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
       if (resumeStep > 0) progress.update(resumeStep);
       for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
         lr = lrAt(globalStep);
+        model.setStep?.(globalStep);
         const r = trainStep(model, optimizer, batch, lr, stepOpts);
         if (!Number.isFinite(r.loss)) {
           throw new Error(`loss became ${r.loss} at epoch ${e} step ${batch.index} (lr ${lr}); lower train.base_lr or check the data`);

@@ -1,3 +1,4 @@
+import { StepNoise } from '../../runtime/models/layers/noise';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadConfig, type Config } from '../../runtime/config';
 import { Rng } from '../../runtime/data/rng';
@@ -47,6 +48,7 @@ export function contextOf(cfg: Config): BuildContext {
     nClasses: cfg.dataset.n_classes,
     initMode: cfg.model.init_mode as InitMode,
     rng: Rng.fromKey(cfg.train.seed, 0x1e17),
+    noise: new StepNoise(cfg.train.seed),
   };
 }
 

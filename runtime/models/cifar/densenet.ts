@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
-import { AvgPool2d, BatchNorm2d, Conv2d, Dropout, DropoutSeeds, Linear, ParamRegistry } from '../layers';
+import { AvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { blocksPerStage } from './resnet';
 
@@ -42,7 +42,7 @@ class BnReluConv {
   constructor(r: ParamRegistry, suffix: string, inC: number, outC: number, kernel: number, drop: DropSpec, ctx: BuildContext) {
     this.bn = new BatchNorm2d(r, `bn${suffix}`, inC);
     this.conv = new Conv2d(r, `conv${suffix}`, inC, outC, kernel, { initMode: ctx.initMode, rng: ctx.rng, padding: (kernel - 1) / 2 });
-    if (drop.rate > 0) this.dropout = new Dropout(r, `dropout${suffix}`, drop.rate, drop.seeds);
+    if (drop.rate > 0) this.dropout = new Dropout(r, `dropout${suffix}`, drop.rate, ctx.noise);
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
@@ -51,10 +51,9 @@ class BnReluConv {
   }
 }
 
-/** Dropout rate and the model's seed stream. */
+/** Dropout after each conv (`model.densenet.drop_rate`; masks from the model's StepNoise). */
 export interface DropSpec {
   rate: number;
-  seeds: DropoutSeeds;
 }
 
 /** Basic dense layer: BN-ReLU-conv3×3(k)-[drop], concatenated to the input. Names `bn`, `conv`. */
@@ -137,13 +136,11 @@ export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'de
   const bottleneck = cfg.block_type === 'bottleneck';
   const n = blocksPerStage('densenet', cfg.depth, bottleneck ? 6 : 3, 4, `block_type ${cfg.block_type}`);
   const root = ParamRegistry.root();
-  const seeds = new DropoutSeeds();
   const stemC = 2 * cfg.growth_rate;
   const conv = new Conv2d(root, 'conv', ctx.inChannels, stemC, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
-  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, [n, n, n], { rate: cfg.drop_rate, seeds }, ctx);
+  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, [n, n, n], { rate: cfg.drop_rate }, ctx);
   const bn = new BatchNorm2d(root, 'bn', outChannels);
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
-  if (cfg.drop_rate > 0) seeds.draw(ctx.rng);
   return {
     name,
     params: root.params,

@@ -10,13 +10,12 @@
  *   pixel (x[1:, 1:] zero-padded bottom/right) then stride-s subsampling, each conv1×1(out/2), concatenated, BN
  *   (also for stage 1's 16 → d at stride 1);
  * - after stage 3 ReLU, global average pooling, Linear (no final BN).
- * α and β come from a PRNG seeded from the model's init stream (so from `train.seed`), drawn once per block call;
- * a resumed run restarts that stream (as the dropout seeds do).
+ * α and β come from the model's per-step training noise (`ctx.noise`, keyed by train.seed and the optimizer
+ * step), drawn once per block call, so a resumed run draws what the uninterrupted run drew.
  * Parameters on CIFAR-10 (depth 26): 2×32d 2,923,162; 2×64d 11,653,978; 2×96d 26,192,922; 2×128d 46,539,994;
  * on 28×28×1: 2×32d 2,922,874, 2×96d 26,192,634.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../data/rng';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import { drawShakeWeights, shakeShake, type ShakeFlags, type UniformSource } from '../ops/shake_shake';
@@ -28,8 +27,6 @@ export interface ShakeShakeConfig extends ShakeFlags {
   initial_channels: number;
 }
 
-/** PRNG stream key of the shake weights (independent of other streams derived from the same seed). */
-const SHAKE_STREAM = 0x5ade;
 
 /** Channels of the stem conv, fixed in the original. */
 const STEM_CHANNELS = 16;
@@ -105,7 +102,7 @@ class ShakeBlock {
 
 /** Options of {@link buildShakeShake}. */
 export interface ShakeShakeOptions {
-  /** Source of α and β; default: a PRNG seeded by one draw of the init stream after the weights. */
+  /** Source of α and β; default: the model's per-step training noise (`ctx.noise`). */
   shakeRng?: UniformSource;
 }
 
@@ -117,9 +114,7 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
   const n = (cfg.depth - 2) / 6;
   if (!Number.isInteger(n) || n < 1) throw new Error(`shake_shake: depth ${cfg.depth} does not fit depth = 6n+2 (e.g. 8, 14, 20, 26)`);
   const flags: ShakeFlags = { shake_forward: cfg.shake_forward, shake_backward: cfg.shake_backward, shake_image: cfg.shake_image };
-  // A forwarding source, so the seed can be drawn after every weight (the flags then never change the weights).
-  let source: UniformSource | undefined = options.shakeRng;
-  const rng: UniformSource = { uniform: () => source!.uniform() };
+  const rng: UniformSource = options.shakeRng ?? ctx.noise;
   const d = cfg.initial_channels;
   const channels = [STEM_CHANNELS, d, 2 * d, 4 * d];
   const root = ParamRegistry.root();
@@ -135,7 +130,6 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
     return blocks;
   });
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
-  source ??= Rng.fromKey(Math.floor(ctx.rng.uniform() * 2 ** 31), SHAKE_STREAM);
   return {
     name,
     params: root.params,

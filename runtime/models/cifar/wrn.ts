@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
-import { BatchNorm2d, Conv2d, Dropout, DropoutSeeds, Linear, ParamRegistry } from '../layers';
+import { BatchNorm2d, Conv2d, Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { blocksPerStage } from './resnet';
 
@@ -33,11 +33,11 @@ export class WideBasicBlock {
   private readonly conv2: Conv2d;
   private readonly shortcut?: Conv2d;
 
-  constructor(r: ParamRegistry, inC: number, outC: number, stride: number, dropRate: number, seeds: DropoutSeeds, ctx: BuildContext) {
+  constructor(r: ParamRegistry, inC: number, outC: number, stride: number, dropRate: number, ctx: BuildContext) {
     const conv = { initMode: ctx.initMode, rng: ctx.rng };
     this.bn1 = new BatchNorm2d(r, 'bn1', inC);
     this.conv1 = new Conv2d(r, 'conv1', inC, outC, 3, { ...conv, stride, padding: 1 });
-    if (dropRate > 0) this.dropout = new Dropout(r, 'dropout', dropRate, seeds);
+    if (dropRate > 0) this.dropout = new Dropout(r, 'dropout', dropRate, ctx.noise);
     this.bn2 = new BatchNorm2d(r, 'bn2', outC);
     this.conv2 = new Conv2d(r, 'conv2', outC, outC, 3, { ...conv, padding: 1 });
     if (inC !== outC) this.shortcut = new Conv2d(r.child('shortcut'), 'conv', inC, outC, 1, { ...conv, stride });
@@ -59,7 +59,6 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
   const k = cfg.widening_factor;
   const channels = [c * k, c * 2 * k, c * 4 * k];
   const root = ParamRegistry.root();
-  const seeds = new DropoutSeeds();
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   let inC = c;
   const stages = channels.map((outC, s) => {
@@ -67,14 +66,13 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
     const blocks: WideBasicBlock[] = [];
     for (let b = 0; b < n; b++) {
       const first = b === 0;
-      blocks.push(new WideBasicBlock(stage.child(`block${b + 1}`), first ? inC : outC, outC, first && s > 0 ? 2 : 1, cfg.drop_rate, seeds, ctx));
+      blocks.push(new WideBasicBlock(stage.child(`block${b + 1}`), first ? inC : outC, outC, first && s > 0 ? 2 : 1, cfg.drop_rate, ctx));
     }
     inC = outC;
     return blocks;
   });
   const bn = new BatchNorm2d(root, 'bn', channels[2]);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
-  if (cfg.drop_rate > 0) seeds.draw(ctx.rng);
   return {
     name,
     params: root.params,

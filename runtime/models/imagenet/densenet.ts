@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
 import { buildDenseStages, type DenseNetConfig } from '../cifar/densenet';
-import { BatchNorm2d, DropoutSeeds, Linear, ParamRegistry } from '../layers';
+import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { ImagenetStem } from './stem';
 
@@ -19,13 +19,11 @@ import { ImagenetStem } from './stem';
 export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
   if (cfg.n_blocks.length !== 4) throw new Error(`densenet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
   const root = ParamRegistry.root();
-  const seeds = new DropoutSeeds();
   const stemC = 2 * cfg.growth_rate;
   const stem = new ImagenetStem(root, ctx.inChannels, stemC, ctx);
-  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, cfg.n_blocks, { rate: cfg.drop_rate, seeds }, ctx);
+  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, cfg.n_blocks, { rate: cfg.drop_rate }, ctx);
   const bnLast = new BatchNorm2d(root, 'bn_last', outChannels);
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
-  if (cfg.drop_rate > 0) seeds.draw(ctx.rng);
   return {
     name,
     params: root.params,

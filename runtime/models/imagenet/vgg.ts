@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
 import { buildVggStages, flattenChw, vggFeatureMapSize, type VggConfig } from '../cifar/vgg';
-import { Dropout, DropoutSeeds, Linear, ParamRegistry } from '../layers';
+import { Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 
 /** Width of the two hidden fully connected layers. */
@@ -26,13 +26,11 @@ export function buildImagenetVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg'
   const side = vggFeatureMapSize(ctx.imageSize, 'imagenet');
   const root = ParamRegistry.root();
   const stages = buildVggStages(root, cfg, ctx);
-  const seeds = new DropoutSeeds();
   const fc1 = new Linear(root, 'fc1', cfg.n_channels[4] * side * side, hidden, ctx.initMode, ctx.rng);
-  const drop1 = new Dropout(root, 'dropout1', DROP_RATE, seeds);
+  const drop1 = new Dropout(root, 'dropout1', DROP_RATE, ctx.noise);
   const fc2 = new Linear(root, 'fc2', hidden, hidden, ctx.initMode, ctx.rng);
-  const drop2 = new Dropout(root, 'dropout2', DROP_RATE, seeds);
+  const drop2 = new Dropout(root, 'dropout2', DROP_RATE, ctx.noise);
   const fc3 = new Linear(root, 'fc3', hidden, ctx.nClasses, ctx.initMode, ctx.rng);
-  seeds.draw(ctx.rng);
   return {
     name,
     params: root.params,
