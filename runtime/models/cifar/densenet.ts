@@ -17,6 +17,7 @@ import type { BuildContext } from '../build_context';
 import { AvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { blocksPerStage } from './resnet';
+import { assembleModel } from '../assemble';
 
 /** The `model.densenet` config section (the cifar type reads depth, the imagenet type n_blocks). */
 export interface DenseNetConfig {
@@ -141,19 +142,10 @@ export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'de
   const { stages, outChannels } = buildDenseStages(root, cfg, stemC, [n, n, n], { rate: cfg.drop_rate }, ctx);
   const bn = new BatchNorm2d(root, 'bn', outChannels);
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = conv.apply(x);
-      for (const modules of stages) for (const m of modules) h = m.apply(h, training);
-      h = tf.relu(bn.apply(h, training));
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = conv.apply(x);
+    for (const modules of stages) for (const m of modules) h = m.apply(h, training);
+    h = tf.relu(bn.apply(h, training));
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

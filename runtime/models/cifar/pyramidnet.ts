@@ -20,6 +20,7 @@ import type { BuildContext } from '../build_context';
 import { AvgPool2d, BatchNorm2d, Conv2d, Linear, ParamRegistry, ZeroChannelPad } from '../layers';
 import type { Model } from '../types';
 import { blocksPerStage } from './resnet';
+import { assembleModel } from '../assemble';
 
 /** The `model.pyramidnet` config section (the cifar type reads depth, the imagenet type n_blocks). */
 export interface PyramidNetConfig {
@@ -190,19 +191,10 @@ export function buildPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext, name =
   const last = widths[widths.length - 1];
   const bn2 = new BatchNorm2d(root, 'bn2', last);
   const fc = new Linear(root, 'fc', last, ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = bn1.apply(conv.apply(x), training);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      h = tf.relu(bn2.apply(h, training));
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = bn1.apply(conv.apply(x), training);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    h = tf.relu(bn2.apply(h, training));
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

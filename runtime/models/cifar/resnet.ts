@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
+import { assembleModel } from '../assemble';
 
 /** The `model.resnet` config section (the cifar type reads depth, the imagenet type n_blocks). */
 export interface ResNetConfig {
@@ -160,18 +161,9 @@ export function buildResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet
   const bn = new BatchNorm2d(root, 'bn', c);
   const stages = buildResNetStages(root, Block, c, channels, [n, n, n], [1, 2, 2], ctx);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = tf.relu(bn.apply(conv.apply(x), training));
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = tf.relu(bn.apply(conv.apply(x), training));
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

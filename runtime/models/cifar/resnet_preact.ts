@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
+import { assembleModel } from '../assemble';
 
 /** The `model.resnet_preact` config section (cifar type). */
 export interface ResNetPreactConfig {
@@ -156,20 +157,11 @@ export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext, na
   const bn = new BatchNorm2d(root, 'bn', channels[2]);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
 
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = stem.apply(x);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      h = tf.relu(bn.apply(h, training));
-      const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
-      return fc.apply(pooled);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = stem.apply(x);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    h = tf.relu(bn.apply(h, training));
+    const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
+    return fc.apply(pooled);
+  });
 }

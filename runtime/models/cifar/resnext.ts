@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, GroupedConv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
+import { assembleModel } from '../assemble';
 
 /** The `model.resnext` config section (the cifar type reads depth, the imagenet type n_blocks). */
 export interface ResNeXtConfig {
@@ -103,18 +104,9 @@ export function buildResNeXt(cfg: ResNeXtConfig, ctx: BuildContext, name = 'resn
   const bn = new BatchNorm2d(root, 'bn', c);
   const stages = buildResNeXtStages(root, channels, [n, n, n], [1, 2, 2], cfg, ctx);
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = tf.relu(bn.apply(conv.apply(x), training));
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = tf.relu(bn.apply(conv.apply(x), training));
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

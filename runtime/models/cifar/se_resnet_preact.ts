@@ -20,6 +20,7 @@ import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry, SqueezeExcitation } from '../layers';
 import type { Model } from '../types';
 import { blocksPerStage } from './resnet';
+import { assembleModel } from '../assemble';
 
 /** The `model.se_resnet_preact` config section. */
 export interface SEResNetPreactConfig {
@@ -210,19 +211,10 @@ export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext
   }, fanOut);
   const bn = new BatchNorm2d(root, 'bn', channels[2]);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, fanOut.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = conv.apply(x);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      h = tf.relu(bn.apply(h, training));
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = conv.apply(x);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    h = tf.relu(bn.apply(h, training));
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

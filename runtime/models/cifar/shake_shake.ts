@@ -20,6 +20,7 @@ import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import { drawShakeWeights, shakeShake, type ShakeFlags, type UniformSource } from '../ops/shake_shake';
 import type { Model } from '../types';
+import { assembleModel } from '../assemble';
 
 /** The `model.shake_shake` config section. */
 export interface ShakeShakeConfig extends ShakeFlags {
@@ -130,18 +131,9 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
     return blocks;
   });
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = bn.apply(conv.apply(x), training);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      return fc.apply(tf.mean(tf.relu(h), [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = bn.apply(conv.apply(x), training);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    return fc.apply(tf.mean(tf.relu(h), [1, 2]) as tf.Tensor2D);
+  });
 }

@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ParamRegistry, pooledSize } from '../layers';
 import type { Model } from '../types';
+import { assembleModel } from '../assemble';
 
 /** The `model.vgg` config section. */
 export interface VggConfig {
@@ -103,18 +104,9 @@ export function buildVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg'): Model
   const stages = buildVggStages(root, cfg, ctx);
   const featureSize = cfg.n_channels[4] * side * side;
   const fc = new Linear(root, 'fc', featureSize, ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = x;
-      for (const stage of stages) h = stage.apply(h, training);
-      return fc.apply(flattenChw(h));
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = x;
+    for (const stage of stages) h = stage.apply(h, training);
+    return fc.apply(flattenChw(h));
+  });
 }

@@ -15,6 +15,7 @@ import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { blocksPerStage } from './resnet';
+import { assembleModel } from '../assemble';
 
 /** The `model.wrn` config section. */
 export interface WrnConfig {
@@ -73,19 +74,10 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
   });
   const bn = new BatchNorm2d(root, 'bn', channels[2]);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = conv.apply(x);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      h = tf.relu(bn.apply(h, training));
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = conv.apply(x);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    h = tf.relu(bn.apply(h, training));
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

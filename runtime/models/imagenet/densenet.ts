@@ -14,6 +14,7 @@ import { buildDenseStages, type DenseNetConfig } from '../cifar/densenet';
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { ImagenetStem } from './stem';
+import { assembleModel } from '../assemble';
 
 /** Builds the ImageNet-type DenseNet. */
 export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
@@ -24,19 +25,10 @@ export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, na
   const { stages, outChannels } = buildDenseStages(root, cfg, stemC, cfg.n_blocks, { rate: cfg.drop_rate }, ctx);
   const bnLast = new BatchNorm2d(root, 'bn_last', outChannels);
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = stem.apply(x, training);
-      for (const modules of stages) for (const m of modules) h = m.apply(h, training);
-      h = bnLast.apply(h, training); // no ReLU here, as the original
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = stem.apply(x, training);
+    for (const modules of stages) for (const m of modules) h = m.apply(h, training);
+    h = bnLast.apply(h, training); // no ReLU here, as the original
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

@@ -15,6 +15,7 @@ import { buildPyramidStages, pyramidBlock, pyramidWidths, type PyramidNetConfig 
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { ImagenetStem } from './stem';
+import { assembleModel } from '../assemble';
 
 /** Builds the ImageNet-type PyramidNet. */
 export function buildImagenetPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext, name = 'pyramidnet'): Model {
@@ -28,19 +29,10 @@ export function buildImagenetPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext
   const last = widths[widths.length - 1];
   const bnLast = new BatchNorm2d(root, 'bn_last', last);
   const fc = new Linear(root, 'fc', last, ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = stem.apply(x, training);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      h = tf.relu(bnLast.apply(h, training));
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = stem.apply(x, training);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    h = tf.relu(bnLast.apply(h, training));
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

@@ -14,6 +14,7 @@ import { buildResNetStages, resNetBlock, type ResNetConfig } from '../cifar/resn
 import { Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { ImagenetStem } from './stem';
+import { assembleModel } from '../assemble';
 
 /** Builds the ImageNet-type ResNet. */
 export function buildImagenetResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet'): Model {
@@ -26,18 +27,9 @@ export function buildImagenetResNet(cfg: ResNetConfig, ctx: BuildContext, name =
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
   const stages = buildResNetStages(root, Block, c, channels, cfg.n_blocks, [1, 2, 2, 2], ctx);
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = stem.apply(x, training);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = stem.apply(x, training);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

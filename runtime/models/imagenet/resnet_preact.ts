@@ -15,6 +15,7 @@ import { buildPreactStages, preactBlock } from '../cifar/se_resnet_preact';
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { ImagenetStem } from './stem';
+import { assembleModel } from '../assemble';
 
 /** The `model.resnet_preact` config section as the imagenet type reads it. */
 export interface ImagenetResNetPreactConfig {
@@ -48,19 +49,10 @@ export function buildImagenetResNetPreact(cfg: ImagenetResNetPreactConfig, ctx: 
   }, ctx);
   const bnLast = new BatchNorm2d(root, 'bn_last', channels[3]);
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = stem.apply(x, training);
-      for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-      h = tf.relu(bnLast.apply(h, training));
-      return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = stem.apply(x, training);
+    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    h = tf.relu(bnLast.apply(h, training));
+    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+  });
 }

@@ -11,6 +11,7 @@ import type { BuildContext } from '../build_context';
 import { buildVggStages, flattenChw, vggFeatureMapSize, type VggConfig } from '../cifar/vgg';
 import { Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
+import { assembleModel } from '../assemble';
 
 /** Width of the two hidden fully connected layers. */
 export const VGG_HIDDEN = 4096;
@@ -31,21 +32,12 @@ export function buildImagenetVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg'
   const fc2 = new Linear(root, 'fc2', hidden, hidden, ctx.initMode, ctx.rng);
   const drop2 = new Dropout(root, 'dropout2', DROP_RATE, ctx.noise);
   const fc3 = new Linear(root, 'fc3', hidden, ctx.nClasses, ctx.initMode, ctx.rng);
-  return {
-    name,
-    params: root.params,
-    buffers: root.buffers,
-    apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-      let h = x;
-      for (const stage of stages) h = stage.apply(h, training);
-      let f = flattenChw(h);
-      f = drop1.apply(tf.relu(fc1.apply(f)), training);
-      f = drop2.apply(tf.relu(fc2.apply(f)), training);
-      return fc3.apply(f);
-    },
-    dispose(): void {
-      for (const p of root.params) p.variable.dispose();
-      for (const b of root.buffers) b.variable.dispose();
-    },
-  };
+  return assembleModel(name, root, (x, training) => {
+    let h = x;
+    for (const stage of stages) h = stage.apply(h, training);
+    let f = flattenChw(h);
+    f = drop1.apply(tf.relu(fc1.apply(f)), training);
+    f = drop2.apply(tf.relu(fc2.apply(f)), training);
+    return fc3.apply(f);
+  });
 }
