@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext } from '../build_context';
-import { buildPreactStages, preactBlock } from '../cifar/se_resnet_preact';
+import { buildPreactStages, preactBlock } from '../blocks/preact';
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
 import { ImagenetStem } from './stem';
