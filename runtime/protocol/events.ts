@@ -47,6 +47,10 @@ export interface RunStartEvent extends EventBase {
   epochs: number;
   /** Data-parallel world size (1 for a single process). */
   world_size?: number;
+  /** Process id of the training process (rank 0), so a reader can stop it (SIGINT) or tell it is alive. */
+  pid?: number;
+  /** Host name of the machine the run is on (a pid means nothing elsewhere). */
+  host?: string;
   /** Epoch the run continues after, when it was resumed. */
   resumed_from?: { epoch: number; checkpoint: string };
 }

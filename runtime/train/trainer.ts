@@ -5,6 +5,7 @@
  * SIGINT/SIGTERM, and resume from the last good checkpoint.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, describeBackend, type BackendInfo } from '../backend';
 import { configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
@@ -208,6 +209,8 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     steps_per_epoch: stepsPerEpoch,
     epochs,
     world_size: 1,
+    pid: process.pid,
+    host: os.hostname(),
     ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
   });
 
