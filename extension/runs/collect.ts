@@ -38,6 +38,9 @@ export interface RunSummary {
   readonly error?: string;
   /** Last checkpoint written. */
   readonly checkpoint?: string;
+  /** Process id and host of the (last) run_start's training process, when the runtime recorded them. */
+  readonly pid?: number;
+  readonly host?: string;
 }
 
 /** Folders under `root` (itself included) that hold an events.jsonl, sorted by path. */
@@ -58,6 +61,16 @@ export function findRunDirs(root: string, maxDepth = 6): string[] {
   return out.sort();
 }
 
+/** The last run_start when no run_end follows it (the run has not ended, or was killed). */
+export function openRunStart(events: readonly RunEvent[]): RunStartEvent | undefined {
+  let start: RunStartEvent | undefined;
+  for (const e of events) {
+    if (e.type === 'run_start') start = e;
+    else if (e.type === 'run_end') start = undefined;
+  }
+  return start;
+}
+
 /** Top-1 error in percent of an accuracy fraction. */
 export const topError = (accuracy: number): number => Math.round((1 - accuracy) * 1e6) / 1e4;
 
@@ -71,8 +84,8 @@ const modelOf = (config: Record<string, unknown> | undefined): { model?: string;
 };
 
 /**
- * Summarises the events of a run. `live`: the process is known to be alive or the file grew
- * recently; a run without a run_end after its last run_start is then `running`, else `interrupted`.
+ * Summarises the events of a run. `live`: the training process is known to be alive (or, where
+ * that cannot be checked, the file grew recently); a run without a run_end after its last run_start is then `running`, else `interrupted`.
  */
 export function summarizeRun(dir: string, name: string, events: readonly RunEvent[], live: boolean): RunSummary {
   let start: RunStartEvent | undefined;
@@ -110,6 +123,8 @@ export function summarizeRun(dir: string, name: string, events: readonly RunEven
     config: start?.config,
     error: end?.error?.message,
     checkpoint,
+    pid: start?.pid,
+    host: start?.host,
   };
 }
 

@@ -11,6 +11,7 @@ import { getSetting } from '../vscode/config';
 import { Toast, inputBox, quickPickValue, saveDialog } from '../vscode/ui';
 import type { RunSummary } from './collect';
 import { checkConfig, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
+import { stopExternal } from './liveness';
 import type { RunsModel } from './model';
 import type { RuntimeProcesses } from './processes';
 import type { Trainings } from './training';
@@ -142,11 +143,16 @@ export class RunCommands extends DisposableObject {
   private async stop(arg: unknown): Promise<void> {
     const run = await this.pickRun(arg, (r) => r.state === 'running', 'Run to stop');
     if (!run) return;
-    if (!this.deps.processes.stop(run.dir)) {
-      void Toast.warn(`${run.name} was not started from this window; stop it with Ctrl+C where it runs (it then checkpoints).`);
+    if (this.deps.processes.stop(run.dir)) {
+      void Toast.info(`Stopping ${run.name}: it finishes the current step and writes a checkpoint.`);
       return;
     }
-    void Toast.info(`Stopping ${run.name}: it finishes the current step and writes a checkpoint.`);
+    // Started elsewhere (a terminal): stop the recorded process, once it is verified to be this run's runtime.
+    const check = this.deps.model.processOf(run.dir);
+    const message = stopExternal(run.name, check, (pid) => process.kill(pid, 'SIGINT'));
+    if (check?.kind === 'running') void Toast.info(message);
+    else void Toast.warn(message);
+    this.deps.model.refresh();
   }
 
   private async resume(arg: unknown): Promise<void> {

@@ -3,6 +3,7 @@
  * their events read incrementally (byte offsets) and summarised. Fires onDidChangeRuns.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EVENTS_FILE, type RunEvent } from '../../runtime/protocol/events';
@@ -10,10 +11,11 @@ import { readEvents } from '../../runtime/protocol/reader';
 import { Setting } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { getSetting } from '../vscode/config';
-import { findRunDirs, summarizeRun, type RunSummary } from './collect';
+import { findRunDirs, openRunStart, summarizeRun, type RunSummary } from './collect';
+import { checkRunProcess, probeProcess, type ProcessCheck, type ProcessFacts } from './liveness';
 import type { RuntimeProcesses } from './processes';
 
-/** A file that grew within this many ms counts as a live run. */
+/** Where a run's process cannot be checked (no pid, another host): a file that grew within this many ms counts as live. */
 const LIVE_MS = 30_000;
 
 interface Cached {
@@ -31,7 +33,11 @@ export class RunsModel extends DisposableObject {
   private timer: NodeJS.Timeout | undefined;
   private lastKey = '';
 
-  constructor(private readonly workspace: string, private readonly processes: RuntimeProcesses) {
+  constructor(
+    private readonly workspace: string,
+    private readonly processes: RuntimeProcesses,
+    private readonly probe: (pid: number) => ProcessFacts = probeProcess,
+  ) {
     super();
     const watcher = this.disposer.track(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(workspace, `**/${EVENTS_FILE}`)));
     const soon = (): void => this.refreshSoon();
@@ -54,6 +60,26 @@ export class RunsModel extends DisposableObject {
 
   run(dir: string): RunSummary | undefined {
     return this.summaries.find((r) => r.dir === path.resolve(dir));
+  }
+
+  /**
+   * The training process of a run that has not ended, checked now: `running` only when it is alive on
+   * this host and is the run's runtime. Undefined when the run has ended or has no events.
+   */
+  processOf(dir: string): ProcessCheck | undefined {
+    const start = openRunStart(this.read(path.resolve(dir)).events);
+    return start ? checkRunProcess(start, os.hostname(), this.probe) : undefined;
+  }
+
+  /** Whether a run that has not ended is live: started here, its process verified, else its file grew lately. */
+  private isLive(dir: string, c: Cached, now: number): boolean {
+    if (this.processes.training(dir)) return true;
+    const start = openRunStart(c.events);
+    if (!start) return false;
+    const check = checkRunProcess(start, os.hostname(), this.probe);
+    if (check.kind === 'running') return true;
+    if (check.kind === 'gone') return false;
+    return now - c.mtimeMs < LIVE_MS;
   }
 
   /** The cached events of a run (read up to date first). */
@@ -92,12 +118,11 @@ export class RunsModel extends DisposableObject {
     const now = Date.now();
     this.summaries = dirs.map((dir) => {
       const c = this.read(dir);
-      const live = this.processes.training(dir) !== undefined || now - c.mtimeMs < LIVE_MS;
-      return summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, live);
+      return summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, this.isLive(dir, c, now));
     });
     for (const k of [...this.cache.keys()]) if (!dirs.includes(k)) this.cache.delete(k);
     const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError]));
-    // While something runs, look again later (a run killed without run_end turns interrupted).
+    // While something runs, look again later (a run killed without run_end turns interrupted within seconds).
     if (this.summaries.some((s) => s.state === 'running')) this.refreshSoonAfter(5000);
     if (key !== this.lastKey) {
       this.lastKey = key;

@@ -36,6 +36,7 @@ export class RunItem extends vscode.TreeItem {
       ['backend', run.backend],
       ['training time', formatDuration(run.trainSeconds)],
       ['error', run.error],
+      ['process', run.pid !== undefined && (run.state === 'running' || run.state === 'interrupted') ? `${run.pid}${run.host ? ` on ${run.host}` : ''}` : undefined],
     ];
     for (const [k, v] of rows) if (v && !v.startsWith('undefined')) md.appendMarkdown(`- ${k}: ${v}\n`);
     this.tooltip = md;
