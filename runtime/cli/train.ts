@@ -1,28 +1,81 @@
 /**
- * `npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [key value …]`
+ * `npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N] [key value …]`
  * Trains a classifier; see README "Training". Prints a final JSON line:
  * `{"status":…,"output_dir":…,"epoch":…,"val_loss":…,"val_accuracy":…,"checkpoint":…}`.
+ * With `--nproc_per_node N` it launches N data-parallel workers (runtime/dist/launch.ts); a
+ * process started with a rank in its environment (by that launcher, torchrun-style variables or
+ * `srun`) is one of those workers (runtime/dist/env.ts).
  */
-import { runTraining } from '../train/trainer';
+import * as path from 'node:path';
+import { ConfigError } from '../config';
+import { distEnvFrom } from '../dist/env';
+import { launchWorkers } from '../dist/launch';
+import { RingComm } from '../dist/ring';
+import { checkRunDir } from '../train/run_dir';
+import { checkPrecision } from '../train/step';
+import { checkDistributedConfig, runTraining } from '../train/trainer';
 import { parseConfigCli, printJsonLine, runCli } from './main';
 
-const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [key value ...]
+const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N] [key value ...]
 
 Trains the model of the config (defaults, then FILE.yaml, then the key value pairs) and writes
 the run folder train.output_dir: config.yaml, config_min.yaml, env.yaml, log.txt, events.jsonl,
-checkpoint_NNNNN.ckpt. --resume RUN_DIR continues a stopped or killed run from its last checkpoint.`;
+checkpoint_NNNNN.ckpt. --resume RUN_DIR continues a stopped or killed run from its last checkpoint.
+--nproc_per_node N trains data-parallel in N worker processes (one per GPU, or N on the CPU);
+train.batch_size is per worker (see docs/distributed.md).`;
+
+/** Argument list without `--nproc_per_node N` / `--nproc_per_node=N`. */
+function withoutNproc(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--nproc_per_node') i++;
+    else if (!argv[i].startsWith('--nproc_per_node=')) out.push(argv[i]);
+  }
+  return out;
+}
 
 runCli(async () => {
-  const cli = parseConfigCli(USAGE, {}, true);
+  const cli = parseConfigCli(USAGE, { nproc_per_node: { type: 'string', description: 'data-parallel worker processes on this machine (one per GPU)' } }, true);
   if (!cli) return 0;
-  const result = await runTraining(cli.config, { resume: Boolean(cli.resumeDir) });
-  printJsonLine({
-    status: result.status,
-    output_dir: result.outputDir,
-    epoch: result.epoch,
-    val_loss: result.lastVal?.loss ?? null,
-    val_accuracy: result.lastVal?.accuracy ?? null,
-    checkpoint: result.lastCheckpoint ?? null,
-  });
-  return result.status === 'completed' ? 0 : 130;
+  const cfg = cli.config;
+  const env = distEnvFrom();
+  const nprocFlag = cli.flags.nproc_per_node;
+  const nproc = nprocFlag === undefined ? 1 : Number(nprocFlag);
+  if (!Number.isInteger(nproc) || nproc < 1) throw new ConfigError(`--nproc_per_node must be a positive integer, got ${nprocFlag}`);
+  if (nproc > 1 && !env) {
+    // The launcher: check what would fail in every worker once, then start them.
+    checkPrecision(cfg.train.precision);
+    checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+    const outputDir = path.resolve(cfg.train.output_dir);
+    checkRunDir(outputDir, Boolean(cli.resumeDir));
+    return launchWorkers({ nproc, args: withoutNproc(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
+  }
+  const worker = env && (env.source === 'launcher' || cfg.train.distributed) && env.worldSize > 1 ? env : null;
+  let comm: RingComm | undefined;
+  try {
+    if (worker) {
+      if (process.send) {
+        // Started by the launcher: stop cleanly if it goes away.
+        process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+        process.channel?.unref();
+      }
+      comm = await RingComm.connect({ rank: worker.rank, worldSize: worker.worldSize, masterAddr: worker.masterAddr, masterPort: worker.masterPort });
+    }
+    const result = await runTraining(cfg, { resume: Boolean(cli.resumeDir), dist: comm });
+    comm?.close();
+    if (comm && comm.rank !== 0) return result.status === 'completed' ? 0 : 130;
+    printJsonLine({
+      status: result.status,
+      output_dir: result.outputDir,
+      epoch: result.epoch,
+      val_loss: result.lastVal?.loss ?? null,
+      val_accuracy: result.lastVal?.accuracy ?? null,
+      checkpoint: result.lastCheckpoint ?? null,
+    });
+    return result.status === 'completed' ? 0 : 130;
+  } catch (err) {
+    comm?.abort();
+    if (worker && err instanceof Error && !err.message.startsWith('rank ')) err.message = `rank ${worker.rank}: ${err.message}`;
+    throw err;
+  }
 });

@@ -159,6 +159,7 @@ export class RingComm {
   private failure: Error | null = null;
   private closed = false;
   private opId = 0;
+  private queue: Promise<void> = Promise.resolve();
   private reader: StreamReader | null = null;
 
   private constructor(
@@ -295,14 +296,24 @@ export class RingComm {
     return this.peers.map((p) => ({ rank: p.rank, pid: p.pid, host: p.hostname }));
   }
 
-  /** Sums `buf` element-wise over all ranks, in place; every rank ends with the same values. */
-  async allReduce(buf: ReduceArray): Promise<void> {
+  /**
+   * Sums `buf` element-wise over all ranks, in place; every rank ends with the same values.
+   * Operations run one at a time in the order they are called (which must be the same on every
+   * rank); `buf` must not be touched until the promise resolves.
+   */
+  allReduce(buf: ReduceArray): Promise<void> {
+    if (this.worldSize === 1) return Promise.resolve();
+    const op = this.opId++;
+    const run = this.queue.then(() => this.ringAllReduce(buf, op));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ringAllReduce(buf: ReduceArray, op: number): Promise<void> {
     const W = this.worldSize;
-    if (W === 1) return;
     if (this.closed) throw new DistError('process group closed');
     if (this.failure) throw this.failure;
     const t0 = performance.now();
-    const op = this.opId++;
     const r = this.rank;
     const n = buf.length;
     const bound = (i: number) => Math.floor((n * i) / W);

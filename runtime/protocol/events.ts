@@ -47,6 +47,8 @@ export interface RunStartEvent extends EventBase {
   epochs: number;
   /** Data-parallel world size (1 for a single process). */
   world_size?: number;
+  /** Data-parallel runs: every worker process (rank 0 writes the events; `pid` is rank 0's). */
+  workers?: { rank: number; pid: number; host: string }[];
   /** Process id of the training process (rank 0), so a reader can stop it (SIGINT) or tell it is alive. */
   pid?: number;
   /** Host name of the machine the run is on (a pid means nothing elsewhere). */
@@ -72,6 +74,8 @@ export interface StepEvent extends EventBase {
   lr: number;
   /** Training throughput over the steps since the previous step event, images per second. */
   images_per_sec: number;
+  /** Data-parallel runs: mean time per step spent in the gradient all-reduce (including waiting for slower workers), ms. */
+  allreduce_ms?: number;
 }
 
 /** Written at the end of each epoch (epoch 0 is the optional validation before training). */

@@ -2,12 +2,15 @@ import type { Config } from '../config';
 import { BatchLoader, datasetInfo, loadDataset, type ImageDataset, type TransformOptions } from '../data';
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
 import { loadImageFolder } from '../data/image_folder';
+import { ShardedTrainLoader, sliceDataset, type Shard } from '../dist/sampler';
 
 /** The train and test splits of a run, and their loaders. */
 export interface RunData {
   train: ImageDataset;
   test: ImageDataset;
-  trainLoader: BatchLoader;
+  /** A {@link ShardedTrainLoader} over this rank's shard in data-parallel runs. */
+  trainLoader: BatchLoader | ShardedTrainLoader;
+  /** Data-parallel runs: over this rank's slice of the test set (see runtime/dist/sampler.ts). */
   testLoader: BatchLoader;
   /** [H, W, C] */
   imageShape: [number, number, number];
@@ -100,9 +103,10 @@ function loadSplit(cfg: Config, split: 'train' | 'test', maxSamples: number): Im
  * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
  * to `dataset.image_size` at load.
  */
-export function loadTestData(cfg: Config, batchSize: number): { test: ImageDataset; loader: BatchLoader } {
+export function loadTestData(cfg: Config, batchSize: number, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
   const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
-  const loader = new BatchLoader(test, { mode: 'eval', batchSize, transform: normalisation(cfg), workers: 0 });
+  const part = shard && shard.worldSize > 1 ? sliceDataset(test, shard) : test;
+  const loader = new BatchLoader(part, { mode: 'eval', batchSize, transform: normalisation(cfg), workers: 0 });
   return { test, loader };
 }
 
@@ -110,15 +114,25 @@ export function loadTestData(cfg: Config, batchSize: number): { test: ImageDatas
  * Loads both splits (respecting `dataset.max_train_samples`/`max_test_samples`) and builds the
  * loaders: train batches `train.batch_size`, shuffled per epoch from `train.seed`, drop_last as
  * `train.dataloader.drop_last`, built in a worker thread unless `train.dataloader.num_workers` is 0;
- * validation batches `validation.batch_size`, in file order.
+ * validation batches `validation.batch_size`, in file order. With a `shard` of a world larger
+ * than 1 (data-parallel), the train loader is this rank's {@link ShardedTrainLoader} and the
+ * test loader covers this rank's slice of the test set.
  */
-export function loadRunData(cfg: Config): RunData {
+export function loadRunData(cfg: Config, shard?: Shard): RunData {
   const train = loadSplit(cfg, 'train', cfg.dataset.max_train_samples);
-  const { test, loader: testLoader } = loadTestData(cfg, cfg.validation.batch_size);
+  const { test, loader: testLoader } = loadTestData(cfg, cfg.validation.batch_size, shard);
   if (isFolderDataset(cfg) && test.nClasses !== train.nClasses) {
     throw new Error(`${cfg.dataset.dataset_dir}: train/ has ${train.nClasses} class folders but val/ has ${test.nClasses}`);
   }
-  const trainLoader = new BatchLoader(train, {
+  const trainLoader = shard && shard.worldSize > 1
+    ? new ShardedTrainLoader(train, {
+      batchSize: cfg.train.batch_size,
+      seed: cfg.train.seed,
+      dropLast: cfg.train.dataloader.drop_last,
+      transform: trainTransform(cfg, train.layout),
+      shard,
+    })
+    : new BatchLoader(train, {
     mode: 'train',
     batchSize: cfg.train.batch_size,
     seed: cfg.train.seed,

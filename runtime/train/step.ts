@@ -129,16 +129,19 @@ function chunkGrads(model: Model, batch: TrainBatch, s: number, e: number, opts:
   return { loss, grads, correct: chunkCorrect(logits, batch, s, e, opts.nClasses) };
 }
 
+/** Averaged gradients of one batch (before clipping) and what the step measured. */
+export interface BatchGrads extends StepResult {
+  /** Gradients by variable name (the caller owns and disposes them). */
+  grads: Record<string, tf.Tensor>;
+}
+
 /**
- * One optimizer step on a batch. With `subdivision` k the batch is cut into k chunks of ⌈n/k⌉ rows
- * (as `torch.chunk`): each chunk runs forward and backward on its own (ghost batch norm: BN
- * statistics per chunk, running statistics updated once per chunk) and the gradients are averaged
- * weighted by chunk size, so for a model without BN they equal the full batch's. The reported loss
- * is the batch mean (the original reports the sum of the chunk losses). Clipping (`gradientClip`)
- * applies to the averaged gradient (the original clips the sum, before dividing by k). Then the
- * optimizer updates at `lr`. Frees every tensor it creates.
+ * The gradients of a batch, as {@link trainStep} computes them before the optimizer: with
+ * `subdivision` k the batch is cut into k chunks of ⌈n/k⌉ rows (as `torch.chunk`), each runs
+ * forward and backward on its own (ghost batch norm), and the gradients are averaged weighted by
+ * chunk size. Frees every tensor it creates except the returned gradients.
  */
-export function trainStep(model: Model, optimizer: Optimizer, batch: TrainBatch, lr: number, opts: StepOptions): StepResult {
+export function batchGrads(model: Model, batch: TrainBatch, opts: StepOptions): BatchGrads {
   const k = opts.subdivision ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new Error(`train.subdivision must be a positive integer, got ${k}`);
   const chunk = Math.ceil(batch.n / k);
@@ -164,9 +167,47 @@ export function trainStep(model: Model, optimizer: Optimizer, batch: TrainBatch,
     tf.dispose([...Object.values(r.grads), ...(sum ? Object.values(sum) : [])]);
     sum = next;
   }
-  const grads = sum ?? {};
+  return { grads: sum ?? {}, loss, correct1, correct5 };
+}
+
+/** Clips `grads` (`gradientClip` > 0), updates the weights at `lr`, and frees the gradients. */
+export function applyGrads(optimizer: Optimizer, grads: Record<string, tf.Tensor>, lr: number, opts: StepOptions): void {
   const finalGrads = opts.gradientClip > 0 ? clipByGlobalNorm(grads, opts.gradientClip) : grads;
   optimizer.step(finalGrads, lr);
   tf.dispose(Object.values(finalGrads));
+}
+
+/**
+ * One optimizer step on a batch. With `subdivision` k the batch is cut into k chunks of ⌈n/k⌉ rows
+ * (as `torch.chunk`): each chunk runs forward and backward on its own (ghost batch norm: BN
+ * statistics per chunk, running statistics updated once per chunk) and the gradients are averaged
+ * weighted by chunk size, so for a model without BN they equal the full batch's. The reported loss
+ * is the batch mean (the original reports the sum of the chunk losses). Clipping (`gradientClip`)
+ * applies to the averaged gradient (the original clips the sum, before dividing by k). Then the
+ * optimizer updates at `lr`. Frees every tensor it creates.
+ */
+export function trainStep(model: Model, optimizer: Optimizer, batch: TrainBatch, lr: number, opts: StepOptions): StepResult {
+  const { grads, loss, correct1, correct5 } = batchGrads(model, batch, opts);
+  applyGrads(optimizer, grads, lr, opts);
   return { loss, correct1, correct5 };
+}
+
+/**
+ * Exchanges a batch's gradients and measurements with the other data-parallel workers: returns
+ * the gradients averaged over the workers (taking ownership of the ones it is given) and the
+ * measurements summed over them (see runtime/dist/sync.ts).
+ */
+export type GradExchange = (local: BatchGrads) => Promise<BatchGrads & { n: number }>;
+
+/**
+ * {@link trainStep} for data-parallel training: the batch's gradients go through `exchange`
+ * (an all-reduce) before clipping and the optimizer, so every worker applies the same averaged
+ * gradient. Returns the measurements over all workers' batches and their image count `n`.
+ */
+export async function trainStepExchanged(
+  model: Model, optimizer: Optimizer, batch: TrainBatch, lr: number, opts: StepOptions, exchange: GradExchange,
+): Promise<StepResult & { n: number }> {
+  const reduced = await exchange(batchGrads(model, batch, opts));
+  applyGrads(optimizer, reduced.grads, lr, opts);
+  return { loss: reduced.loss, correct1: reduced.correct1, correct5: reduced.correct5, n: reduced.n };
 }

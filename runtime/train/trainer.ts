@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, describeBackend, type BackendInfo } from '../backend';
-import { configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
+import { ConfigError, configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
+import type { RingComm } from '../dist/ring';
+import { anyOver, broadcastVariables, gradExchange, sumOver } from '../dist/sync';
 import { countParams, createModel } from '../models';
 import type { Model } from '../models/types';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
@@ -22,7 +24,7 @@ import { createOptimizer, type Optimizer } from './optim';
 import { formatDuration, Progress } from './progress';
 import { createLrSchedule } from './schedule';
 import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeFileAtomic } from './run_dir';
-import { checkPrecision, trainStep, trainStepOptions } from './step';
+import { checkPrecision, trainStep, trainStepExchanged, trainStepOptions } from './step';
 
 /** Where a run continues from. */
 interface StartPoint {
@@ -48,6 +50,8 @@ interface ResumeState {
   seed: number;
   step_in_epoch: number;
   meters?: StartPoint['meters'];
+  /** Data-parallel workers of the run (absent: 1); a resume with another count gets other batches. */
+  world_size?: number;
 }
 
 /** Options of {@link runTraining}. */
@@ -58,7 +62,27 @@ export interface TrainOptions {
   quiet?: boolean;
   /** Progress bar on a terminal; default: stderr is a TTY. */
   tty?: boolean;
+  /**
+   * Data-parallel training: this worker's process group (runtime/dist). Every worker runs
+   * runTraining on its shard of the data; gradients are averaged every step, metrics summed; only
+   * rank 0 writes the run folder, logs and events.
+   */
+  dist?: RingComm;
 }
+
+/** @throws ConfigError for distributed options this runtime does not implement. */
+export function checkDistributedConfig(cfg: Config): void {
+  if (cfg.train.distributed && cfg.train.dist.use_sync_bn) {
+    throw new ConfigError(
+      'not supported yet: synchronised batch norm needs an all-reduce inside the forward pass, which the asynchronous socket ring cannot do from within a TensorFlow.js gradient tape; each worker keeps its own BN statistics (rank 0\'s are saved). Set train.dist.use_sync_bn False.',
+      { key: 'train.dist.use_sync_bn' },
+    );
+  }
+}
+
+/** The event log of rank 0, or nothing on the other ranks. */
+type Events = Pick<EventWriter, 'write' | 'close'>;
+const NO_EVENTS: Events = { write: (e) => ({ ...e, time: '' }) as never, close: () => undefined };
 
 /** Result of a run. */
 export interface TrainResult {
@@ -99,21 +123,26 @@ class Meters {
 export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
   const outputDir = path.resolve(cfg.train.output_dir);
   const resume = opts.resume ?? false;
+  const dist = opts.dist && opts.dist.worldSize > 1 ? opts.dist : undefined;
+  const lead = !dist || dist.rank === 0;
   checkPrecision(cfg.train.precision);
-  checkRunDir(outputDir, resume);
-  const logger = new Logger(opts.quiet);
+  checkDistributedConfig(cfg);
+  if (lead) checkRunDir(outputDir, resume);
+  const logger = new Logger(opts.quiet || !lead);
   for (const w of configWarnings(cfg)) logger.warn(w);
 
   // Everything that can fail on bad input happens before the run folder is created.
   const backend = await initBackend(cfg.device as never, cfg.num_threads);
   logger.info(describeBackend(backend));
-  const data = loadRunData(cfg);
+  if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
+  const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
   let model: Model | undefined;
   let optimizer: Optimizer | undefined;
   let lrAt: (t: number) => number;
   try {
     if (data.trainLoader.stepsPerEpoch === 0) {
-      throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than the ${data.train.n} training images: no full batch per epoch`);
+      const have = dist ? `the ${Math.ceil(data.train.n / dist.worldSize)} training images of each of the ${dist.worldSize} workers` : `the ${data.train.n} training images`;
+      throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than ${have}: no full batch per epoch`);
     }
     lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
     model = createModel(cfg);
@@ -129,18 +158,21 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   const params = countParams(model);
   logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
 
-  prepareRunDir(outputDir, resume);
-  logger.attachFile(path.join(outputDir, 'log.txt'));
-  // On resume the config may carry new overrides (e.g. more epochs): keep config.yaml current.
-  writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
-  if (!resume) {
-    const min = dumpMinConfig(cfg);
-    if (min.trim() !== '') writeFileAtomic(path.join(outputDir, 'config_min.yaml'), min);
+  let events: Events = NO_EVENTS;
+  if (lead) {
+    prepareRunDir(outputDir, resume);
+    logger.attachFile(path.join(outputDir, 'log.txt'));
+    // On resume the config may carry new overrides (e.g. more epochs): keep config.yaml current.
+    writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
+    if (!resume) {
+      const min = dumpMinConfig(cfg);
+      if (min.trim() !== '') writeFileAtomic(path.join(outputDir, 'config_min.yaml'), min);
+    }
+    writeFileAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
+    events = new EventWriter(outputDir);
   }
-  writeFileAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
-  const events = new EventWriter(outputDir);
   try {
-    return await trainLoop(cfg, { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, tty: opts.tty });
+    return await trainLoop(cfg, { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, tty: opts.tty, dist });
   } finally {
     data.close();
     optimizer.dispose();
@@ -161,8 +193,9 @@ interface LoopContext {
   optimizer: Optimizer;
   /** Learning rate of iteration t (0-based). */
   lrAt: (t: number) => number;
-  events: EventWriter;
+  events: Events;
   tty?: boolean;
+  dist?: RingComm;
 }
 
 function startPoint(cfg: Config, c: LoopContext): StartPoint {
@@ -177,6 +210,10 @@ function startPoint(cfg: Config, c: LoopContext): StartPoint {
     restoreOptimizerState(c.optimizer, ckpt.optimizer);
     const state = (ckpt.rng ?? { step_in_epoch: 0 }) as Partial<ResumeState>;
     const stepInEpoch = state.step_in_epoch ?? 0;
+    const world = c.dist?.worldSize ?? 1;
+    if ((state.world_size ?? 1) !== world) {
+      c.logger.warn(`the run was trained by ${state.world_size ?? 1} worker(s) and resumes with ${world}: the global batch and the batches of the resumed epochs differ from the original run's`);
+    }
     if (state.seed !== undefined && state.seed !== cfg.train.seed) {
       c.logger.warn(`train.seed is ${cfg.train.seed} but the run used ${state.seed}: the resumed batches will differ from the original run's`);
     }
@@ -192,11 +229,17 @@ function startPoint(cfg: Config, c: LoopContext): StartPoint {
 }
 
 async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
-  const { logger, data, model, optimizer, events, lrAt } = c;
+  const { logger, data, model, optimizer, events, lrAt, dist } = c;
   const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
   const epochs = cfg.scheduler.epochs;
   const start = startPoint(cfg, c);
   const stepOpts = trainStepOptions(cfg, data.imageShape, data.nClasses);
+  const world = dist?.worldSize ?? 1;
+  const lead = !dist || dist.rank === 0;
+  if (dist) {
+    // The replicas start equal (same seed or checkpoint); make it certain, bit for bit.
+    await broadcastVariables(dist, [...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
+  }
 
   events.write({
     type: 'run_start',
@@ -208,13 +251,19 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     params: c.params,
     steps_per_epoch: stepsPerEpoch,
     epochs,
-    world_size: 1,
+    world_size: world,
     pid: process.pid,
     host: os.hostname(),
+    ...(dist ? { workers: dist.pids } : {}),
     ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
   });
 
   let stopSignal: string | undefined;
+  /** Data-parallel: whether any worker was asked to stop, as agreed at the last exchange. */
+  let agreedStop = false;
+  const stopRequested = () => (dist ? agreedStop : stopSignal !== undefined);
+  let batchN = 0;
+  const exchange = dist ? gradExchange(dist, model, () => batchN, () => stopSignal !== undefined, (stop) => (agreedStop ||= stop)) : undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopSignal) return;
     stopSignal = sig;
@@ -233,21 +282,31 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     const t0 = Date.now();
     const progress = new Progress(`Val ${e}`, data.testLoader.stepsPerEpoch, logger, Number.MAX_SAFE_INTEGER, c.tty);
     let batches = 0;
-    const r = await evaluateModel(model, data.testLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
+    // Data parallel: rank 0's BN statistics (the ones checkpointed, as DDP's broadcast_buffers),
+    // each worker on its slice of the test set, sums reduced.
+    if (dist) await broadcastVariables(dist, model.buffers.map((b) => b.variable));
+    const local = await evaluateModel(model, data.testLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
     progress.stop();
+    let r = local;
+    if (dist) {
+      const [loss, c1, c5, n] = await sumOver(dist, [local.loss * local.n || 0, (local.accuracy * local.n) || 0, ((local.accuracy5 ?? 0) * local.n) || 0, local.n]);
+      r = { loss: loss / n, accuracy: c1 / n, accuracy5: c5 / n, n };
+    }
     logger.info(
       `Val epoch ${e} loss ${r.loss.toFixed(4)} acc@1 ${r.accuracy.toFixed(4)} acc@5 ${(r.accuracy5 ?? NaN).toFixed(4)} (${formatDuration((Date.now() - t0) / 1000)})`,
     );
     return { loss: r.loss, accuracy: r.accuracy, accuracy5: r.accuracy5 };
   };
 
-  const checkpoint = (e: number, stepInEpoch: number, meters?: Meters): string => {
+  const checkpoint = (e: number, stepInEpoch: number, meters?: Meters): string | undefined => {
+    if (!lead) return undefined;
     const { params, buffers } = modelTensors(model);
     const state: ResumeState = {
       scheme: 'keyed(seed, epoch, step)',
       seed: cfg.train.seed,
       step_in_epoch: stepInEpoch,
       ...(meters ? { meters: meters.snapshot() } : {}),
+      ...(dist ? { world_size: world } : {}),
     };
     const file = saveCheckpoint(c.outputDir, e, {
       global_step: globalStep,
@@ -269,54 +328,66 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
       events.write({ type: 'epoch', epoch: 0, val: lastVal, lr: lrAt(0), elapsed_s: 0 });
     }
     let resumeStep = start.stepInEpoch;
-    while (epoch < epochs && !stopSignal) {
+    while (epoch < epochs && !stopRequested()) {
       const e = epoch + 1;
       const meters = new Meters();
       if (resumeStep > 0 && start.meters) meters.restore(start.meters);
       const t0 = Date.now();
       let windowStart = Date.now();
       let windowImages = 0;
+      let windowSteps = 0;
+      let windowCommMs = dist?.stats.ms ?? 0;
       let lr = lrAt(globalStep);
       let stepsDone = resumeStep;
       const progress = new Progress(`Epoch ${e}/${epochs}`, stepsPerEpoch, logger, cfg.train.log_period, c.tty);
       if (resumeStep > 0) progress.update(resumeStep);
       for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
         lr = lrAt(globalStep);
-        model.setStep?.(globalStep);
-        const r = trainStep(model, optimizer, batch, lr, stepOpts);
+        // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
+        model.setStep?.(globalStep + (dist ? dist.rank * 2 ** 40 : 0));
+        batchN = batch.n;
+        const r = exchange
+          ? await trainStepExchanged(model, optimizer, batch, lr, stepOpts, exchange)
+          : { ...trainStep(model, optimizer, batch, lr, stepOpts), n: batch.n };
         if (!Number.isFinite(r.loss)) {
           throw new Error(`loss became ${r.loss} at epoch ${e} step ${batch.index} (lr ${lr}); lower train.base_lr or check the data`);
         }
         globalStep++;
         stepsDone = batch.index;
-        meters.loss.add(r.loss, batch.n);
-        meters.acc1.add(r.correct1 / batch.n, batch.n);
-        meters.acc5.add(r.correct5 / batch.n, batch.n);
-        windowImages += batch.n;
+        meters.loss.add(r.loss, r.n);
+        meters.acc1.add(r.correct1 / r.n, r.n);
+        meters.acc5.add(r.correct5 / r.n, r.n);
+        windowImages += r.n;
+        windowSteps++;
         const last = batch.index === stepsPerEpoch;
         const seconds = (Date.now() - windowStart) / 1000;
         const imagesPerSec = windowImages / Math.max(seconds, 1e-9);
         progress.update(batch.index, { loss: meters.loss.mean, accuracy: meters.acc1.mean, lr, imagesPerSec });
         if (batch.index % cfg.train.log_period === 0 || last) {
+          const commMs = dist ? (dist.stats.ms - windowCommMs) / Math.max(windowSteps, 1) : undefined;
           events.write({
             type: 'step', epoch: e, step: batch.index, global_step: globalStep, loss: r.loss,
-            accuracy: r.correct1 / batch.n, lr, images_per_sec: imagesPerSec,
+            accuracy: r.correct1 / r.n, lr, images_per_sec: imagesPerSec,
+            ...(commMs !== undefined ? { allreduce_ms: commMs } : {}),
           });
           logger.fileOnly(
             `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
-              `acc@1 ${(r.correct1 / batch.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / batch.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s`,
+              `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
+              (commMs !== undefined ? ` all-reduce ${commMs.toFixed(1)} ms/step` : ''),
           );
           windowStart = Date.now();
           windowImages = 0;
+          windowSteps = 0;
+          windowCommMs = dist?.stats.ms ?? 0;
         }
         // Let the event loop run (signals, worker messages): prefetched batches resolve as microtasks,
         // which alone would never return to it.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (stopSignal) break;
+        if (stopRequested()) break;
       }
       progress.stop();
       resumeStep = 0;
-      if (stopSignal && stepsDone < stepsPerEpoch) {
+      if (stopRequested() && stepsDone < stepsPerEpoch) {
         checkpoint(epoch, stepsDone, meters);
         break;
       }
@@ -334,9 +405,10 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
         type: 'epoch', epoch: e, train: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
         ...(val ? { val } : {}), lr, elapsed_s: elapsed,
       });
-      if (e % cfg.train.checkpoint_period === 0 || e === epochs || stopSignal) checkpoint(e, 0);
+      if (dist) agreedStop = await anyOver(dist, agreedStop || stopSignal !== undefined);
+      if (e % cfg.train.checkpoint_period === 0 || e === epochs || stopRequested()) checkpoint(e, 0);
     }
-    const status: RunStatus = stopSignal ? 'stopped' : 'completed';
+    const status: RunStatus = stopRequested() ? 'stopped' : 'completed';
     events.write({ type: 'run_end', status, epoch });
     logger.info(`run ${status} at epoch ${epoch}; run folder ${c.outputDir}`);
     return { status, outputDir: c.outputDir, epoch, lastVal, lastCheckpoint };
