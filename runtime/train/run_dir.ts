@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { writeFileAtomic } from './checkpoint';
 
 /** Thrown for problems with the run folder; the CLI prints the message alone. */
 export class RunDirError extends Error {}
@@ -34,11 +35,9 @@ export function prepareRunDir(dir: string, resume: boolean): void {
   fs.mkdirSync(dir, { recursive: true });
 }
 
-/** Writes `text` to `file` atomically (temp file in the same folder, then rename). */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+/** Writes `text` to `file` atomically (temp file in the same folder, fsync, rename), see checkpoint.ts. */
+export function writeTextAtomic(file: string, text: string): void {
+  writeFileAtomic(file, [Buffer.from(text, 'utf8')]);
 }
 
 /** What `env.yaml` records about the machine and the engine. */

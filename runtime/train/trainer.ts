@@ -23,7 +23,7 @@ import { AverageMeter } from './metrics';
 import { createOptimizer, type Optimizer } from './optim';
 import { formatDuration, Progress } from './progress';
 import { createLrSchedule } from './schedule';
-import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeFileAtomic } from './run_dir';
+import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeTextAtomic } from './run_dir';
 import { checkPrecision, trainStep, trainStepExchanged, trainStepOptions } from './step';
 
 /** Where a run continues from. */
@@ -163,12 +163,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
     prepareRunDir(outputDir, resume);
     logger.attachFile(path.join(outputDir, 'log.txt'));
     // On resume the config may carry new overrides (e.g. more epochs): keep config.yaml current.
-    writeFileAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
+    writeTextAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
     if (!resume) {
       const min = dumpMinConfig(cfg);
-      if (min.trim() !== '') writeFileAtomic(path.join(outputDir, 'config_min.yaml'), min);
+      if (min.trim() !== '') writeTextAtomic(path.join(outputDir, 'config_min.yaml'), min);
     }
-    writeFileAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
+    writeTextAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
     events = new EventWriter(outputDir);
   }
   try {
