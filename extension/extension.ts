@@ -36,40 +36,54 @@ class Extension extends DisposableObject {
     const model = this.disposer.track(new RunsModel(workspace, processes));
     const trainings = this.disposer.track(new Trainings(processes));
     const tree = this.disposer.track(new RunsTree(model));
-    this.disposer.track(vscode.window.createTreeView(ViewId.Runs, { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false }));
-    const pickRuns = async (): Promise<string[] | undefined> =>
-      quickPickValues(model.runs.map((r) => ({ label: r.name, description: r.state, value: r.dir })), 'Runs to plot');
+    const view = this.disposer.track(vscode.window.createTreeView(ViewId.Runs, { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false }));
+    const pickRuns = async (placeHolder: string, picked: readonly string[]): Promise<string[] | undefined> =>
+      quickPickValues(model.runs.filter((r) => r.state !== 'empty').map((r) => ({ label: r.name, description: r.state, picked: picked.includes(r.dir), value: r.dir })), placeHolder);
+    /**
+     * The runs a command applies to: those it was given (a Runs view item, or with a multi-selection
+     * every selected item), else the Runs view's selection when it holds several runs, else a pick.
+     */
+    const runsFor = async (item: unknown, items: unknown, placeHolder: string, preselectAll: boolean): Promise<string[] | undefined> => {
+      const given = (Array.isArray(items) && items.length ? items : item ? [item] : []).flatMap((i) => (i instanceof RunItem ? [i.run.dir] : typeof i === 'string' ? [i] : []));
+      if (given.length) return given;
+      const selected = view.selection.map((i) => i.run.dir);
+      if (selected.length > 1) return selected;
+      return pickRuns(placeHolder, selected.length ? selected : preselectAll ? model.runs.map((r) => r.dir) : []);
+    };
     const openCurves = (dirs: string[]): void => {
       if (this.curves) {
         this.curves.setRuns(dirs);
         this.curves.reveal();
         return;
       }
-      const panel = new CurvesPanel(context.extensionUri, model, workspace, dirs, pickRuns);
+      const panel = new CurvesPanel(context.extensionUri, model, workspace, dirs, () => pickRuns('Runs to plot', this.curves?.runDirs ?? []));
       this.curves = this.disposer.track(panel);
       panel.onDidDispose(() => {
         this.disposer.untrack(panel);
         this.curves = undefined;
       });
     };
-    this.disposer.track(new RunCommands({ workspace, extensionDir: context.extensionUri.fsPath, model, processes, trainings, output, openCurves }));
-    this.disposer.track(vscode.commands.registerCommand(CommandId.OpenCurves, async (item?: unknown, items?: unknown[]) => {
-      const selected = (items?.length ? items : item ? [item] : []).filter((i): i is RunItem => i instanceof RunItem).map((i) => i.run.dir);
-      if (typeof item === 'string') selected.push(item);
-      const dirs = selected.length ? selected : await pickRuns();
-      if (dirs) openCurves(dirs);
-    }));
-    this.disposer.track(vscode.commands.registerCommand(CommandId.OpenResults, () => {
+    const openResults = (dirs: string[]): void => {
       if (this.results) {
+        this.results.setRuns(dirs);
         this.results.reveal();
         return;
       }
-      const panel = new ResultsPanel(context.extensionUri, model, workspace);
+      const panel = new ResultsPanel(context.extensionUri, model, workspace, dirs, (current) => pickRuns('Runs to compare', current));
       this.results = this.disposer.track(panel);
       panel.onDidDispose(() => {
         this.disposer.untrack(panel);
         this.results = undefined;
       });
+    };
+    this.disposer.track(new RunCommands({ workspace, extensionDir: context.extensionUri.fsPath, model, processes, trainings, output, openCurves }));
+    this.disposer.track(vscode.commands.registerCommand(CommandId.OpenCurves, async (item?: unknown, items?: unknown) => {
+      const dirs = await runsFor(item, items, 'Runs to plot', false);
+      if (dirs?.length) openCurves(dirs);
+    }));
+    this.disposer.track(vscode.commands.registerCommand(CommandId.OpenResults, async (item?: unknown, items?: unknown) => {
+      const dirs = await runsFor(item, items, 'Runs to compare', true);
+      if (dirs?.length) openResults(dirs);
     }));
   }
 }

@@ -29,6 +29,11 @@ export class CurvesPanel extends TypedPanel<CurvesHostMessage, CurvesWebviewMess
     this.disposer.track({ dispose: () => clearInterval(this.timer) });
   }
 
+  /** The folders of the runs shown. */
+  get runDirs(): string[] {
+    return this.followed.map((f) => f.run.id);
+  }
+
   /** Shows these runs (a full snapshot follows). */
   setRuns(dirs: string[]): void {
     const root = this.model.root;

@@ -3,6 +3,7 @@
  * the closest rows of the papers' and the original framework's tables with the difference, sorting,
  * and export as CSV, Markdown and LaTeX.
  */
+import { configToPlainObject, defaultConfig } from '../../runtime/config/index';
 import type { ExportFormat, ReferenceRow, ResultRow, SortState } from '../../webviews/results/contract';
 import type { RunSummary } from '../runs/collect';
 
@@ -60,15 +61,19 @@ const modelOfOverrides = (o: Record<string, unknown>, baseYaml?: string): string
 const paperText = (p: PaperResults['tables'][0]['rows'][0]['paper_test_error']): string =>
   (p ?? []).map((v) => `${v.approximate ? '~' : ''}${v.value.toFixed(2)}${v.plus_minus !== undefined ? `±${v.plus_minus}` : ''}${v.stat ? ` (${v.stat})` : ''}`).join('; ');
 
-/** The reference rows of the runs' datasets and models (any depth: the closest match prefers the same depth). */
-export function referenceRows(data: PaperResults, runs: readonly RunSummary[]): ReferenceRow[] {
+/**
+ * Every reference row of the runs' datasets and model families that has a number to compare with
+ * (the original framework's or the paper's), in the file's order.
+ */
+export function candidateReferenceRows(data: PaperResults, runs: readonly RunSummary[]): ReferenceRow[] {
   const out: ReferenceRow[] = [];
   for (const t of data.tables) {
     for (const r of t.rows) {
       const o = r.config.overrides ?? {};
       const model = modelOfOverrides(o, r.config.base_yaml);
-      const fits = runs.some((run) => run.model === model && normDataset(r.dataset) === run.dataset);
-      if (!fits) continue;
+      const paperError = r.paper_test_error?.[0]?.value ?? null;
+      if (r.test_error === null && paperError === null) continue;
+      if (!runs.some((run) => run.model === model && normDataset(r.dataset) === run.dataset)) continue;
       out.push({
         table: t.id,
         dataset: r.dataset,
@@ -76,7 +81,7 @@ export function referenceRows(data: PaperResults, runs: readonly RunSummary[]): 
         projectError: r.test_error,
         stat: r.test_error_stat,
         paper: paperText(r.paper_test_error),
-        paperError: r.paper_test_error?.[0]?.value ?? null,
+        paperError,
         epochs: r.epochs,
         overrides: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(', ')}]` : String(v)])),
         matchedBy: [],
@@ -86,18 +91,63 @@ export function referenceRows(data: PaperResults, runs: readonly RunSummary[]): 
   return out;
 }
 
+/** Reference rows closest to each run by default. */
+export const REFERENCE_PER_RUN = 5;
+
 /**
- * How close a reference row is to a run: one point per override (and the epochs) the run's config
- * has, three more for the same depth; -1 if the dataset or model differs.
+ * The reference rows to show beside `runs`: the `perRun` closest rows of each run (same dataset and
+ * model family; by {@link matchScore}, ties in the file's order), or all of them with `all`; ordered
+ * closest first (by the best score over the runs). `total`: how many rows the runs' datasets and
+ * model families have.
  */
-export function matchScore(ref: ReferenceRow, run: RunSummary): number {
-  const flat = flatten(run.config ?? {});
-  if (normDataset(ref.dataset) !== run.dataset) return -1;
-  if (ref.overrides['model.name'] !== undefined && ref.overrides['model.name'] !== run.model) return -1;
+export function referenceRows(data: PaperResults, runs: readonly RunSummary[], opts: { all?: boolean; perRun?: number } = {}): { rows: ReferenceRow[]; total: number } {
+  const candidates = candidateReferenceRows(data, runs);
+  const best = new Map<number, number>();
+  for (const run of runs) {
+    const scored = candidates.flatMap((ref, i) => {
+      const s = matchScore(ref, run);
+      return s === undefined ? [] : [{ i, s }];
+    });
+    scored.sort((a, b) => b.s - a.s || a.i - b.i);
+    for (const { i, s } of opts.all ? scored : scored.slice(0, opts.perRun ?? REFERENCE_PER_RUN)) best.set(i, Math.max(best.get(i) ?? -Infinity, s));
+  }
+  const order = [...best.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([i]) => i);
+  return { rows: order.map((i) => candidates[i]), total: candidates.length };
+}
+
+let defaultsCache: Record<string, string> | undefined;
+const defaultsFlat = (): Record<string, string> => (defaultsCache ??= flatten(configToPlainObject(defaultConfig())));
+
+/** Weight of an override in {@link matchScore}: the depth says most about the network, a switched-on method more than a setting. */
+const overrideWeight = (key: string): number => (/^model\.\w+\.depth$/.test(key) ? 4 : /\.use_\w+$/.test(key) ? 2 : 1);
+
+/** A setting of an augmentation the run does not use (`augmentation.ricap.beta` without `use_ricap`) says nothing. */
+const unusedSetting = (key: string, flat: Record<string, string>): boolean => {
+  const m = /^augmentation\.(\w+)\./.exec(key);
+  if (!m) return false;
+  const users = m[1] === 'cutout' ? ['use_cutout', 'use_dual_cutout'] : [`use_${m[1]}`];
+  return users.every((u) => flat[`augmentation.${u}`] === 'false');
+};
+
+/**
+ * How close a reference row is to a run: plus the weight of each override the run's config has with
+ * the same value (a depth 4, an on/off switch 2, others 1), minus it for each with another value,
+ * plus 1 for the same epochs; keys the run's config lacks take their defaults, and the settings of an
+ * augmentation the run does not use are skipped. Undefined when the dataset or the model family
+ * differs (not comparable).
+ */
+export function matchScore(ref: ReferenceRow, run: RunSummary): number | undefined {
+  // Keys a run's config lacks (an older runtime, a partial config) have their default values.
+  const flat = { ...defaultsFlat(), ...flatten(run.config ?? {}) };
+  if (normDataset(ref.dataset) !== run.dataset) return undefined;
+  const model = ref.overrides['model.name'];
+  if (model !== undefined ? model !== run.model : run.model === undefined) return undefined;
   let score = 0;
   for (const [k, v] of Object.entries(ref.overrides)) {
     const have = flat[k];
-    if (have !== undefined && (have === v || (v.trim() !== '' && Number(have) === Number(v)))) score += /^model\.\w+\.depth$/.test(k) ? 4 : 1;
+    if (k === 'model.name' || have === undefined || unusedSetting(k, flat)) continue;
+    const same = have === v || (v.trim() !== '' && have.trim() !== '' && Number(have) === Number(v));
+    score += same ? overrideWeight(k) : -overrideWeight(k);
   }
   if (ref.epochs !== null && run.epochs === ref.epochs) score++;
   return score;
@@ -108,11 +158,11 @@ export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[
   const paramKeys = differingKeys(runs.map((r) => r.config));
   const rows = runs.map((run): ResultRow => {
     const flat = flatten(run.config ?? {});
-    let best = -1;
+    let best = -Infinity;
     let refIndex: number | undefined;
     reference.forEach((ref, i) => {
       const s = matchScore(ref, run);
-      if (s > best && (ref.projectError !== null || ref.paperError !== null)) {
+      if (s !== undefined && s > best) {
         best = s;
         refIndex = i;
       }
@@ -170,9 +220,12 @@ export function tableCells(rows: readonly ResultRow[], paramKeys: readonly strin
   return [header, ...body];
 }
 
-const csvCell = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-const mdCell = (s: string): string => s.replace(/\|/g, '\\|');
-const texCell = (s: string): string => s.replace(/\\/g, '\\textbackslash{}').replace(/([&%$#_{}])/g, '\\$1').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}');
+const csvCell = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+/** A Markdown table cell holds one line: `|` escaped, line breaks as `<br>`. */
+const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+const TEX_ESCAPES: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}' };
+/** A LaTeX cell: the special characters escaped in one pass (so the braces of `\\textbackslash{}` stay), line breaks as spaces. */
+const texCell = (s: string): string => s.replace(/\r?\n/g, ' ').replace(/[\\~^&%$#_{}]/g, (c) => TEX_ESCAPES[c]);
 
 /** The table in an export format. */
 export function exportTable(cells: readonly string[][], format: ExportFormat): string {

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { readEvents } from '../../runtime/protocol/reader';
 import { summarizeRun, type RunSummary } from '../../extension/runs/collect';
-import { differingKeys, exportTable, flatten, matchScore, normDataset, referenceRows, resultRows, sortRows, tableCells, type PaperResults } from '../../extension/results/table';
+import { REFERENCE_PER_RUN, candidateReferenceRows, differingKeys, exportTable, flatten, matchScore, normDataset, referenceRows, resultRows, sortRows, tableCells, type PaperResults } from '../../extension/results/table';
+import type { ReferenceRow } from '../../webviews/results/contract';
 
 const ROOT = path.resolve('test/extension/fixtures/runs');
 const PAPER = JSON.parse(fs.readFileSync('extension/results/paper_results.json', 'utf8')) as PaperResults;
@@ -19,30 +20,80 @@ test('flatten and the keys that differ between runs', () => {
   assert.deepEqual(differingKeys([...wrn, run('resnet_preact_20/exp00')].map((r) => r.config)), ['model.name', 'train.base_lr']);
 });
 
-test('reference rows: the papers\' WRN rows on CIFAR-10 beside the runs', () => {
+const ref = (overrides: Record<string, string>, extra: Partial<ReferenceRow> = {}): ReferenceRow => ({
+  table: 't', dataset: 'CIFAR-10', model: 'x', projectError: 5, stat: null, paper: '', paperError: null, epochs: null, overrides, matchedBy: [], ...extra,
+});
+
+test('reference rows: only the runs\' datasets and model families, with a number to compare', () => {
   assert.equal(normDataset('CIFAR-10'), 'CIFAR10');
   assert.equal(normDataset('Kuzushiji-MNIST'), 'KMNIST');
-  const ref = referenceRows(PAPER, wrn);
-  assert.ok(ref.length > 0);
-  assert.ok(ref.every((r) => r.dataset === 'CIFAR-10' && (r.overrides['model.name'] ?? 'wrn') === 'wrn'));
-  assert.ok(ref.some((r) => r.model === 'WRN-28-10' && r.projectError === 4.03 && r.paper.startsWith('4.00 (median of 5 runs)')));
-  assert.deepEqual(referenceRows(PAPER, [run('killed/exp00')]).length, ref.length);
-  assert.equal(referenceRows(PAPER, [{ ...wrn[0], dataset: 'ImageNet' }]).length, 0);
+  const all = candidateReferenceRows(PAPER, wrn);
+  assert.equal(all.length, 14);
+  assert.ok(all.every((r) => r.dataset === 'CIFAR-10' && r.overrides['model.name'] === 'wrn' && (r.projectError !== null || r.paperError !== null)));
+  assert.ok(all.some((r) => r.model === 'WRN-28-10' && r.projectError === 4.03 && r.paper.startsWith('4.00 (median of 5 runs)')));
+  assert.equal(candidateReferenceRows(PAPER, [{ ...wrn[0], dataset: 'ImageNet' }]).length, 0);
+  assert.equal(referenceRows(PAPER, []).rows.length, 0);
+});
+
+test('reference rows: the closest few per run, closest first, not the 280 rows of the family', () => {
+  const preact = run('resnet_preact_20/exp00');
+  const r = referenceRows(PAPER, [preact]);
+  assert.equal(r.total, 280);
+  assert.equal(r.rows.length, REFERENCE_PER_RUN);
+  assert.ok(r.rows.every((x) => x.model.startsWith('ResNet-preact-20') && x.dataset === 'CIFAR-10'));
+  const scores = r.rows.map((x) => matchScore(x, preact) as number);
+  assert.deepEqual(scores, [...scores].sort((x, y) => y - x), 'ordered closest first');
+  // The closest: the same depth, no augmentation switched on, the fixture's batch size and learning rate.
+  assert.deepEqual(r.rows[0].overrides, { 'model.name': 'resnet_preact', 'model.resnet_preact.depth': '20', 'train.batch_size': '64', 'train.base_lr': '0.1', 'scheduler.type': 'cosine', 'scheduler.epochs': '200' });
+  assert.ok(r.rows.every((x) => !Object.entries(x.overrides).some(([k, v]) => /^augmentation\.use_/.test(k) && v === 'true')));
+  // Every row of the family can be asked for, still closest first.
+  const every = referenceRows(PAPER, [preact], { all: true });
+  assert.equal(every.rows.length, 280);
+  assert.deepEqual(every.rows.slice(0, REFERENCE_PER_RUN), r.rows);
+  // Two runs of two families: each run's closest rows, at most perRun each.
+  const two = referenceRows(PAPER, [wrn[0], preact], { perRun: 3 });
+  assert.equal(two.total, 294);
+  assert.equal(two.rows.length, 6);
+  assert.equal(two.rows.filter((x) => x.overrides['model.name'] === 'wrn').length, 3);
+  assert.equal(two.rows.find((x) => x.overrides['model.name'] === 'wrn')?.model, 'WRN-28-10');
+});
+
+test('matchScore: same dataset and family only; depth counts most; a method the run lacks counts against', () => {
+  const r = wrn[0]; // wrn-16, widening 2, CIFAR10, 3 epochs, no augmentation switched on
+  assert.equal(matchScore(ref({ 'model.name': 'wrn' }, { dataset: 'CIFAR-100' }), r), undefined);
+  assert.equal(matchScore(ref({ 'model.name': 'resnet' }), r), undefined);
+  assert.equal(matchScore(ref({ 'model.name': 'wrn' }), r), 0);
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'model.wrn.depth': '16' }), r), 4);
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'model.wrn.depth': '28' }), r), -4);
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'model.wrn.widening_factor': '2.0' }), r), 1, 'numbers compare as numbers');
+  assert.equal(matchScore(ref({ 'model.name': 'wrn' }, { epochs: 3 }), r), 1);
+  // use_mixup true against the default false: -2; its alpha says nothing when mixup is off.
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'augmentation.use_mixup': 'true', 'augmentation.mixup.alpha': '1' }), r), -2);
+  const withMixup = { ...r, config: { ...r.config, augmentation: { use_mixup: true, mixup: { alpha: 1 } } } };
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'augmentation.use_mixup': 'true', 'augmentation.mixup.alpha': '1' }), withMixup), 3);
+  // Cutout settings count for dual cutout too.
+  const dual = { ...r, config: { ...r.config, augmentation: { use_dual_cutout: true, cutout: { mask_size: 16 } } } };
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'augmentation.cutout.mask_size': '16' }), dual), 1);
+  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'augmentation.cutout.mask_size': '16' }), r), 0);
 });
 
 test('result rows: differing params, closest reference and the difference', () => {
-  const reference = referenceRows(PAPER, wrn);
+  const reference = referenceRows(PAPER, wrn).rows;
   const { rows, paramKeys } = resultRows(wrn, reference);
   assert.deepEqual(paramKeys, ['train.base_lr']);
   assert.deepEqual(rows.map((r) => [r.name, r.model, r.params['train.base_lr'], r.lastError]), [['wrn_16/exp00', 'wrn-16', '0.1', 50], ['wrn_16/exp01', 'wrn-16', '0.2', 45]]);
   const r0 = rows[0];
-  assert.ok(r0.refIndex !== undefined);
-  const ref = reference[r0.refIndex];
-  const refErr = ref.projectError ?? ref.paperError;
-  assert.equal(r0.refDiff, Math.round((50 - (refErr as number)) * 100) / 100);
-  assert.ok(ref.matchedBy.includes(r0.id));
+  assert.equal(r0.refIndex, 0);
+  const best = reference[0];
+  assert.equal(best.model, 'WRN-28-10');
+  assert.equal(r0.refDiff, Math.round((50 - 4.03) * 100) / 100);
+  assert.deepEqual(best.matchedBy, wrn.map((w) => w.dir));
   // The chosen row is the best-scoring one.
-  assert.ok(reference.every((x) => (x.projectError === null && x.paperError === null) || matchScore(x, wrn[0]) <= matchScore(ref, wrn[0])));
+  assert.ok(reference.every((x) => (matchScore(x, wrn[0]) as number) <= (matchScore(best, wrn[0]) as number)));
+  // A row with only the paper's number: the difference is taken to it.
+  const paperOnly = [ref({ 'model.name': 'wrn' }, { projectError: null, paperError: 4.5 })];
+  assert.equal(resultRows([wrn[0]], paperOnly).rows[0].refDiff, 45.5);
+  assert.equal(resultRows([wrn[0]], []).rows[0].refIndex, undefined);
 });
 
 test('sorting: by a column either way, missing values last', () => {
@@ -53,13 +104,38 @@ test('sorting: by a column either way, missing values last', () => {
   assert.equal(sortRows(withMissing, { key: 'lastError', descending: true }).pop()?.id, 'x');
 });
 
-test('export: CSV, Markdown and LaTeX', () => {
+test('export: CSV, Markdown and LaTeX text', () => {
   const cells = [['run', 'err %'], ['a_b', '5.00'], ['x,y', '4&']];
   assert.equal(exportTable(cells, 'csv'), 'run,err %\na_b,5.00\n"x,y",4&\n');
   assert.equal(exportTable(cells, 'markdown'), '| run | err % |\n|---|---|\n| a_b | 5.00 |\n| x,y | 4& |\n');
   assert.equal(exportTable(cells, 'latex'), '\\begin{tabular}{ll}\n\\hline\nrun & err \\% \\\\\n\\hline\na\\_b & 5.00 \\\\\nx,y & 4\\& \\\\\n\\hline\n\\end{tabular}\n');
-  const { rows, paramKeys } = resultRows(wrn, []);
-  const t = tableCells(rows, paramKeys, []);
-  assert.deepEqual(t[0].slice(0, 4), ['run', 'model', 'dataset', 'train.base_lr']);
-  assert.equal(t.length, 3);
+});
+
+test('export: quoting and escaping of awkward cells', () => {
+  const cells = [['name', 'note'], ['say "hi"', 'two\nlines'], ['a|b', '~x^2 {y} $5 #1 \\ 50%']];
+  assert.equal(exportTable(cells, 'csv'), 'name,note\n"say ""hi""","two\nlines"\n"a|b",~x^2 {y} $5 #1 \\ 50%\n'.replace('"a|b"', 'a|b'));
+  assert.deepEqual(exportTable(cells, 'markdown').split('\n').slice(2, 4), ['| say "hi" | two<br>lines |', '| a\\|b | ~x^2 {y} $5 #1 \\ 50% |']);
+  const tex = exportTable(cells, 'latex').split('\n');
+  assert.equal(tex[4], 'say "hi" & two lines \\\\');
+  assert.equal(tex[5], 'a|b & \\textasciitilde{}x\\textasciicircum{}2 \\{y\\} \\$5 \\#1 \\textbackslash{} 50\\% \\\\');
+  // Empty tables still have a header line.
+  assert.equal(exportTable([['run']], 'csv'), 'run\n');
+  assert.equal(exportTable([['run']], 'markdown'), '| run |\n|---|\n');
+});
+
+test('export: the table cells of the runs and their references', () => {
+  const reference = referenceRows(PAPER, wrn).rows;
+  const { rows, paramKeys } = resultRows(wrn, reference);
+  const t = tableCells(rows, paramKeys, reference);
+  assert.deepEqual(t[0], ['run', 'model', 'dataset', 'train.base_lr', 'params', 'epochs', 'best error %', 'last error %', 'time s', 'backend', 'reference', 'reference error %', 'diff']);
+  assert.deepEqual(t[1], ['wrn_16/exp00', 'wrn-16', 'CIFAR10', '0.1', '693498', '3/3', '45.00', '50.00', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97']);
+  assert.deepEqual(t[2].slice(-3), ['WRN-28-10', '4.03', '+40.97']);
+  // A negative difference, a run without reference, a stopped run's epochs.
+  const better = resultRows([{ ...wrn[0], lastError: 3.5 }], reference).rows;
+  assert.equal(tableCells(better, [], reference)[1].pop(), '-0.53');
+  const none = tableCells(resultRows([wrn[1]], []).rows, [], []);
+  assert.deepEqual(none[1].slice(-3), ['', '', '']);
+  assert.equal(none[1][4], '2/3');
+  const csv = exportTable(t, 'csv').split('\n');
+  assert.equal(csv[1], 'wrn_16/exp00,wrn-16,CIFAR10,0.1,693498,3/3,45.00,50.00,24,wasm,WRN-28-10,4.03,+45.97');
 });

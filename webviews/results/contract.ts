@@ -55,7 +55,25 @@ export enum FromResults {
   Ready = 'ready',
   Sort = 'sort',
   Export = 'export',
+  ChooseRuns = 'chooseRuns',
+  ShowAllReference = 'showAllReference',
 }
 
-export type ResultsHostMessage = { type: ToResults.Snapshot; rows: ResultRow[]; paramKeys: string[]; reference: ReferenceRow[]; sort: SortState };
-export type ResultsWebviewMessage = { type: FromResults.Ready } | { type: FromResults.Sort; sort: SortState } | { type: FromResults.Export; format: ExportFormat };
+export type ResultsHostMessage = {
+  type: ToResults.Snapshot;
+  rows: ResultRow[];
+  paramKeys: string[];
+  /** The reference rows shown, closest first. */
+  reference: ReferenceRow[];
+  /** How many reference rows the runs' datasets and model families have. */
+  referenceTotal: number;
+  /** All of them are shown (else the closest few per run). */
+  allReference: boolean;
+  sort: SortState;
+};
+export type ResultsWebviewMessage =
+  | { type: FromResults.Ready }
+  | { type: FromResults.Sort; sort: SortState }
+  | { type: FromResults.Export; format: ExportFormat }
+  | { type: FromResults.ChooseRuns }
+  | { type: FromResults.ShowAllReference; all: boolean };
