@@ -12,11 +12,12 @@ import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './wasm/kernels';
 import { wasmBinaryDir } from './wasm/paths';
 import { disableWasmThreads, prepareWasmThreads, resolveThreads, unrefWasmWorkers } from './wasm/threads';
+import { LIBTORCH_BACKEND_NAME, registerLibtorchBackend } from './libtorch';
 
 /** What the user asks for (config `device` / CLI `--device`). */
-export type Device = 'auto' | 'cuda' | 'gpu' | 'cpu' | 'wasm' | 'js';
+export type Device = 'auto' | 'cuda' | 'gpu' | 'cpu' | 'wasm' | 'js' | 'libtorch';
 /** The library that actually runs the kernels. */
-export type Engine = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'js';
+export type Engine = 'tfjs-node-gpu' | 'tfjs-node' | 'libtorch' | 'wasm' | 'js';
 
 /** The backend that {@link initBackend} selected, and why others were not. */
 export interface BackendInfo {
@@ -29,8 +30,10 @@ export interface BackendInfo {
   simd?: boolean;
   /** tfjs-core version. */
   tfjsVersion: string;
-  /** tfjs-node-gpu only: the CUDA device in use (name from nvidia-smi when available). */
+  /** tfjs-node-gpu or libtorch on CUDA: the CUDA device in use (name from nvidia-smi when available). */
   gpu?: string;
+  /** libtorch only: the linked libtorch's version. */
+  libtorchVersion?: string;
   /** Why fewer threads than asked for are used (e.g. the wasm threads hack did not apply); absent if none. */
   threadsNote?: string;
   /** Engines tried before the chosen one (or instead of it), each with a one-line reason. */
@@ -268,13 +271,35 @@ function setNodeThreads(numThreads: number): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : resolveThreads(0);
 }
 
+type LibtorchStart = { ok: true; version: string; threads: number; gpu?: string } | { ok: false; reason: string };
+
+/**
+ * Registers and selects the `libtorch` backend (runtime/backend/libtorch, an addon built by `npm run build:libtorch`)
+ * on `device` ('cpu' or 'cuda'), with `numThreads` ATen threads (0 = one per core). Never throws.
+ */
+async function startLibtorch(device: 'cpu' | 'cuda', numThreads: number): Promise<LibtorchStart> {
+  const r = registerLibtorchBackend(device, resolveThreads(numThreads));
+  if (!r.ok) return r;
+  let ok: boolean;
+  try {
+    ok = (await quietly(() => tf.setBackend(LIBTORCH_BACKEND_NAME))).value;
+  } catch (e) {
+    return { ok: false, reason: `its backend failed to start: ${firstLine(e)}` };
+  }
+  if (!ok) return { ok: false, reason: 'its backend failed to start' };
+  return { ok: true, version: r.info.version, threads: r.info.threads, gpu: device === 'cuda' ? (gpuName() ?? 'CUDA device') : undefined };
+}
+
 /**
  * Selects and initialises the TensorFlow.js backend for `device`, and reports what was chosen.
  *
- * - `auto`: the first that loads of tfjs-node-gpu (with a CUDA device), tfjs-node, wasm.
- * - `cuda` / `gpu`: tfjs-node-gpu with a CUDA device, else an Error saying why, how to install it and what `auto`
- *   would use.
- * - `cpu`: tfjs-node, else wasm. `wasm`: wasm only. `js`: tfjs's pure-JS `cpu` backend (very slow, for reference).
+ * - `auto`: the first that loads of tfjs-node-gpu (with a CUDA device), tfjs-node, wasm. (libtorch is not in this
+ *   list yet although it trains several times faster than wasm here, see docs/libtorch.md: it is chosen explicitly.)
+ * - `cuda` / `gpu`: tfjs-node-gpu with a CUDA device, else libtorch on CUDA (a CUDA libtorch build), else an Error
+ *   saying why, how to install them and what `auto` would use.
+ * - `cpu`: tfjs-node, else wasm. `libtorch`: the libtorch (ATen) engine on CPU (runtime/backend/libtorch, built by
+ *   `npm run build:libtorch`), else an Error saying why. `wasm`: wasm only.
+ *   `js`: tfjs's pure-JS `cpu` backend (very slow, for reference).
  *
  * On wasm it registers the composed kernels ({@link registerWasmKernels}) and, when `numThreads` resolves to more
  * than 1 (0 = auto = `os.cpus().length`), tries the threads workaround (see `wasm/threads.ts`), falling back to
@@ -298,6 +323,14 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
       return undefined;
     }
     return { ...base, backend: tf.getBackend(), engine, threads: nodeThreads, gpu: r.gpuName };
+  };
+  const libtorch = async (dev: 'cpu' | 'cuda'): Promise<BackendInfo | undefined> => {
+    const r = await startLibtorch(dev, numThreads);
+    if (!r.ok) {
+      skipped.push({ engine: dev === 'cuda' ? 'libtorch (CUDA)' : 'libtorch', reason: r.reason });
+      return undefined;
+    }
+    return { ...base, backend: tf.getBackend(), engine: 'libtorch', threads: r.threads, gpu: r.gpu, libtorchVersion: r.version };
   };
   const wasm = async (): Promise<BackendInfo> => {
     const w = await startWasm(numThreads);
@@ -326,14 +359,22 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
         const info = await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu');
         if (info) return info;
       }
+      const lt = await startLibtorch('cuda', numThreads);
+      if (lt.ok) return { ...base, backend: tf.getBackend(), engine: 'libtorch', threads: lt.threads, gpu: lt.gpu, libtorchVersion: lt.version };
       const autoWould = safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node if it loads, else wasm' : 'wasm';
       throw new Error(
-        `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}). ` +
-          `Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}. 'device auto' would use ${autoWould}.`,
+        `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}) and libtorch on CUDA is ` +
+          `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}; or build the libtorch backend against a ` +
+          `CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch). 'device auto' would use ${autoWould}.`,
       );
     }
     case 'cpu':
       return (await tryNode(TFJS_NODE, 'tfjs-node')) ?? wasm();
+    case 'libtorch': {
+      const info = await libtorch('cpu');
+      if (info) return info;
+      throw new Error(`device libtorch: ${skipped[skipped.length - 1].reason}. See docs/libtorch.md.`);
+    }
     case 'wasm':
       return wasm();
     case 'js':
@@ -341,7 +382,7 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
       return { ...base, backend: tf.getBackend(), engine: 'js', threads: 1 };
     default: {
       const never: never = device;
-      throw new Error(`unknown device ${String(never)}: use auto, cuda, gpu, cpu, wasm or js`);
+      throw new Error(`unknown device ${String(never)}: use auto, cuda, gpu, cpu, wasm, js or libtorch`);
     }
   }
 }
@@ -354,6 +395,7 @@ export function describeBackend(info: BackendInfo): string {
   const details: string[] = [];
   if (info.engine === 'wasm') details.push(info.simd ? 'SIMD' : 'no SIMD');
   else if (info.engine === 'js') details.push('pure JS, very slow');
+  else if (info.engine === 'libtorch') details.push(`libtorch ${info.libtorchVersion ?? ''}`.trim());
   else details.push(info.engine);
   if (info.gpu) details.push(`GPU ${info.gpu}`);
   details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);

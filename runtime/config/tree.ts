@@ -22,7 +22,7 @@ import {
 } from './spec';
 
 /** Values of `device`. */
-export const DEVICES = ['auto', 'cuda', 'gpu', 'cpu', 'wasm', 'js'] as const;
+export const DEVICES = ['auto', 'cuda', 'gpu', 'cpu', 'wasm', 'js', 'libtorch'] as const;
 /** Values of `dataset.name`. */
 export const DATASET_NAMES = ['CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST', 'KMNIST', 'ImageNet', 'ImageFolder'] as const;
 /** Values of `model.type`. */
@@ -245,7 +245,7 @@ const augmentation = section('Training-time data augmentation', {
 
 /** The whole config tree (root section). */
 export const CONFIG_TREE = section('Image Classification Lab config', {
-  device: str('auto', 'Compute backend: auto = best that loads (tfjs-node-gpu, tfjs-node, wasm); cuda/gpu = tfjs-node-gpu; cpu = best CPU engine; wasm; js = pure-JS reference (very slow)', {
+  device: str('auto', 'Compute backend: auto = best that loads (tfjs-node-gpu, tfjs-node, wasm); cuda/gpu = tfjs-node-gpu, else libtorch on CUDA; cpu = best CPU engine; libtorch = the libtorch (ATen) engine, built by npm run build:libtorch; wasm; js = pure-JS reference (very slow)', {
     allowed: DEVICES,
     note: "The original accepts 'cuda' (default) or 'cpu'.",
   }),

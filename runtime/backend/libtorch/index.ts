@@ -1,0 +1,46 @@
+/**
+ * The `libtorch` TensorFlow.js backend (see docs/libtorch.md): tensors in libtorch, kernels on ATen, through the
+ * Node-API addon in native/ (built by `npm run build:libtorch` when libtorch is installed).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadAddon } from './addon';
+import { LibtorchBackend } from './backend';
+import { LIBTORCH_BACKEND_NAME, registerLibtorchKernels } from './kernels';
+
+export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchKernels } from './kernels';
+export { LibtorchBackend, type LibtorchMemoryInfo } from './backend';
+export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, type LibtorchAddon } from './addon';
+
+/** Facts about the registered libtorch backend. */
+export interface LibtorchInfo {
+  /** libtorch version, e.g. 1.13.0. */
+  version: string;
+  /** ATen intra-op threads after the request. */
+  threads: number;
+  /** CUDA devices the linked libtorch sees (0 for a CPU build). */
+  cudaDevices: number;
+  device: string;
+}
+
+/**
+ * Loads the addon and registers the `libtorch` backend and its kernels (once); does not select it.
+ * @param device 'cpu' or a CUDA device ('cuda', 'cuda:1'); tensors are created there
+ * @param numThreads ATen intra-op threads (0 keeps libtorch's default)
+ * @returns the facts, or the one-line reason the backend is unavailable
+ */
+export function registerLibtorchBackend(device = 'cpu', numThreads = 0): { ok: true; info: LibtorchInfo } | { ok: false; reason: string } {
+  const loaded = loadAddon();
+  if (!loaded.ok) return loaded;
+  const { addon } = loaded;
+  const cudaDevices = addon.cudaDeviceCount();
+  if (device !== 'cpu' && cudaDevices === 0) return { ok: false, reason: `device ${device}: the linked libtorch sees no CUDA device (a CPU build?)` };
+  registerLibtorchKernels();
+  const existing = tf.engine().registryFactory[LIBTORCH_BACKEND_NAME];
+  if (existing == null) {
+    tf.registerBackend(LIBTORCH_BACKEND_NAME, () => new LibtorchBackend(addon, device), 3);
+  } else if ((tf.engine().registry[LIBTORCH_BACKEND_NAME] as LibtorchBackend | undefined)?.device !== device && tf.engine().registry[LIBTORCH_BACKEND_NAME] != null) {
+    return { ok: false, reason: `the libtorch backend already runs on ${(tf.engine().registry[LIBTORCH_BACKEND_NAME] as LibtorchBackend).device} in this process` };
+  }
+  const threads = numThreads > 0 ? addon.setNumThreads(numThreads) : addon.getNumThreads();
+  return { ok: true, info: { version: addon.version(), threads, cudaDevices, device } };
+}
