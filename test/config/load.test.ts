@@ -246,7 +246,7 @@ describe('error messages', () => {
       `${file}:2:9: model.name: invalid value 'resnet50' (allowed: vgg, resnet, resnet_preact, wrn, densenet, pyramidnet, resnext, shake_shake, se_resnet_preact)`,
     );
     assert.match(configError(() => loadConfig({ overrides: ['augmentation.random_crop.padding_mode', 'wrap'] })).message, /allowed: constant, edge, reflect, symmetric/);
-    assert.match(configError(() => loadConfig({ overrides: ['device', 'tpu'] })).message, /device: invalid value 'tpu' \(allowed: auto, cuda, gpu, cpu, wasm, js\)/);
+    assert.match(configError(() => loadConfig({ overrides: ['device', 'tpu'] })).message, /device: invalid value 'tpu' \(allowed: auto, cuda, gpu, cpu, wasm, js, libtorch\)/);
     assert.match(configError(() => loadConfig({ overrides: ['dataset.name', 'SVHN'] })).message, /allowed: CIFAR10, CIFAR100, MNIST, FashionMNIST, KMNIST, ImageNet/);
     assert.match(configError(() => loadConfig({ overrides: ['scheduler.warmup.type', 'cosine'] })).message, /allowed: none, linear, exponential/);
   });
