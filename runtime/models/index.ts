@@ -48,10 +48,6 @@ const IMAGENET_MODELS: Record<string, Builder> = {
   pyramidnet: (cfg, ctx) => buildImagenetPyramidNet(cfg.model.pyramidnet, ctx),
 };
 
-/** Model names available for each `model.type`. */
-export function availableModels(): Record<'cifar' | 'imagenet', string[]> {
-  return { cifar: Object.keys(CIFAR_MODELS), imagenet: Object.keys(IMAGENET_MODELS) };
-}
 
 /** PRNG stream key for weight initialisation (independent of the data streams). */
 const INIT_STREAM = 0x1e17;

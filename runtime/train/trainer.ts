@@ -4,7 +4,6 @@
  * training with periodic validation and checkpoints, events and logs throughout, clean stop on
  * SIGINT/SIGTERM, and resume from the last good checkpoint.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, describeBackend, type BackendInfo } from '../backend';
@@ -421,9 +420,4 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-}
-
-/** True when `dir` holds a run started by this runtime (has events.jsonl or config.yaml). */
-export function isRunDir(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'events.jsonl')) || fs.existsSync(path.join(dir, 'config.yaml'));
 }

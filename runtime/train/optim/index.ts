@@ -15,8 +15,6 @@ export { weightDecayPolicy, type WeightDecayOptions } from './weight_decay';
 
 /** Values of `train.optimizer` in the original framework. */
 export const OPTIMIZER_NAMES = ['sgd', 'adam', 'amsgrad', 'adabound', 'adaboundw', 'lars'] as const;
-/** Those implemented here (all of them). */
-export const IMPLEMENTED_OPTIMIZERS = OPTIMIZER_NAMES;
 
 /** The `train` keys `createOptimizer` reads; a parsed `train` section satisfies it. */
 export interface OptimizerOptions extends SgdOptions, WeightDecayOptions {
