@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend } from '../../runtime/backend/libtorch';
+import { batchNormTrainFused, LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend } from '../../runtime/backend/libtorch';
+import { batchNormTrain } from '../../runtime/models/ops/batch_norm';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
 
 const registered = registerLibtorchBackend('cpu', 1);
@@ -220,6 +221,25 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     await sameWithGrads('batchNorm 4-D', (x, m, v, o, s) => tf.batchNorm(x, m, v, o, s, 1e-3),
       () => [rand([2, 3, 3, 4], 1), rand([4], 2), pos([4], 3), rand([4], 4), rand([4], 5)]);
     await same('batchNorm without offset and scale', () => tf.batchNorm(rand([2, 4], 1), rand([4], 2), pos([4], 3)));
+  });
+
+  test('batchNormTrainFused (native_batch_norm) equals batch_norm.ts batchNormTrain on cpu, with gradients', async () => {
+    const inputs = () => [rand([4, 5, 3, 6], 21, 2), tf.add(rand([6], 22), 1), rand([6], 23)];
+    const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrainFused(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    const outputs = (f: typeof ref) => () => {
+      const r = f(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor]));
+      return [r.y, r.mean, r.variance];
+    };
+    await same('batchNormTrain forward', outputs(ref), 2e-5, outputs(fused));
+    const grads = (f: typeof ref) => () =>
+      tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const r = f(x, g, b);
+        r.mean.dispose();
+        r.variance.dispose();
+        return tf.sum(tf.mul(r.y, rand(r.y.shape, 24)));
+      })(inputs());
+    await same('batchNormTrain gradients', grads(ref), 2e-5, grads(fused));
   });
 
   type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];

@@ -6,9 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon } from './addon';
 import { LibtorchBackend } from './backend';
 import { LIBTORCH_BACKEND_NAME, registerLibtorchKernels } from './kernels';
+import { registerReluGradient } from './ops';
 
 export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchKernels } from './kernels';
 export { LibtorchBackend, type LibtorchMemoryInfo } from './backend';
+export { batchNormTrainFused, BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, RELU_GRAD_KERNEL, registerReluGradient } from './ops';
 export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, type LibtorchAddon } from './addon';
 
 /** Facts about the registered libtorch backend. */
@@ -23,7 +25,8 @@ export interface LibtorchInfo {
 }
 
 /**
- * Loads the addon and registers the `libtorch` backend and its kernels (once); does not select it.
+ * Loads the addon and registers the `libtorch` backend and its kernels (once), and the `Relu` gradient that uses its
+ * fused kernel on libtorch ({@link registerReluGradient}); does not select it.
  * @param device 'cpu' or a CUDA device ('cuda', 'cuda:1'); tensors are created there
  * @param numThreads ATen intra-op threads (0 keeps libtorch's default)
  * @returns the facts, or the one-line reason the backend is unavailable
@@ -35,6 +38,7 @@ export function registerLibtorchBackend(device = 'cpu', numThreads = 0): { ok: t
   const cudaDevices = addon.cudaDeviceCount();
   if (device !== 'cpu' && cudaDevices === 0) return { ok: false, reason: `device ${device}: the linked libtorch sees no CUDA device (a CPU build?)` };
   registerLibtorchKernels();
+  registerReluGradient();
   const existing = tf.engine().registryFactory[LIBTORCH_BACKEND_NAME];
   if (existing == null) {
     tf.registerBackend(LIBTORCH_BACKEND_NAME, () => new LibtorchBackend(addon, device), 3);

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LtTensor } from './addon';
 import { KernelScope, LibtorchBackend, MEMORY_FORMAT, ST, scalarType } from './backend';
+import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnTrainGradImpl, bnTrainImpl, RELU_GRAD_KERNEL, reluGradImpl } from './ops';
 
 export const LIBTORCH_BACKEND_NAME = 'libtorch';
 
@@ -91,9 +92,11 @@ const elementwise: tf.KernelConfig[] = [
     const neg = s.call('aten::lt.Scalar', s.id(y), 0);
     return as(s.call('aten::where.self', neg, s.call('aten::mul.Tensor', s.id(dy), s.call('aten::add.Scalar', s.id(y), 1)), s.id(dy)), dtypeOf(dy));
   }),
-  // step(x) = 1 where x > 0 else alpha (NaN inputs give alpha, not NaN as on cpu).
+  // step(x) = 1 where x > 0 else alpha (NaN inputs give alpha, not NaN as on cpu). The comparison writes straight
+  // into a tensor of x's dtype (one pass; it is half of every ReLU gradient).
   kernel('Step', (s, { x }, { alpha }: tf.StepAttrs) => {
-    let r = s.call('aten::to.dtype', s.call('aten::gt.Scalar', s.id(x), 0), scalarType(x.dtype));
+    let r = s.call('aten::empty_like', s.id(x));
+    s.call('aten::gt.Scalar_out', s.id(x), 0, r);
     if (alpha !== 0) r = s.call('aten::add.Scalar', s.call('aten::mul.Scalar', r, 1 - alpha), alpha);
     return as(r, dtypeOf(x));
   }),
@@ -510,8 +513,15 @@ const pools: tf.KernelConfig[] = [
   }),
 ];
 
+/** Fused kernels of ops.ts (libtorch-only). */
+const fused: tf.KernelConfig[] = [
+  kernel(BN_TRAIN_KERNEL, bnTrainImpl),
+  kernel(BN_TRAIN_GRAD_KERNEL, bnTrainGradImpl),
+  kernel(RELU_GRAD_KERNEL, (s, inputs, attrs) => reluGradImpl(s, inputs, attrs)[0]),
+];
+
 /** Every kernel of the libtorch backend. */
-export const LIBTORCH_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [...elementwise, ...reductions, ...matmuls, ...shapes, ...convs, ...pools];
+export const LIBTORCH_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [...elementwise, ...reductions, ...matmuls, ...shapes, ...convs, ...pools, ...fused];
 
 /** Registers {@link LIBTORCH_KERNEL_CONFIGS} (idempotent). */
 export function registerLibtorchKernels(): void {
