@@ -110,6 +110,13 @@ const elementwise: tf.KernelConfig[] = [
     return as(s.call('aten::where.self', c, s.id(t), s.id(e)), dtypeOf(t));
   }),
   kernel('FusedBatchNorm', (s, { x, mean, variance, offset, scale }, { varianceEpsilon }: tf.FusedBatchNormAttrs) => {
+    const c = x.shape[x.shape.length - 1];
+    const perChannel = (t: tf.TensorInfo | undefined) => t != null && t.shape.length === 1 && t.shape[0] === c;
+    if (x.shape.length === 4 && [mean, variance, offset, scale].every(perChannel)) {
+      // One channels_last pass (ATen's inference batch norm) instead of four.
+      const [y] = s.callList('aten::native_batch_norm', toNCHW(s, s.id(x)), s.id(scale), s.id(offset), s.id(mean), s.id(variance), false, 0.1, varianceEpsilon) as LtTensor[];
+      return as(toNHWC(s, y), 'float32');
+    }
     let k = s.call('aten::rsqrt', s.call('aten::add.Scalar', s.id(variance), varianceEpsilon));
     if (scale) k = s.call('aten::mul.Tensor', k, s.id(scale));
     let y = s.call('aten::mul.Tensor', s.call('aten::sub.Tensor', s.id(x), s.id(mean)), k);
