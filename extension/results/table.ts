@@ -121,6 +121,14 @@ const defaultsFlat = (): Record<string, string> => (defaultsCache ??= flatten(co
 /** Weight of an override in {@link matchScore}: the depth says most about the network, a switched-on method more than a setting. */
 const overrideWeight = (key: string): number => (/^model\.\w+\.depth$/.test(key) ? 4 : /\.use_\w+$/.test(key) ? 2 : 1);
 
+/** What a different value costs: a depth 2 to 4 by how far it is (a factor of 4 or more costs 4), else the weight. */
+const mismatchWeight = (key: string, have: string, want: string): number => {
+  const w = overrideWeight(key);
+  const [a, b] = [Number(have), Number(want)];
+  if (w !== 4 || !(a > 0 && b > 0)) return w;
+  return 2 + 2 * Math.min(1, Math.abs(Math.log(a / b)) / Math.log(4));
+};
+
 /** A setting of an augmentation the run does not use (`augmentation.ricap.beta` without `use_ricap`) says nothing. */
 const unusedSetting = (key: string, flat: Record<string, string>): boolean => {
   const m = /^augmentation\.(\w+)\./.exec(key);
@@ -131,7 +139,8 @@ const unusedSetting = (key: string, flat: Record<string, string>): boolean => {
 
 /**
  * How close a reference row is to a run: plus the weight of each override the run's config has with
- * the same value (a depth 4, an on/off switch 2, others 1), minus it for each with another value,
+ * the same value (a depth 4, an on/off switch 2, others 1), minus it for each with another value (a
+ * depth 2 to 4, by how far it is),
  * plus 1 for the same epochs; keys the run's config lacks take their defaults, and the settings of an
  * augmentation the run does not use are skipped. Undefined when the dataset or the model family
  * differs (not comparable).
@@ -147,7 +156,7 @@ export function matchScore(ref: ReferenceRow, run: RunSummary): number | undefin
     const have = flat[k];
     if (k === 'model.name' || have === undefined || unusedSetting(k, flat)) continue;
     const same = have === v || (v.trim() !== '' && have.trim() !== '' && Number(have) === Number(v));
-    score += same ? overrideWeight(k) : -overrideWeight(k);
+    score += same ? overrideWeight(k) : -mismatchWeight(k, have, v);
   }
   if (ref.epochs !== null && run.epochs === ref.epochs) score++;
   return score;

@@ -17,6 +17,8 @@ import type { RuntimeProcesses } from './processes';
 
 /** Where a run's process cannot be checked (no pid, another host): a file that grew within this many ms counts as live. */
 const LIVE_MS = 30_000;
+/** Rescan period: file watchers miss or delay events (new folders, network file systems, a busy machine). */
+const RESCAN_MS = 5_000;
 
 interface Cached {
   offset: number;
@@ -46,6 +48,8 @@ export class RunsModel extends DisposableObject {
     this.disposer.track(watcher.onDidDelete(soon));
     this.disposer.track(processes.onDidChangeProcesses(soon));
     this.disposer.track({ dispose: () => clearTimeout(this.timer) });
+    const rescan = setInterval(() => this.refresh(), RESCAN_MS);
+    this.disposer.track({ dispose: () => clearInterval(rescan) });
     this.refresh();
   }
 
@@ -122,16 +126,9 @@ export class RunsModel extends DisposableObject {
     });
     for (const k of [...this.cache.keys()]) if (!dirs.includes(k)) this.cache.delete(k);
     const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError]));
-    // While something runs, look again later (a run killed without run_end turns interrupted within seconds).
-    if (this.summaries.some((s) => s.state === 'running')) this.refreshSoonAfter(5000);
     if (key !== this.lastKey) {
       this.lastKey = key;
       this.changed.fire();
     }
-  }
-
-  private refreshSoonAfter(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh(), ms);
   }
 }

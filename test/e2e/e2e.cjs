@@ -2,17 +2,22 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain Node script run by Node 24 with NODE_PATH reaching playwright-core */
 // Drives code-server (the extension installed from its .vsix) with playwright-core + Debian chromium:
 // config completion, a diagnostic, the Runs view, the Curves webview on a fixture run, Run Experiment on
-// a tiny config with live curves, and the Results panel. Usage: see test/e2e/run.sh.
+// a tiny config with live curves; a run started from a terminal: shown running from its pid, a killed one
+// shown interrupted, Stop (ends stopped with a step checkpoint), Resume (to completed), Evaluate (the
+// result shown); Results on a selection of two runs, exported as CSV. Usage: see test/e2e/run.sh.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const os = require('os');
+const { spawn } = require('child_process');
 const { chromium } = require('playwright-core');
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
 const URL_BASE = arg('url').replace(/\/$/, '');
 const WS = arg('workspace');
 const OUT = arg('out');
+const NODE = arg('node', '/usr/bin/node');
+const TRAIN_CLI = arg('cli');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 90000);
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
@@ -38,6 +43,52 @@ async function openFile(page, rel) {
 const webview = (page) => page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
 async function shot(page, name) { await page.mouse.move(0, 0); await page.waitForTimeout(300); await page.screenshot({ path: path.join(OUT, name) }); }
 let page;
+/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (then undefined). */
+async function until(fn, ms, every = 500) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+const readEvents = (dir) => {
+  const f = path.join(dir, 'events.jsonl');
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } }) : [];
+};
+const terminals = [];
+/** Starts the runtime's train CLI as a user would from a terminal (not through the extension). */
+function terminalRun(rel, overrides) {
+  const child = spawn(NODE, [TRAIN_CLI, '--config', path.join(WS, 'configs/tiny.yaml'), ...overrides, 'train.output_dir', rel], { cwd: WS, stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  terminals.push(child);
+  return { child, exited, dir: path.join(WS, rel) };
+}
+const runsRow = (name) => page.locator('[id="workbench.view.extension.imageClassificationLab"] .monaco-list-row', { hasText: name }).first();
+/** Waits until the Runs view row of `name` reads `state`: { ok, text, seconds, seen (the texts on the way) }. */
+async function rowState(name, state, ms = 30000) {
+  const row = runsRow(name);
+  const t = Date.now();
+  const seen = [];
+  let text = '';
+  const ok = await until(async () => {
+    text = await row.innerText({ timeout: 1000 }).catch(() => 'no row');
+    if (seen[seen.length - 1] !== text) seen.push(text);
+    return text.includes(state);
+  }, ms);
+  return { ok: !!ok, text, seconds: (Date.now() - t) / 1000, seen };
+}
+/** Right-clicks a Runs view row and runs a context-menu entry (hovered, then Enter: a click right after opening is not taken). */
+async function rowMenu(name, entry) {
+  await runsRow(name).click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item', { hasText: entry }).first();
+  await item.waitFor({ state: 'visible' });
+  await page.waitForTimeout(300);
+  await item.hover();
+  await page.keyboard.press('Enter');
+  await item.waitFor({ state: 'hidden', timeout: 5000 });
+}
+const toast = (text) => page.locator('.notifications-toasts .notification-toast .notification-list-item-message', { hasText: text }).first();
 async function step(name, fn) {
   try { await fn(); } catch (e) {
     check(name, false, String(e.message || e).split('\n')[0]);
@@ -106,7 +157,8 @@ async function step(name, fn) {
       const row = page.locator('.monaco-list-row', { hasText: 'wrn_16/exp00' }).first();
       await row.waitFor({ state: 'visible' });
       const all = await page.locator('[id="workbench.view.extension.imageClassificationLab"] .monaco-list-row').allInnerTexts().catch(() => []);
-      check('Runs view lists the fixture runs', (await row.innerText()).includes('completed'), all);
+      // killed/exp00 has no run_end, no pid and an old file: interrupted.
+      check('Runs view lists the fixture runs', (await row.innerText()).includes('completed') && all.some((r) => r.startsWith('killed/exp00') && r.includes('interrupted')), all);
       await row.click();
     });
     await step('Curves webview draws the fixture run', async () => {
@@ -139,19 +191,92 @@ async function step(name, fn) {
       check('Curves webview shows the new run', n > 0, { lossPoints: n });
       await shot(page, '04-curves-live.png');
     });
-    await step('Results panel', async () => {
-      await palette(page, 'Image Classification Lab: Open Results');
+    await step('a killed terminal run turns interrupted within seconds', async () => {
+      await palette(page, 'Image Classification Lab: Focus on Runs View');
+      const killed = terminalRun('experiments/terminal/killed', ['dataset.max_train_samples', '4096']);
+      await until(() => readEvents(killed.dir).some((e) => e.type === 'step'), 60000);
+      const running = await rowState('terminal/killed', 'running');
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      // Its file was written a moment ago: only the pid tells that it is gone (the file-age rule would wait 30 s).
+      const row = await rowState('terminal/killed', 'interrupted', 20000);
+      check('a killed terminal run turns interrupted within seconds', running.ok && row.ok && row.seconds < 15, { running, row });
+    });
+    // A run started from a terminal (2048 images: about a minute of training on 2 cores).
+    const term = terminalRun('experiments/terminal/exp00', ['dataset.max_train_samples', '2048']);
+    await step('terminal run shown running from its pid', async () => {
+      const start = await until(() => readEvents(term.dir).find((e) => e.type === 'run_start'), 60000);
+      const row = await rowState('terminal/exp00', 'running');
+      check('terminal run shown running from its pid', start && start.pid === term.child.pid && start.host === os.hostname() && row.ok, { pid: start && start.pid, row });
+    });
+    await step('Stop a terminal run: stopped with a step checkpoint', async () => {
+      await until(() => readEvents(term.dir).some((e) => e.type === 'step'), 60000);
+      await rowMenu('terminal/exp00', 'Stop Run');
+      const exit = await Promise.race([term.exited, new Promise((r) => setTimeout(() => r({ timeout: true }), 60000))]);
+      const events = readEvents(term.dir);
+      const end = events.filter((e) => e.type === 'run_end').pop();
+      const ckpt = events.filter((e) => e.type === 'checkpoint').pop();
+      const stepCkpt = ckpt && /checkpoint_00000_step\d{5}\.ckpt$/.test(ckpt.path) && fs.existsSync(ckpt.path);
+      const row = await rowState('terminal/exp00', 'stopped');
+      check('Stop a terminal run: stopped with a step checkpoint', end && end.status === 'stopped' && stepCkpt && exit.code === 130 && row.ok, { exit, end, checkpoint: ckpt && path.basename(ckpt.path), row: row.text });
+      await shot(page, '05-stopped.png');
+    });
+    await step('Resume the stopped run to completed', async () => {
+      await rowMenu('terminal/exp00', 'Resume Run');
+      await page.locator('.quick-input-widget', { hasText: 'Overrides when resuming' }).waitFor({ state: 'visible' });
+      await page.keyboard.press('Enter');
+      const end = await until(() => readEvents(term.dir).filter((e) => e.type === 'run_end')[1], 150000, 1000);
+      const starts = readEvents(term.dir).filter((e) => e.type === 'run_start');
+      const row = await rowState('terminal/exp00', 'completed');
+      check('Resume the stopped run to completed', end && end.status === 'completed' && starts.length === 2 && starts[1].resumed_from && row.ok, { end, resumedFrom: starts[1] && starts[1].resumed_from, row: row.text });
+      await shot(page, '06-resumed.png');
+    });
+    await step('Evaluate a checkpoint: the result shown', async () => {
+      await rowMenu('terminal/exp00', 'Evaluate Checkpoint');
+      const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'checkpoint_00001.ckpt' }).first();
+      await pick.waitFor({ state: 'visible' });
+      await pick.click();
+      const msg = toast('top-1 error');
+      await msg.waitFor({ state: 'visible', timeout: 90000 });
+      const text = await msg.innerText();
+      const metrics = path.join(term.dir, 'eval', 'metrics.json');
+      check('Evaluate a checkpoint: the result shown', /checkpoint_00001\.ckpt: top-1 error \d+\.\d\d%, loss \d+\.\d+ on 256 test images/.test(text) && fs.existsSync(metrics), { toast: text });
+      await shot(page, '07-evaluated.png');
+    });
+    await step('Results of a selection of two runs, exported as CSV', async () => {
+      await palette(page, 'Notifications: Clear All Notifications');
+      await runsRow('terminal/exp00').click();
+      await runsRow('resnet_preact_8/exp00').click({ modifiers: ['Control'] });
+      await rowMenu('resnet_preact_8/exp00', 'Open Results');
       const rows = webview(page).locator('#runs tbody tr');
-      await rows.first().waitFor({ state: 'visible' });
-      const n = await rows.count();
+      await until(async () => (await rows.count()) === 2, 30000);
+      const names = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
       const refs = await webview(page).locator('#reference tbody tr').count();
-      check('Results panel: a row per run and reference rows', n >= 4 && refs > 0, { runs: n, reference: refs });
-      await shot(page, '05-results.png');
+      const refModels = await webview(page).locator('#reference tbody tr td:nth-child(2)').allInnerTexts();
+      check('Results: the selected runs and their closest reference rows', names.length === 2 && names.includes('terminal/exp00') && refs > 0 && refs <= 10 && refModels.every((m) => m.startsWith('ResNet-preact')), { runs: names, reference: refModels });
+      await shot(page, '08-results.png');
+      const target = path.join(WS, 'results.csv');
+      await webview(page).locator('#export-csv').click();
+      // The save dialog (VS Code's simple file dialog): the proposed path, accepted with Enter.
+      await page.locator(QUICK).waitFor({ state: 'visible' });
+      const proposed = await until(async () => {
+        const v = await page.locator(QUICK).inputValue();
+        return v.endsWith('results.csv') ? v : undefined;
+      }, 15000, 200);
+      await page.keyboard.press('Enter');
+      await until(() => fs.existsSync(target), 15000);
+      const csv = fs.existsSync(target) ? fs.readFileSync(target, 'utf8').trim().split('\n') : [];
+      const header = (csv[0] || '').split(',');
+      const row = csv.find((l) => l.startsWith('terminal/exp00,')) || '';
+      const cells = row.split(',');
+      const lastErr = Number(cells[header.indexOf('last error %')]);
+      check('Results exported as CSV', csv.length === 3 && header[0] === 'run' && header.includes('reference error %') && cells[header.indexOf('epochs')] === '1/1' && lastErr > 0 && lastErr < 100 && cells[header.indexOf('reference')].startsWith('ResNet-preact'), { proposed, csv });
     });
   } catch (e) {
     check('unexpected error', false, String(e.message || e).split('\n')[0]);
     await page.screenshot({ path: path.join(OUT, 'failure.png') }).catch(() => {});
   } finally {
+    for (const c of terminals) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
     fs.writeFileSync(path.join(OUT, 'console-errors.txt'), errors.join('\n'));
     fs.writeFileSync(path.join(OUT, 'blocked-requests.txt'), blocked.join('\n'));

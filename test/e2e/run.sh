@@ -27,10 +27,13 @@ cp -r "$ROOT/configs" "$WS/configs"
 cp "$ROOT/test/e2e/tiny.yaml" "$WS/configs/tiny.yaml"
 printf 'model:\n  name: wrn\n  wrn:\n    depth: 24\n' > "$WS/configs/broken.yaml"
 cp -r "$ROOT/test/extension/fixtures/runs/." "$WS/experiments/"
+# Old files, as in a real experiments/ folder (a fresh copy would look like a live run for 30 s).
+find "$WS/experiments" -type f -exec touch -d '2 hours ago' {} +
 # The runtime runs on the system's Node 20 (the bundle); code-server itself needs Node 24.
+SYS_NODE="$(PATH="${PATH#"$NODE24_DIR/bin:"}" command -v node)"
 mkdir -p "$RUN/ud/User"
-printf '{"imageClassificationLab.nodePath": "%s", "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden"}\n' "$(command -v node | grep -v node24 || echo /usr/bin/node)" > "$RUN/ud/User/settings.json"
-[ -x /usr/bin/node ] && sed -i 's#"imageClassificationLab.nodePath": "[^"]*"#"imageClassificationLab.nodePath": "/usr/bin/node"#' "$RUN/ud/User/settings.json"
+printf '{"imageClassificationLab.nodePath": "%s", "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden"}\n' "$SYS_NODE" > "$RUN/ud/User/settings.json"
 
 URL="$(bash "$SHARED/start-server.sh" "$RUN")"
-node "$ROOT/test/e2e/e2e.cjs" --url "$URL" --workspace "$WS" --out "$OUT"
+# The e2e also starts runs "from a terminal": the runtime's bundled train CLI on the system's Node.
+node "$ROOT/test/e2e/e2e.cjs" --url "$URL" --workspace "$WS" --out "$OUT" --node "$SYS_NODE" --cli "$ROOT/dist/cli/train.js"

@@ -64,7 +64,12 @@ test('matchScore: same dataset and family only; depth counts most; a method the 
   assert.equal(matchScore(ref({ 'model.name': 'resnet' }), r), undefined);
   assert.equal(matchScore(ref({ 'model.name': 'wrn' }), r), 0);
   assert.equal(matchScore(ref({ 'model.name': 'wrn', 'model.wrn.depth': '16' }), r), 4);
-  assert.equal(matchScore(ref({ 'model.name': 'wrn', 'model.wrn.depth': '28' }), r), -4);
+  // Another depth costs 2 to 4 by how far it is: 28 is nearer 16 than 40 is; a factor of 4 or more costs 4.
+  const depth = (d: number) => matchScore(ref({ 'model.name': 'wrn', 'model.wrn.depth': String(d) }), r) as number;
+  assert.ok(depth(28) < 0 && depth(28) > depth(40) && depth(40) > depth(64));
+  assert.equal(+depth(28).toFixed(4), -(2 + 2 * Math.log(28 / 16) / Math.log(4)).toFixed(4) * 1);
+  assert.equal(depth(64), -4);
+  assert.equal(depth(1001), -4);
   assert.equal(matchScore(ref({ 'model.name': 'wrn', 'model.wrn.widening_factor': '2.0' }), r), 1, 'numbers compare as numbers');
   assert.equal(matchScore(ref({ 'model.name': 'wrn' }, { epochs: 3 }), r), 1);
   // use_mixup true against the default false: -2; its alpha says nothing when mixup is off.
