@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { readEvents } from '../../runtime/protocol/reader';
 import { summarizeRun, type RunSummary } from '../../extension/runs/collect';
 import { REFERENCE_PER_RUN, candidateReferenceRows, differingKeys, exportTable, flatten, matchScore, normDataset, referenceRows, resultRows, sortRows, tableCells, type PaperResults } from '../../extension/results/table';
-import type { ReferenceRow } from '../../webviews/results/contract';
+import { FromResults, ToResults, type ReferenceRow, type ResultsHostMessage, type ResultsWebviewMessage } from '../../webviews/results/contract';
 
 const ROOT = path.resolve('test/extension/fixtures/runs');
 const PAPER = JSON.parse(fs.readFileSync('extension/results/paper_results.json', 'utf8')) as PaperResults;
@@ -143,4 +143,14 @@ test('export: the table cells of the runs and their references', () => {
   assert.equal(none[1][4], '2/3');
   const csv = exportTable(t, 'csv').split('\n');
   assert.equal(csv[1], 'wrn_16/exp00,wrn-16,CIFAR10,0.1,693498,3/3,45.00,50.00,24,wasm,WRN-28-10,4.03,+45.97');
+});
+
+test('contract: the Results snapshot and the webview messages round-trip through JSON', () => {
+  const reference = referenceRows(PAPER, wrn);
+  const { rows, paramKeys } = resultRows(wrn, reference.rows);
+  const snapshot: ResultsHostMessage = { type: ToResults.Snapshot, rows, paramKeys, reference: reference.rows, referenceTotal: reference.total, allReference: false, sort: { key: 'lastError', descending: false } };
+  assert.deepEqual(JSON.parse(JSON.stringify(snapshot)), snapshot);
+  const sent: ResultsWebviewMessage[] = [{ type: FromResults.Ready }, { type: FromResults.ChooseRuns }, { type: FromResults.ShowAllReference, all: true }, { type: FromResults.Export, format: 'latex' }, { type: FromResults.Sort, sort: { key: 'refDiff', descending: true } }];
+  assert.deepEqual(JSON.parse(JSON.stringify(sent)), sent);
+  assert.equal(new Set(Object.values(FromResults)).size, Object.values(FromResults).length);
 });
