@@ -64,6 +64,8 @@ export interface CommStats {
 }
 
 const HEADER = 8;
+/** Operation number of the frame that reports a failure (its payload: the cause, UTF-8). */
+const ABORT_OP = 0xffffffff;
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -159,6 +161,7 @@ export class RingComm {
   private failure: Error | null = null;
   private closed = false;
   private opId = 0;
+  private sendFailure: Error | null = null;
   private queue: Promise<void> = Promise.resolve();
   private reader: StreamReader | null = null;
 
@@ -205,6 +208,9 @@ export class RingComm {
             reject(new DistError(`rank ${rank}: ring connection from rank ${from}, expected rank ${prev}`));
             return;
           }
+          // Hold what follows until the reader attaches (a flowing stream without a 'data'
+          // listener drops it).
+          s.pause();
           if (d.length > 4) s.unshift(d.subarray(4));
           resolve(s);
         });
@@ -275,14 +281,15 @@ export class RingComm {
     const prev = (this.rank - 1 + this.worldSize) % this.worldSize;
     const next = (this.rank + 1) % this.worldSize;
     const lost = (who: number, err?: Error) =>
-      new DistError(`rank ${this.rank}: lost the connection to rank ${who}${err ? ` (${err.message})` : ''}: that worker exited or was killed`);
+      new DistError(`rank ${this.rank} lost the connection to rank ${who}${err ? ` (${err.message})` : ''}: that worker exited or was killed`);
     const reader = new StreamReader(this.inp!, (err) => (this.closed ? new DistError('process group closed') : lost(prev, err)));
     this.reader = reader;
+    // A closed outgoing socket fails the next send, not a pending receive: at the end of a run the
+    // next rank may close while our last data from the previous rank is still on its way. A dead
+    // rank is noticed by its successor, which passes the news on (see fail()).
     const onOut = (err?: Error) => {
       if (this.closed) return;
-      const e = lost(next, err);
-      this.failure ??= e;
-      reader.fail(e);
+      this.sendFailure ??= lost(next, err);
     };
     this.out!.on('error', onOut);
     this.out!.on('close', () => onOut());
@@ -303,16 +310,43 @@ export class RingComm {
    */
   allReduce(buf: ReduceArray): Promise<void> {
     if (this.worldSize === 1) return Promise.resolve();
-    const op = this.opId++;
+    const op = this.opId++ % ABORT_OP;
     const run = this.queue.then(() => this.ringAllReduce(buf, op));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private async ringAllReduce(buf: ReduceArray, op: number): Promise<void> {
-    const W = this.worldSize;
     if (this.closed) throw new DistError('process group closed');
     if (this.failure) throw this.failure;
+    try {
+      await this.ring(buf, op);
+    } catch (err) {
+      throw this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * Records the group's failure and tells the next rank why (an abort frame, then the end of
+   * the stream), so a rank waiting on data that will never come fails with the root cause
+   * instead of waiting forever; the news travels around the ring.
+   */
+  private fail(err: Error): Error {
+    if (this.failure) return this.failure;
+    this.failure = err;
+    if (!this.closed && !this.sendFailure && this.out) {
+      const msg = Buffer.from((err as DistError & { cause?: string }).cause ?? err.message, 'utf8');
+      const frame = Buffer.allocUnsafe(HEADER + msg.length);
+      frame.writeUInt32LE(ABORT_OP, 0);
+      frame.writeUInt32LE(msg.length, 4);
+      msg.copy(frame, HEADER);
+      this.out.end(frame);
+    }
+    return err;
+  }
+
+  private async ring(buf: ReduceArray, op: number): Promise<void> {
+    const W = this.worldSize;
     const t0 = performance.now();
     const r = this.rank;
     const n = buf.length;
@@ -353,7 +387,6 @@ export class RingComm {
     if (this.closed) return;
     this.closed = true;
     this.out?.end();
-    this.inp?.end();
     this.out?.unref();
     this.inp?.unref();
   }
@@ -366,6 +399,10 @@ export class RingComm {
   }
 
   private send(op: number, part: ReduceArray): void {
+    if (this.sendFailure) {
+      this.failure ??= this.sendFailure;
+      throw this.sendFailure;
+    }
     const payload = Buffer.allocUnsafe(HEADER + part.byteLength);
     payload.writeUInt32LE(op >>> 0, 0);
     payload.writeUInt32LE(part.length, 4);
@@ -379,11 +416,14 @@ export class RingComm {
     const header = await reader.read(HEADER);
     const gotOp = header.readUInt32LE(0);
     const count = header.readUInt32LE(4);
+    if (gotOp === ABORT_OP) {
+      const cause = (await reader.read(count)).toString('utf8');
+      throw Object.assign(new DistError(`rank ${this.rank} stops: ${cause}`), { cause });
+    }
     if (gotOp !== op >>> 0 || count !== like.length) {
       const e = new DistError(
         `rank ${this.rank}: ranks disagree on the collective operation (expected #${op} of ${like.length} elements, got #${gotOp} of ${count}): the workers ran different code or configs`,
       );
-      this.failure = e;
       throw e;
     }
     const bytes = await reader.read(count * like.BYTES_PER_ELEMENT);

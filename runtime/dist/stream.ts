@@ -31,6 +31,7 @@ export class StreamReader {
     socket.on('error', close);
     socket.on('close', () => close());
     socket.on('end', () => close());
+    socket.resume();
   }
 
   /** Bytes received and not yet read. */

@@ -1,10 +1,12 @@
 /**
  * The ring all-reduce on its own: N = 1..4 ranks in one process (each its own sockets), even and
  * uneven sizes (including fewer elements than ranks), float32 and float64, bit-identical results on
- * every rank, broadcast, disagreement and a dying rank reported as DistError, rendezvous timeout.
+ * every rank, broadcast, disagreement and a dying rank reported as DistError, rendezvous timeout,
+ * and separate processes (through the all-reduce bench).
  */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { benchAllReduce } from '../../runtime/dist/bench';
 import { DistError, RingComm } from '../../runtime/dist/ring';
 import { freePort } from '../../runtime/dist/ports';
 
@@ -68,10 +70,16 @@ describe('ring all-reduce', () => {
     for (const r of results) {
       assert.equal(r.status, 'rejected');
       assert.ok((r as PromiseRejectedResult).reason instanceof DistError);
-      assert.match((r as PromiseRejectedResult).reason.message, /lost the connection to rank 1.*exited or was killed/);
+      assert.match((r as PromiseRejectedResult).reason.message, /lost the connection to rank 1: that worker exited or was killed/);
     }
     await assert.rejects(comms[0].allReduce(new Float32Array(3)), DistError);
     for (const c of comms) c.abort();
+  });
+
+  it('runs across processes (the all-reduce bench with 3 workers)', async () => {
+    const r = await benchAllReduce({ nproc: 3, sizes: [1, 1001, 100_000], iters: 3 });
+    assert.deepEqual(r.map((x) => [x.world_size, x.elements]), [[3, 1], [3, 1001], [3, 100_000]]);
+    for (const x of r) assert.ok(x.ms_median > 0 && Number.isFinite(x.bus_gb_per_s));
   });
 
   it('gives up on a rendezvous that never completes', async () => {
