@@ -53,12 +53,12 @@ runCli(async () => {
   const worker = env && (env.source === 'launcher' || cfg.train.distributed) && env.worldSize > 1 ? env : null;
   let comm: RingComm | undefined;
   try {
+    if (process.send) {
+      // Started by the launcher or the queue with an IPC channel: stop cleanly if it goes away.
+      process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+      process.channel?.unref();
+    }
     if (worker) {
-      if (process.send) {
-        // Started by the launcher: stop cleanly if it goes away.
-        process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-        process.channel?.unref();
-      }
       comm = await RingComm.connect({ rank: worker.rank, worldSize: worker.worldSize, masterAddr: worker.masterAddr, masterPort: worker.masterPort });
     }
     const result = await runTraining(cfg, { resume: Boolean(cli.resumeDir), dist: comm });

@@ -1,0 +1,92 @@
+/**
+ * The status file of a queue, `<queue folder>/queue.json`: written atomically by the queue
+ * runner at every change, read by the extension (and by a resumed queue). Version 1:
+ *
+ *   { "version": 1, "file", "output_dir", "status", "parallel", "slots", "pid", "host", "updated",
+ *     "runs": [{ "name", "config", "overrides", "output_dir", "status", "slot"?, "pid"?, "exit_code"?,
+ *                "started"?, "ended"?, "error"?, "log", "attempts" }] }
+ *
+ * Run status: `pending` (not started), `running`, `completed`, `stopped` (SIGINT/SIGTERM; resumable),
+ * `failed` (see `error` and `log`). Queue status: `running`, `completed` (every run completed),
+ * `stopped`, `failed` (it ended with failed runs). A `running` status whose `pid` is gone on
+ * `host` means the queue runner was killed; running the queue again continues it.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const QUEUE_STATUS_FILE = 'queue.json';
+export const QUEUE_STATUS_VERSION = 1;
+
+export type QueueRunStatus = 'pending' | 'running' | 'completed' | 'stopped' | 'failed';
+export type QueueStatusValue = 'running' | 'completed' | 'stopped' | 'failed';
+
+export interface QueueRunRecord {
+  name: string;
+  /** Config file, absolute; absent for the defaults. */
+  config?: string;
+  overrides: string[];
+  /** The run folder (holds events.jsonl once started). */
+  output_dir: string;
+  status: QueueRunStatus;
+  /** GPU id (CUDA_VISIBLE_DEVICES) or CPU slot `cpuN` of the last attempt. */
+  slot?: string;
+  pid?: number;
+  exit_code?: number | null;
+  /** ISO 8601 times of the last attempt. */
+  started?: string;
+  ended?: string;
+  /** Last error line of a failed run. */
+  error?: string;
+  /** Output of the training command (all attempts, appended). */
+  log: string;
+  /** Times it was started (1 + resumes). */
+  attempts: number;
+}
+
+export interface QueueStatus {
+  version: number;
+  /** The queue file, absolute. */
+  file: string;
+  output_dir: string;
+  status: QueueStatusValue;
+  /** Runs at a time. */
+  parallel: number;
+  /** `gpu` (one run per GPU) or `cpu`. */
+  slots: 'gpu' | 'cpu';
+  pid: number;
+  host: string;
+  updated: string;
+  runs: QueueRunRecord[];
+}
+
+/** Writes the status file atomically (temp file + rename). */
+export function writeQueueStatus(dir: string, status: QueueStatus): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, QUEUE_STATUS_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${JSON.stringify({ ...status, updated: new Date().toISOString() }, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** The status of the queue in `dir`, or undefined when it has none (or it is unreadable). */
+export function readQueueStatus(dir: string): QueueStatus | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, QUEUE_STATUS_FILE), 'utf8')) as QueueStatus;
+    return s && Array.isArray(s.runs) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a queue that says `running` has a live runner (same host, pid alive). */
+export function queueRunnerAlive(s: QueueStatus): boolean {
+  if (s.status !== 'running') return false;
+  if (s.host !== os.hostname()) return true;
+  try {
+    process.kill(s.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
