@@ -78,15 +78,20 @@ async function rowState(name, state, ms = 30000) {
   }, ms);
   return { ok: !!ok, text, seconds: (Date.now() - t) / 1000, seen };
 }
-/** Right-clicks a Runs view row and runs a context-menu entry (hovered, then Enter: a click right after opening is not taken). */
-async function rowMenu(name, entry) {
-  await runsRow(name).click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-item', { hasText: entry }).first();
-  await item.waitFor({ state: 'visible' });
-  await page.waitForTimeout(300);
-  await item.hover();
+/** Runs a Runs command from the palette and picks the run (or checkpoint) `pick` in the quick pick it shows. */
+async function paletteRun(title, pick) {
+  await palette(page, title);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: pick }).first();
+  await row.waitFor({ state: 'visible' });
+  await page.locator(QUICK).fill(pick);
+  await page.waitForTimeout(200);
   await page.keyboard.press('Enter');
-  await item.waitFor({ state: 'hidden', timeout: 5000 });
+}
+/** Clicks in a webview, again if the frame was replaced meanwhile (panels reload their documents). */
+async function webviewClick(selector) {
+  for (let i = 0; ; i++) {
+    try { return await webview(page).locator(selector).click({ timeout: 10000 }); } catch (e) { if (i >= 2) throw e; await page.waitForTimeout(500); }
+  }
 }
 const toast = (text) => page.locator('.notifications-toasts .notification-toast .notification-list-item-message', { hasText: text }).first();
 async function step(name, fn) {
@@ -211,18 +216,19 @@ async function step(name, fn) {
     });
     await step('Stop a terminal run: stopped with a step checkpoint', async () => {
       await until(() => readEvents(term.dir).some((e) => e.type === 'step'), 60000);
-      await rowMenu('terminal/exp00', 'Stop Run');
+      await paletteRun('Image Classification Lab: Stop Run', 'terminal/exp00');
+      const said = await toast('Stopping terminal/exp00').innerText({ timeout: 15000 }).catch((e) => `no toast: ${e.message.split('\n')[0]}`);
       const exit = await Promise.race([term.exited, new Promise((r) => setTimeout(() => r({ timeout: true }), 60000))]);
       const events = readEvents(term.dir);
       const end = events.filter((e) => e.type === 'run_end').pop();
       const ckpt = events.filter((e) => e.type === 'checkpoint').pop();
       const stepCkpt = ckpt && /checkpoint_00000_step\d{5}\.ckpt$/.test(ckpt.path) && fs.existsSync(ckpt.path);
       const row = await rowState('terminal/exp00', 'stopped');
-      check('Stop a terminal run: stopped with a step checkpoint', end && end.status === 'stopped' && stepCkpt && exit.code === 130 && row.ok, { exit, end, checkpoint: ckpt && path.basename(ckpt.path), row: row.text });
+      check('Stop a terminal run: stopped with a step checkpoint', end && end.status === 'stopped' && stepCkpt && exit.code === 130 && row.ok && said.includes(`(process ${term.child.pid})`), { toast: said, exit, end, checkpoint: ckpt && path.basename(ckpt.path), row: row.text });
       await shot(page, '05-stopped.png');
     });
     await step('Resume the stopped run to completed', async () => {
-      await rowMenu('terminal/exp00', 'Resume Run');
+      await paletteRun('Image Classification Lab: Resume Run', 'terminal/exp00');
       await page.locator('.quick-input-widget', { hasText: 'Overrides when resuming' }).waitFor({ state: 'visible' });
       await page.keyboard.press('Enter');
       const end = await until(() => readEvents(term.dir).filter((e) => e.type === 'run_end')[1], 150000, 1000);
@@ -232,22 +238,27 @@ async function step(name, fn) {
       await shot(page, '06-resumed.png');
     });
     await step('Evaluate a checkpoint: the result shown', async () => {
-      await rowMenu('terminal/exp00', 'Evaluate Checkpoint');
-      const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'checkpoint_00001.ckpt' }).first();
-      await pick.waitFor({ state: 'visible' });
-      await pick.click();
+      await paletteRun('Image Classification Lab: Evaluate Checkpoint', 'terminal/exp00');
+      // The checkpoints, newest first: the end of epoch 1 and the step checkpoint of the stop.
+      const picks = page.locator('.quick-input-widget .monaco-list-row');
+      await picks.filter({ hasText: 'checkpoint_00001.ckpt' }).first().waitFor({ state: 'visible' });
+      const listed = await picks.allInnerTexts();
+      await page.locator(QUICK).fill('checkpoint_00001.ckpt');
+      await page.waitForTimeout(200);
+      await page.keyboard.press('Enter');
       const msg = toast('top-1 error');
       await msg.waitFor({ state: 'visible', timeout: 90000 });
       const text = await msg.innerText();
       const metrics = path.join(term.dir, 'eval', 'metrics.json');
-      check('Evaluate a checkpoint: the result shown', /checkpoint_00001\.ckpt: top-1 error \d+\.\d\d%, loss \d+\.\d+ on 256 test images/.test(text) && fs.existsSync(metrics), { toast: text });
+      check('Evaluate a checkpoint: the result shown', /checkpoint_00001\.ckpt: top-1 error \d+\.\d\d%, loss \d+\.\d+ on 256 test images/.test(text) && fs.existsSync(metrics), { toast: text, checkpoints: listed });
       await shot(page, '07-evaluated.png');
     });
     await step('Results of a selection of two runs, exported as CSV', async () => {
       await palette(page, 'Notifications: Clear All Notifications');
+      // Two runs selected in the Runs view (click, Ctrl+click), then Open Results applies to them.
       await runsRow('terminal/exp00').click();
       await runsRow('resnet_preact_8/exp00').click({ modifiers: ['Control'] });
-      await rowMenu('resnet_preact_8/exp00', 'Open Results');
+      await palette(page, 'Image Classification Lab: Open Results');
       const rows = webview(page).locator('#runs tbody tr');
       await until(async () => (await rows.count()) === 2, 30000);
       const names = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
@@ -256,7 +267,7 @@ async function step(name, fn) {
       check('Results: the selected runs and their closest reference rows', names.length === 2 && names.includes('terminal/exp00') && refs > 0 && refs <= 10 && refModels.every((m) => m.startsWith('ResNet-preact')), { runs: names, reference: refModels });
       await shot(page, '08-results.png');
       const target = path.join(WS, 'results.csv');
-      await webview(page).locator('#export-csv').click();
+      await webviewClick('#export-csv');
       // The save dialog (VS Code's simple file dialog): the proposed path, accepted with Enter.
       await page.locator(QUICK).waitFor({ state: 'visible' });
       const proposed = await until(async () => {
