@@ -11,6 +11,7 @@ import { ConfigError } from '../config';
 import { distEnvFrom } from '../dist/env';
 import { launchWorkers } from '../dist/launch';
 import { RingComm } from '../dist/ring';
+import { onlySubmission } from '../slurm/script';
 import { checkRunDir } from '../train/run_dir';
 import { checkPrecision } from '../train/step';
 import { checkDistributedConfig, runTraining } from '../train/trainer';
@@ -47,7 +48,7 @@ runCli(async () => {
     checkPrecision(cfg.train.precision);
     checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
     const outputDir = path.resolve(cfg.train.output_dir);
-    checkRunDir(outputDir, Boolean(cli.resumeDir));
+    if (cli.resumeDir || !onlySubmission(outputDir)) checkRunDir(outputDir, Boolean(cli.resumeDir));
     return launchWorkers({ nproc, args: withoutNproc(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
   }
   const worker = env && (env.source === 'launcher' || cfg.train.distributed) && env.worldSize > 1 ? env : null;
@@ -59,6 +60,10 @@ runCli(async () => {
       process.channel?.unref();
     }
     if (worker) {
+      // srun / torchrun give every worker of a node the node's GPUs: take the local rank's one
+      // (before any backend loads CUDA).
+      const gpus = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((g) => g.trim() !== '');
+      if (worker.source !== 'launcher' && gpus.length > 1) process.env.CUDA_VISIBLE_DEVICES = gpus[worker.localRank % gpus.length];
       comm = await RingComm.connect({ rank: worker.rank, worldSize: worker.worldSize, masterAddr: worker.masterAddr, masterPort: worker.masterPort });
     }
     const result = await runTraining(cfg, { resume: Boolean(cli.resumeDir), dist: comm });

@@ -10,6 +10,7 @@ import { initBackend, describeBackend, type BackendInfo } from '../backend';
 import { ConfigError, configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
 import type { RingComm } from '../dist/ring';
 import { anyOver, broadcastVariables, gradExchange, sumOver } from '../dist/sync';
+import { onlySubmission } from '../slurm/script';
 import { countParams, createModel } from '../models';
 import type { Model } from '../models/types';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
@@ -126,7 +127,9 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   const lead = !dist || dist.rank === 0;
   checkPrecision(cfg.train.precision);
   checkDistributedConfig(cfg);
-  if (lead) checkRunDir(outputDir, resume);
+  // A run submitted to Slurm starts in a folder that holds only its slurm/ submission files.
+  const submitted = !resume && onlySubmission(outputDir);
+  if (lead && !submitted) checkRunDir(outputDir, resume);
   const logger = new Logger(opts.quiet || !lead);
   for (const w of configWarnings(cfg)) logger.warn(w);
 
@@ -159,7 +162,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
 
   let events: Events = NO_EVENTS;
   if (lead) {
-    prepareRunDir(outputDir, resume);
+    if (!submitted) prepareRunDir(outputDir, resume);
     logger.attachFile(path.join(outputDir, 'log.txt'));
     // On resume the config may carry new overrides (e.g. more epochs): keep config.yaml current.
     writeTextAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));

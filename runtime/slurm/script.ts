@@ -1,0 +1,125 @@
+/**
+ * The batch script of a run submitted to Slurm (`npm run submit -- --slurm …`), written to
+ * `<run folder>/slurm/job.sbatch`. One job per run; `nproc` tasks per node start the data-parallel
+ * workers with `srun` (ranks from SLURM_PROCID/SLURM_NTASKS, the rendezvous on the first node of
+ * the allocation, see runtime/dist/env.ts). The script starts the run fresh when its folder holds
+ * no run yet and resumes it otherwise, so a requeued or resubmitted job continues where it
+ * stopped (Slurm's SIGTERM at the time limit or on preemption makes the trainer checkpoint).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Folder of a run that holds what Slurm submission writes (script, job list, job output). */
+export const SLURM_DIR = 'slurm';
+export const SLURM_SCRIPT = 'job.sbatch';
+export const SLURM_JOBS = 'jobs.json';
+
+/** Resources asked of Slurm. */
+export interface SlurmResources {
+  partition?: string;
+  /** e.g. `gpu:2`. */
+  gres?: string;
+  /** e.g. `01:00:00`. */
+  time?: string;
+  /** Nodes (default 1). */
+  nodes?: number;
+  /** Workers per node (default: the GPU count of `gres`, else 1). */
+  nprocPerNode?: number;
+  cpusPerTask?: number;
+  /** e.g. `16G`. */
+  mem?: string;
+  jobName?: string;
+  /** More `#SBATCH` options, verbatim (e.g. `--account=x`). */
+  extra?: string[];
+}
+
+/** What the script runs. */
+export interface SlurmRun {
+  /** Absolute run folder. */
+  outputDir: string;
+  /** Config file (absolute), for a fresh start. */
+  configFile?: string;
+  /** `key value` overrides of a fresh start (also applied on resume). */
+  overrides: string[];
+  /** Working directory of the job (the project root; relative paths in the config resolve there). */
+  cwd: string;
+  /** Node binary, its options (e.g. `--import tsx`) and the training CLI script. */
+  node: string;
+  execArgv: string[];
+  trainScript: string;
+  /** Text for the header comment (the submitting command). */
+  command?: string;
+}
+
+/** GPUs per node asked by a `--gres` value (`gpu:2`, `gpu:a100:4`), 0 when none. */
+export function gresGpus(gres: string | undefined): number {
+  for (const entry of (gres ?? '').split(',')) {
+    const parts = entry.trim().split(':');
+    if (parts[0] !== 'gpu') continue;
+    const last = parts[parts.length - 1];
+    return parts.length > 1 && /^\d+$/.test(last) ? Number(last) : 1;
+  }
+  return 0;
+}
+
+/** Workers per node: `nprocPerNode`, else one per GPU of `gres`, else 1. */
+export function tasksPerNode(r: SlurmResources): number {
+  return r.nprocPerNode ?? Math.max(1, gresGpus(r.gres));
+}
+
+/** Quotes a word for bash. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The batch script. */
+export function batchScript(run: SlurmRun, res: SlurmResources): string {
+  const ntasks = tasksPerNode(res);
+  const nodes = res.nodes ?? 1;
+  const world = ntasks * nodes;
+  const q = shellQuote;
+  const slurmDir = path.join(run.outputDir, SLURM_DIR);
+  const opts = [
+    `--job-name=${res.jobName ?? `icl-${path.basename(run.outputDir)}`}`,
+    `--output=${path.join(slurmDir, 'job-%j.out')}`,
+    '--open-mode=append',
+    `--nodes=${nodes}`,
+    `--ntasks-per-node=${ntasks}`,
+    ...(res.partition ? [`--partition=${res.partition}`] : []),
+    ...(res.gres ? [`--gres=${res.gres}`] : []),
+    ...(res.time ? [`--time=${res.time}`] : []),
+    ...(res.cpusPerTask ? [`--cpus-per-task=${res.cpusPerTask}`] : []),
+    ...(res.mem ? [`--mem=${res.mem}`] : []),
+    ...(res.extra ?? []),
+  ];
+  const train = [run.node, ...run.execArgv, run.trainScript].map(q).join(' ');
+  const fresh = [...(run.configFile ? ['--config', run.configFile] : []), ...run.overrides, 'train.output_dir', run.outputDir].map(q).join(' ');
+  const resumeOverrides = run.overrides.length ? ` ${run.overrides.map(q).join(' ')}` : '';
+  const dist = world > 1 ? ' train.distributed True' : '';
+  const threads = res.cpusPerTask ? ` num_threads ${res.cpusPerTask}` : '';
+  return `#!/bin/bash
+${opts.map((o) => `#SBATCH ${o}`).join('\n')}
+#
+# Image Classification Lab: one training run (${world} worker${world > 1 ? 's' : ''}).
+${run.command ? `# Submitted with: ${run.command}\n` : ''}# Starts the run when ${run.outputDir} holds none yet, else resumes it.
+set -euo pipefail
+cd ${q(run.cwd)}
+RUN_DIR=${q(run.outputDir)}
+export ICL_MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
+export ICL_MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
+if [ -f "$RUN_DIR/config.yaml" ]; then
+  echo "[$(date '+%F %T')] job $SLURM_JOB_ID: resuming $RUN_DIR"
+  srun --kill-on-bad-exit=0 ${train} --resume "$RUN_DIR"${resumeOverrides}${dist}${threads}
+else
+  echo "[$(date '+%F %T')] job $SLURM_JOB_ID: starting $RUN_DIR"
+  srun --kill-on-bad-exit=0 ${train} ${fresh}${dist}${threads}
+fi
+`;
+}
+
+/** True when `dir` holds nothing but what a Slurm submission wrote (the run has not started). */
+export function onlySubmission(dir: string): boolean {
+  if (!fs.existsSync(dir)) return false;
+  const names = fs.readdirSync(dir);
+  return names.length > 0 && names.every((n) => n === SLURM_DIR);
+}
