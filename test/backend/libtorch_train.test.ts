@@ -90,4 +90,43 @@ describe('libtorch backend training', { skip }, () => {
     assert.ok(m2.numLibtorchTensors < m1.numLibtorchTensors);
     assert.equal(m2.numLibtorchTensors, m2.numDataBuffers);
   });
+
+  /** Tiny variants of the zoo's CIFAR models (as in test/models), on Fashion-MNIST-shaped input (VGG needs 32×32). */
+  const ZOO: [string, string[]][] = [
+    ['resnet', ['model.resnet.depth', '8']],
+    ['wrn', ['model.wrn.depth', '10', 'model.wrn.widening_factor', '1', 'model.wrn.drop_rate', '0.3']],
+    ['densenet', ['model.densenet.depth', '10', 'model.densenet.growth_rate', '4']],
+    ['pyramidnet', ['model.pyramidnet.depth', '8', 'model.pyramidnet.block_type', 'basic', 'model.pyramidnet.alpha', '6', 'model.pyramidnet.initial_channels', '4']],
+    ['resnext', ['model.resnext.depth', '11', 'model.resnext.initial_channels', '8', 'model.resnext.cardinality', '4', 'model.resnext.base_channels', '2']],
+    ['shake_shake', ['model.shake_shake.depth', '8', 'model.shake_shake.initial_channels', '8']],
+    ['se_resnet_preact', ['model.se_resnet_preact.depth', '8']],
+    ['vgg', ['model.vgg.n_channels', '[8, 8, 16, 16, 16]', 'model.vgg.n_layers', '[1, 1, 1, 1, 2]', 'dataset.name', 'CIFAR10']],
+  ];
+
+  /** Losses of 2 training steps of `name` on `device` (same seed, same batch, so the same noise and weights). */
+  async function zooLosses(name: string, overrides: string[], device: 'wasm' | 'libtorch'): Promise<number[]> {
+    await initBackend(device, 1);
+    const zc = loadConfig({ configFile: `configs/cifar/${name}.yaml`, overrides: ['dataset.name', 'FashionMNIST', ...overrides, 'train.batch_size', '4'] });
+    const [zs, zch] = [zc.dataset.image_size, zc.dataset.n_channels];
+    const zb: TrainBatch = { x: Float32Array.from({ length: 4 * zs * zs * zch }, (_, i) => Math.sin(i * 0.37)), y: Int32Array.from([0, 1, 2, 3]), n: 4 };
+    const zopts = { imageShape: [zs, zs, zch] as [number, number, number], nClasses: zc.dataset.n_classes, gradientClip: 0 };
+    const model = createModel(zc);
+    const optimizer = createOptimizer(zc.train, model.params);
+    const losses: number[] = [];
+    for (let i = 0; i < 2; i++) losses.push(trainStep(model, optimizer, zb, 0.05, zopts).loss);
+    optimizer.dispose();
+    model.dispose();
+    return losses;
+  }
+
+  // Step 0 checks the forward pass, step 1 the gradients and the update (float differences grow with each update on
+  // a batch of 4, hence the looser bound).
+  test('the zoo trains with the losses of the wasm backend (itself tested against cpu)', async () => {
+    for (const [name, overrides] of ZOO) {
+      const ref = await zooLosses(name, overrides, 'wasm');
+      const got = await zooLosses(name, overrides, 'libtorch');
+      assert.ok(got.every(Number.isFinite), `${name}: ${got}`);
+      got.forEach((l, i) => assert.ok(Math.abs(l - ref[i]) <= (i === 0 ? 1e-4 : 3e-3) * Math.max(1, Math.abs(ref[i])), `${name} step ${i}: libtorch ${l} vs wasm ${ref[i]}`));
+    }
+  });
 });
