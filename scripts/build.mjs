@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 const out = path.join(root, 'dist');
-const clis = ['train', 'evaluate', 'summary', 'bench', 'schema'];
+const clis = ['train', 'evaluate', 'summary', 'bench', 'schema', 'queue', 'submit'];
 
 const common = {
   bundle: true,
