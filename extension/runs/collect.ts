@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EVENTS_FILE, type EpochEvent, type RunEvent, type RunStartEvent } from '../../runtime/protocol/events';
+import { SLURM_DIR, SLURM_JOBS } from '../../runtime/slurm/script';
+import { describeSlurm, type SlurmInfo } from './slurm';
 
 /** What the Runs view shows for a run. `interrupted`: no run_end and not growing (killed). */
 export type RunState = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted' | 'empty';
@@ -41,9 +43,14 @@ export interface RunSummary {
   /** Process id and host of the (last) run_start's training process, when the runtime recorded them. */
   readonly pid?: number;
   readonly host?: string;
+  /** The newest Slurm job of a run folder submitted with `npm run submit -- --slurm`. */
+  readonly slurm?: SlurmInfo;
 }
 
-/** Folders under `root` (itself included) that hold an events.jsonl, sorted by path. */
+/**
+ * Folders under `root` (itself included) that hold an events.jsonl, or a `slurm/jobs.json` (a run
+ * submitted to Slurm, maybe still pending without events), sorted by path.
+ */
 export function findRunDirs(root: string, maxDepth = 6): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number): void => {
@@ -53,7 +60,8 @@ export function findRunDirs(root: string, maxDepth = 6): string[] {
     } catch {
       return;
     }
-    if (entries.some((e) => e.isFile() && e.name === EVENTS_FILE)) out.push(dir);
+    const slurm = entries.some((e) => e.isDirectory() && e.name === SLURM_DIR) && fs.existsSync(path.join(dir, SLURM_DIR, SLURM_JOBS));
+    if (slurm || entries.some((e) => e.isFile() && e.name === EVENTS_FILE)) out.push(dir);
     if (depth >= maxDepth) return;
     for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
   };
@@ -135,6 +143,15 @@ export function describeRun(r: RunSummary): string {
   if (r.bestError !== undefined) parts.push(`best ${r.bestError.toFixed(2)}%`);
   if (r.lastError !== undefined) parts.push(`last ${r.lastError.toFixed(2)}%`);
   return parts.join(' · ');
+}
+
+/**
+ * The tree item's status: the event-derived state, then the Slurm job beside it
+ * (`running · Slurm 42 RUNNING`; a job without events yet: `no events yet · Slurm 42 PENDING (Priority)`).
+ */
+export function runStatus(r: RunSummary): string {
+  const state = r.state === 'empty' && r.slurm ? 'no events yet' : r.state;
+  return r.slurm ? `${state} · ${describeSlurm(r.slurm)}` : state;
 }
 
 /** Duration as `1h02m`, `3m05s` or `12s`. */

@@ -14,6 +14,7 @@ import { getSetting } from '../vscode/config';
 import { findRunDirs, openRunStart, summarizeRun, type RunSummary } from './collect';
 import { checkRunProcess, probeProcess, type ProcessCheck, type ProcessFacts } from './liveness';
 import type { RuntimeProcesses } from './processes';
+import { SlurmPoller } from './slurm';
 
 /** Where a run's process cannot be checked (no pid, another host): a file that grew within this many ms counts as live. */
 const LIVE_MS = 30_000;
@@ -34,11 +35,13 @@ export class RunsModel extends DisposableObject {
   readonly onDidChangeRuns = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
   private lastKey = '';
+  private closed = false;
 
   constructor(
     private readonly workspace: string,
     private readonly processes: RuntimeProcesses,
     private readonly probe: (pid: number) => ProcessFacts = probeProcess,
+    private readonly slurm: SlurmPoller = new SlurmPoller(),
   ) {
     super();
     const watcher = this.disposer.track(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(workspace, `**/${EVENTS_FILE}`)));
@@ -48,6 +51,7 @@ export class RunsModel extends DisposableObject {
     this.disposer.track(watcher.onDidDelete(soon));
     this.disposer.track(processes.onDidChangeProcesses(soon));
     this.disposer.track({ dispose: () => clearTimeout(this.timer) });
+    this.disposer.track({ dispose: () => (this.closed = true) });
     const rescan = setInterval(() => this.refresh(), RESCAN_MS);
     this.disposer.track({ dispose: () => clearInterval(rescan) });
     this.refresh();
@@ -122,10 +126,18 @@ export class RunsModel extends DisposableObject {
     const now = Date.now();
     this.summaries = dirs.map((dir) => {
       const c = this.read(dir);
-      return summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, this.isLive(dir, c, now));
+      const slurm = this.slurm.get(dir);
+      // A job Slurm runs elsewhere: its process cannot be checked from here.
+      const live = slurm?.state === 'RUNNING' || this.isLive(dir, c, now);
+      const s = summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, live);
+      return slurm ? { ...s, slurm } : s;
     });
     for (const k of [...this.cache.keys()]) if (!dirs.includes(k)) this.cache.delete(k);
-    const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError]));
+    // Slurm states are asked in the background (at most every 10 s a run, while not final); a change refreshes.
+    void this.slurm.poll(dirs).then((changed) => {
+      if (changed && !this.closed) this.refresh();
+    });
+    const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError, s.slurm?.state, s.slurm?.jobId]));
     if (key !== this.lastKey) {
       this.lastKey = key;
       this.changed.fire();

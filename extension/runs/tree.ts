@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { CommandId, RunItemContext } from '../ids';
 import { DisposableObject } from '../util/disposable';
-import { describeRun, formatDuration, type RunState, type RunSummary } from './collect';
+import { describeRun, formatDuration, runStatus, type RunState, type RunSummary } from './collect';
 import type { RunsModel } from './model';
 
 const ICON: Record<RunState, [string, string | undefined]> = {
@@ -19,13 +19,13 @@ export class RunItem extends vscode.TreeItem {
   constructor(readonly run: RunSummary) {
     super(run.name, vscode.TreeItemCollapsibleState.None);
     this.id = run.dir;
-    this.description = [run.state, describeRun(run)].filter(Boolean).join(' · ');
-    const [icon, color] = ICON[run.state];
+    this.description = [runStatus(run), describeRun(run)].filter(Boolean).join(' · ');
+    const [icon, color] = run.state === 'empty' && run.slurm ? ['clock', 'charts.blue'] : ICON[run.state];
     this.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     this.contextValue = run.state === 'running' ? RunItemContext.Running : RunItemContext.Finished;
     this.resourceUri = vscode.Uri.file(run.dir);
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${run.name}** — ${run.state}\n\n`);
+    md.appendMarkdown(`**${run.name}** — ${runStatus(run)}\n\n`);
     const rows: Array<[string, string | undefined]> = [
       ['model', run.model && `${run.model}${run.depth ? `-${run.depth}` : ''}`],
       ['dataset', run.dataset],
@@ -36,6 +36,7 @@ export class RunItem extends vscode.TreeItem {
       ['backend', run.backend],
       ['training time', formatDuration(run.trainSeconds)],
       ['error', run.error],
+      ['Slurm job', run.slurm && `${run.slurm.jobId}: ${run.slurm.state}${run.slurm.reason ? ` (${run.slurm.reason})` : ''}${run.slurm.elapsed ? `, elapsed ${run.slurm.elapsed}` : ''}`],
       ['process', run.pid !== undefined && (run.state === 'running' || run.state === 'interrupted') ? `${run.pid}${run.host ? ` on ${run.host}` : ''}` : undefined],
     ];
     for (const [k, v] of rows) if (v && !v.startsWith('undefined')) md.appendMarkdown(`- ${k}: ${v}\n`);
