@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain Node script (run under tsx for the typed fixtures), NODE_PATH reaching playwright-core */
+// The Curves and Results webviews in a real browser: headless Debian chromium driven by playwright-core.
+// Each page is the panel's own HTML shell (extension/webview/html.ts: strict CSP, nonce) served on
+// 127.0.0.1 with the built bundle and CSS of dist/webviews, plus a stub acquireVsCodeApi that records what
+// the page posts. It is fed the recorded host messages of test/webviews/messages.ts, and what is drawn is
+// asserted: the chart.js instances' datasets and drawn points, painted canvas pixels, table rows and cells,
+// the messages posted back (`ready` first). Screenshots and results.json go to --out. Usage: see run.sh.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const http = require('http');
+const { chromium } = require('playwright-core');
+const { webviewHtml, makeNonce } = require('../../extension/webview/html.ts');
+const { curvesSnapshot, curvesAppend, resultsSnapshot } = require('./messages.ts');
+
+const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
+const ROOT = path.resolve(__dirname, '../..');
+const DIST = path.join(ROOT, 'dist/webviews');
+const OUT = path.resolve(arg('out', path.join(__dirname, 'out')));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TIMEOUT = Number(process.env.WEBVIEWS_TIMEOUT_MS || 15000);
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(2)}s]`, ...a);
+const results = [];
+const check = (name, ok, detail) => { results.push({ name, ok: !!ok, detail }); log(ok ? 'PASS' : 'FAIL', name, detail === undefined ? '' : JSON.stringify(detail)); };
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// Runs before the bundle (same nonce): VS Code's acquireVsCodeApi (once only, as in VS Code) recording the
+// posted messages, and a trap that collects every chart.js instance as it is constructed (chart.js assigns
+// `this._metasets = []` in its constructor; the bundle keeps Chart private).
+const HARNESS = `
+window.__posted = [];
+window.__charts = [];
+window.__errors = [];
+let acquired = false;
+window.acquireVsCodeApi = () => {
+  if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
+  acquired = true;
+  let state;
+  return { postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))), getState: () => state, setState: (s) => { state = s; } };
+};
+Object.defineProperty(Object.prototype, '_metasets', {
+  configurable: true,
+  set(v) {
+    Object.defineProperty(this, '_metasets', { value: v, writable: true, configurable: true, enumerable: true });
+    if (this.canvas && this.config) window.__charts.push(this);
+  },
+});
+document.addEventListener('securitypolicyviolation', (e) => window.__errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));
+window.addEventListener('error', (e) => window.__errors.push('error: ' + e.message));
+`;
+
+function page(panel, origin) {
+  const nonce = makeNonce();
+  const html = webviewHtml({ title: panel, cspSource: origin, nonce, scriptUri: `${origin}/dist/webviews/${panel}.js`, styleUri: `${origin}/dist/webviews/${panel}.css` });
+  // The harness script goes first in <head>, before the stylesheet and the bundle.
+  return html.replace('<meta name="viewport"', `<script nonce="${nonce}">${HARNESS}</script>\n<meta name="viewport"`);
+}
+
+function serve() {
+  const server = http.createServer((req, res) => {
+    const origin = `http://${req.headers.host}`;
+    const url = new URL(req.url, origin);
+    const m = /^\/(curves|results)\.html$/.exec(url.pathname);
+    if (m) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      return res.end(page(m[1], origin));
+    }
+    const f = /^\/dist\/webviews\/([a-z]+\.(js|css))$/.exec(url.pathname);
+    if (f && fs.existsSync(path.join(DIST, f[1]))) {
+      res.writeHead(200, { 'content-type': f[2] === 'js' ? 'text/javascript' : 'text/css', 'cache-control': 'no-store' });
+      return res.end(fs.readFileSync(path.join(DIST, f[1])));
+    }
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    res.writeHead(404).end();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Posts a host message to the page as VS Code does (a window `message` event). */
+const feed = (pg, msg) => pg.evaluate((m) => window.postMessage(m, '*'), msg);
+/** The page's charts: per canvas id, each dataset's label, data length, drawn elements and raw y values. */
+const chartsOf = (pg) => pg.evaluate(() => window.__charts.filter((c) => c.canvas && c.canvas.isConnected).map((c) => ({
+  id: c.canvas.id,
+  datasets: c.data.datasets.map((d, i) => ({ label: d.label, n: d.data.length, drawn: c.getDatasetMeta(i).data.length, hidden: !c.isDatasetVisible(i), ys: d.data.map((p) => p.y) })),
+})));
+/** How many pixels of a canvas are painted (alpha > 0). */
+const painted = (pg, id) => pg.evaluate((id) => {
+  const c = document.getElementById(id);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}, id);
+
+const CHART_METRICS = { 'chart-loss': ['train_loss', 'val_loss'], 'chart-error': ['train_error', 'val_error'], 'chart-lr': ['lr'], 'chart-speed': ['images_per_sec'] };
+/** The expected [smoothed, raw] dataset lengths of every chart, in the webview's order (run, metric). */
+function expected(runs) {
+  const out = {};
+  for (const [id, metrics] of Object.entries(CHART_METRICS)) out[id] = runs.flatMap((r) => metrics.flatMap((m) => [r.series[m].length, r.series[m].length]));
+  return out;
+}
+
+async function testCurves(ctx, origin) {
+  const pg = await ctx.newPage();
+  const pageErrors = [];
+  pg.on('pageerror', (e) => pageErrors.push(String(e)));
+  pg.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url || ''}`); });
+  pg.on('response', (r) => { if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.url()}`); });
+  await pg.goto(`${origin}/curves.html`);
+  await pg.waitForFunction(() => window.__posted.length > 0, null, { timeout: TIMEOUT });
+  let posted = await pg.evaluate(() => window.__posted);
+  check('curves: posts `ready` first, once', same(posted, [{ type: 'ready' }]), posted);
+  check('curves: no chart before the snapshot, the empty message shown', (await chartsOf(pg)).length === 0 && await pg.locator('#empty').isVisible());
+
+  await feed(pg, curvesSnapshot);
+  await pg.waitForFunction(() => document.body.getAttribute('data-runs') === '2', null, { timeout: TIMEOUT });
+  let charts = await chartsOf(pg);
+  let want = expected(curvesSnapshot.runs);
+  check('curves: snapshot draws the 4 charts', same(charts.map((c) => c.id), Object.keys(CHART_METRICS)), charts.map((c) => c.id));
+  for (const c of charts) {
+    check(`curves: snapshot ${c.id}: datasets' point counts (smoothed + raw per run and metric)`, same(c.datasets.map((d) => d.n), want[c.id]), { got: c.datasets.map((d) => d.n), want: want[c.id] });
+    check(`curves: snapshot ${c.id}: every point drawn`, c.datasets.every((d) => d.drawn === d.n), c.datasets.map((d) => d.drawn));
+  }
+  const loss = charts.find((c) => c.id === 'chart-loss');
+  check('curves: legend labels of the loss chart', same(loss.datasets.map((d) => d.label), ['wrn-28-10-a train', 'wrn-28-10-a train (raw)', 'wrn-28-10-a val', 'wrn-28-10-a val (raw)', 'resnet-20-b train', 'resnet-20-b train (raw)', 'resnet-20-b val', 'resnet-20-b val (raw)']), loss.datasets.map((d) => d.label));
+  const rawYs = curvesSnapshot.runs[0].series.train_loss.map((p) => p.y);
+  check('curves: raw dataset = the recorded y values; smoothed differs (smoothing 0.6)', same(loss.datasets[1].ys, rawYs) && !same(loss.datasets[0].ys, rawYs) && loss.datasets[0].ys[0] === rawYs[0]);
+  const attrs = await pg.evaluate(() => Array.from(document.querySelectorAll('[data-chart]')).map((e) => Number(e.getAttribute('data-points'))));
+  check('curves: data-points attributes = the runs\' points per chart', same(attrs, [40 + 4 + 12 + 1, 40 + 4 + 12 + 1, 52, 52]), attrs);
+  const px = await painted(pg, 'chart-loss');
+  check('curves: the loss chart canvas is painted', px > 2000, px);
+  check('curves: controls follow the snapshot options', (await pg.locator('#smoothing-value').textContent()) === '0.6');
+
+  await feed(pg, curvesAppend);
+  await pg.waitForFunction(() => document.querySelector('[data-chart="loss"]').getAttribute('data-points') === String(57 + 6), null, { timeout: TIMEOUT });
+  const before = charts.length;
+  charts = await chartsOf(pg);
+  const runs = JSON.parse(JSON.stringify(curvesSnapshot.runs));
+  for (const [m, pts] of Object.entries(curvesAppend.points)) runs[1].series[m].push(...pts);
+  want = expected(runs);
+  check('curves: append updates the same 4 charts (no rebuild)', charts.length === 4 && before === 4 && (await pg.evaluate(() => window.__charts.length)) === 4);
+  for (const c of charts) {
+    check(`curves: after append ${c.id}: datasets' point counts`, same(c.datasets.map((d) => d.n), want[c.id]) && c.datasets.every((d) => d.drawn === d.n), { got: c.datasets.map((d) => d.n), want: want[c.id] });
+  }
+  const appended = charts.find((c) => c.id === 'chart-loss').datasets[5].ys.slice(-5);
+  check('curves: the appended raw points are the recorded ones', same(appended, curvesAppend.points.train_loss.map((p) => p.y)), appended);
+  await pg.screenshot({ path: path.join(OUT, 'curves.png'), fullPage: true });
+
+  await pg.locator('#export-csv').click();
+  await pg.waitForFunction(() => window.__posted.length >= 2, null, { timeout: TIMEOUT });
+  posted = await pg.evaluate(() => window.__posted);
+  check('curves: Export CSV posts exportCsv', same(posted.slice(1), [{ type: 'exportCsv' }]), posted);
+  const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
+  check('curves: no page error, console error or CSP violation', errs.length === 0, errs);
+  await pg.close();
+}
+
+async function testResults(ctx, origin) {
+  const pg = await ctx.newPage();
+  const pageErrors = [];
+  pg.on('pageerror', (e) => pageErrors.push(String(e)));
+  pg.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url || ''}`); });
+  pg.on('response', (r) => { if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.url()}`); });
+  await pg.goto(`${origin}/results.html`);
+  await pg.waitForFunction(() => window.__posted.length > 0, null, { timeout: TIMEOUT });
+  let posted = await pg.evaluate(() => window.__posted);
+  check('results: posts `ready` first, once', same(posted, [{ type: 'ready' }]), posted);
+
+  await feed(pg, resultsSnapshot);
+  await pg.waitForFunction(() => document.body.getAttribute('data-rows') === '2', null, { timeout: TIMEOUT });
+  const runRows = await pg.locator('#runs tbody tr').count();
+  const refRows = await pg.locator('#reference tbody tr').count();
+  check('results: 2 run rows, 3 reference rows', runRows === 2 && refRows === 3, { runRows, refRows });
+  const heads = await pg.locator('#runs thead th').allTextContents();
+  check('results: the header has the param column and the sort mark', heads.includes('train.base_lr') && heads.includes('last err % ▲'), heads);
+  const col = (label) => { const i = heads.findIndex((t) => t === label || t.startsWith(`${label} `)); if (i < 0) throw new Error(`no column ${label}`); return i; };
+  const cell = async (run, label) => pg.locator(`#runs tbody tr[data-run="${run}"] td`).nth(col(label)).textContent();
+  const wrn = { lr: await cell('wrn-28-10-a', 'train.base_lr'), params: await cell('wrn-28-10-a', 'params'), epochs: await cell('wrn-28-10-a', 'epochs'), last: await cell('wrn-28-10-a', 'last err %'), time: await cell('wrn-28-10-a', 'time'), ref: await cell('wrn-28-10-a', 'reference'), refErr: await cell('wrn-28-10-a', 'ref err %'), diff: await cell('wrn-28-10-a', 'diff') };
+  check('results: the wrn row\'s cells', same(wrn, { lr: '0.1', params: '36,479,194', epochs: '200/200', last: '4.12', time: '42.0 h', ref: 'WRN-28-10', refErr: '4.00', diff: '+0.12' }), wrn);
+  check('results: the running row\'s time and state class', (await cell('resnet-20-b', 'time')) === '30.5 min' && (await pg.locator('#runs tbody tr[data-run="resnet-20-b"]').getAttribute('class')) === 'state-running');
+  const ref3 = await pg.locator('#reference tbody tr').nth(2).locator('td').allTextContents();
+  check('results: a reference row without the framework\'s error', same(ref3, ['CIFAR10', 'ResNet-56', '', '', '6.97', '160', 'model.resnet.depth 56', '']), ref3);
+  check('results: matched reference rows marked', (await pg.locator('#reference tbody tr.matched').count()) === 2);
+  const toggle = (await pg.locator('#reference-toggle').textContent()).trim();
+  check('results: "All 5 rows" toggle, "3 of 5"', toggle === 'All 5 rows' && (await pg.locator('.heading .count').textContent()) === '3 of 5', toggle);
+  await pg.screenshot({ path: path.join(OUT, 'results.png'), fullPage: true });
+
+  await pg.locator('#runs thead th', { hasText: 'last err %' }).click();
+  await pg.locator('#reference-toggle').click();
+  await pg.waitForFunction(() => window.__posted.length >= 3, null, { timeout: TIMEOUT });
+  posted = await pg.evaluate(() => window.__posted);
+  check('results: sorting and the toggle post sort and showAllReference', same(posted.slice(1), [{ type: 'sort', sort: { key: 'lastError', descending: true } }, { type: 'showAllReference', all: true }]), posted);
+  const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
+  check('results: no page error, console error or CSP violation', errs.length === 0, errs);
+  await pg.close();
+}
+
+async function main() {
+  fs.mkdirSync(OUT, { recursive: true });
+  const server = await serve();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-webviews-'));
+  let ctx;
+  try {
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, headless: true, viewport: { width: 1200, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    });
+    ctx.setDefaultTimeout(TIMEOUT);
+    log('chromium', ctx.browser() ? ctx.browser().version() : '', origin);
+    for (const [name, fn] of [['curves', testCurves], ['results', testResults]]) {
+      try { await fn(ctx, origin); } catch (e) { check(`${name}: ran to the end`, false, String(e && e.stack || e)); }
+    }
+  } finally {
+    if (ctx) await ctx.close().catch(() => {});
+    server.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  const failed = results.filter((r) => !r.ok);
+  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ seconds: (Date.now() - t0) / 1000, results }, null, 2));
+  log(`${results.length - failed.length}/${results.length} checks passed; screenshots in ${OUT}`);
+  process.exit(failed.length ? 1 : 0);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
