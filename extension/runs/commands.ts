@@ -8,8 +8,9 @@ import { CHECKPOINT_NAME_RE } from './checkpoints';
 import { CommandId, Setting } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { getSetting } from '../vscode/config';
-import { Toast, inputBox, quickPickValue, saveDialog } from '../vscode/ui';
+import { Toast, inputBox, quickPickValue, quickPickValues, saveDialog } from '../vscode/ui';
 import type { RunSummary } from './collect';
+import { cpuDataParallelPlan, gpuDataParallelPlan, parseGpuList, queueName, queuePaths, queueYaml, validateProcessCount, type TrainPlan } from './gpus';
 import { checkConfig, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
 import { stopExternal } from './liveness';
 import type { RunsModel } from './model';
@@ -55,7 +56,7 @@ export class RunCommands extends DisposableObject {
     });
   }
 
-  private launch(cli: 'train' | 'evaluate', args: string[]) {
+  private launch(cli: 'train' | 'evaluate' | 'queue', args: string[]) {
     return runtimeLaunch({
       mode: getSetting<RuntimeMode>(Setting.Runtime, 'auto'),
       node: getSetting(Setting.NodePath, '') || 'node',
@@ -76,7 +77,9 @@ export class RunCommands extends DisposableObject {
     return quickPickValue(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f })), 'Config to run');
   }
 
-  private async runExperiment(uri: vscode.Uri | undefined, env: Record<string, string> = {}, extra: string[] = []): Promise<void> {
+  /** Runs a config; `plan` adds flags (e.g. `--nproc_per_node N`), overrides before the typed ones, and environment. */
+  private async runExperiment(uri: vscode.Uri | undefined, plan: TrainPlan = { flags: [], overrides: [], env: {} }): Promise<void> {
+    const { env, overrides: extra } = plan;
     const config = await this.pickConfig(uri);
     if (!config) return;
     const doc = await vscode.workspace.openTextDocument(config);
@@ -108,7 +111,7 @@ export class RunCommands extends DisposableObject {
     });
     if (!outRel) return;
     const dir = path.resolve(this.deps.workspace, outRel);
-    const args = ['--config', config.fsPath, ...withOutputDir(overrides, outRel)];
+    const args = [...plan.flags, '--config', config.fsPath, ...withOutputDir(overrides, outRel)];
     this.deps.output.show(true);
     const started = this.deps.trainings.start(dir, outRel, this.launch('train', args), env);
     setTimeout(() => this.deps.openCurves([dir]), 1500);
@@ -116,17 +119,77 @@ export class RunCommands extends DisposableObject {
   }
 
   private async runOnGpus(uri: vscode.Uri | undefined): Promise<void> {
-    const gpus = await new Promise<string[]>((resolve) => {
-      execFile('nvidia-smi', ['-L'], { timeout: 5000 }, (err, stdout) => resolve(err ? [] : stdout.split('\n').filter((l) => l.startsWith('GPU'))));
+    const gpus = await new Promise<ReturnType<typeof parseGpuList>>((resolve) => {
+      execFile('nvidia-smi', ['-L'], { timeout: 5000 }, (err, stdout) => resolve(err ? [] : parseGpuList(stdout)));
     });
     if (!gpus.length) {
-      const choice = await Toast.warn('No NVIDIA GPU was found (nvidia-smi is not available or lists none). Run on the CPU instead?', 'Run on CPU');
-      if (choice) await this.runExperiment(uri);
+      const cpu = 'Run on CPU';
+      const dp = 'Data-parallel on the CPU…';
+      const choice = await Toast.warn('No NVIDIA GPU was found (nvidia-smi is not available or lists none). Run on the CPU instead?', cpu, dp);
+      if (choice === cpu) await this.runExperiment(uri);
+      else if (choice === dp) {
+        const n = await inputBox({ prompt: 'Data-parallel worker processes on the CPU (they share the cores)', value: '2', validate: validateProcessCount });
+        if (n === undefined) return;
+        await this.runExperiment(uri, cpuDataParallelPlan(Number(n)));
+      }
       return;
     }
-    const picked = await quickPickValue(gpus.map((g, i) => ({ label: g, value: i })), 'GPU to train on (one run per GPU; start it again for the next GPU)');
-    if (picked === undefined) return;
-    await this.runExperiment(uri, { CUDA_VISIBLE_DEVICES: String(picked) }, ['device', 'cuda']);
+    const mode = await quickPickValue(
+      [
+        { label: 'One data-parallel run over the chosen GPUs', detail: 'npm run train -- --nproc_per_node N: one worker per GPU, gradients averaged every step', value: 'ddp' as const },
+        { label: 'A queue, one experiment per GPU', detail: 'npm run queue: the chosen configs run one per GPU at a time', value: 'queue' as const },
+      ],
+      'Run on GPUs',
+    );
+    if (!mode) return;
+    const picked = await quickPickValues(gpus.map((g) => ({ label: g.label, picked: true, value: g.index })), mode === 'ddp' ? 'GPUs of the data-parallel run' : 'GPUs the queue may use');
+    if (!picked?.length) return;
+    if (mode === 'ddp') await this.runExperiment(uri, gpuDataParallelPlan(picked));
+    else await this.runQueue(uri, { CUDA_VISIBLE_DEVICES: picked.join(',') }, 'cuda');
+  }
+
+  /** Writes a queue file of the chosen configs (one run each, the same overrides) and runs `queue` on it. */
+  private async runQueue(uri: vscode.Uri | undefined, env: Record<string, string>, device: string | undefined): Promise<void> {
+    const files = await vscode.workspace.findFiles('**/configs/**/*.{yaml,yml}', '**/node_modules/**');
+    files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    const configs = await quickPickValues(
+      files.map((f) => ({ label: vscode.workspace.asRelativePath(f), picked: uri?.fsPath === f.fsPath, value: f.fsPath })),
+      'Configs of the queue (one experiment each)',
+    );
+    if (!configs?.length) return;
+    const typed = await inputBox({
+      prompt: 'Overrides for every run of the queue as key value pairs (optional)',
+      placeHolder: 'e.g. scheduler.epochs 2',
+      validate: (v) => {
+        const tokens = splitOverrides(v);
+        if (tokens.length % 2) return 'overrides come in key value pairs';
+        for (const c of configs) {
+          const r = checkConfig(fs.readFileSync(c, 'utf8'), vscode.workspace.asRelativePath(c), [...(device ? ['device', device] : []), ...tokens]);
+          if (!r.ok) return r.message;
+        }
+        return undefined;
+      },
+    });
+    if (typed === undefined) return;
+    const name = queueName(new Date());
+    const { file, outputDir } = queuePaths(path.relative(this.deps.workspace, this.deps.model.root) || 'experiments', name);
+    const abs = path.join(this.deps.workspace, file);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    // The file's output_dir is read relative to the file's folder.
+    fs.writeFileSync(abs, queueYaml({ configs, overrides: splitOverrides(typed), outputDir: name, device }));
+    this.deps.output.show(true);
+    const proc = this.deps.processes.start('queue', path.join(this.deps.workspace, outputDir), this.launch('queue', [abs]), env);
+    const { code } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Queue ${name}: ${configs.length} run(s), one per GPU (${file})`, cancellable: true },
+      (_report, token) => {
+        token.onCancellationRequested(() => proc.child.kill('SIGINT'));
+        return proc.exited;
+      },
+    );
+    this.deps.model.refresh();
+    if (code === 0) void Toast.info(`Queue ${name} completed.`);
+    else if (code === 130) void Toast.info(`Queue ${name} stopped; run npm run queue -- ${file} to continue it.`);
+    else void Toast.error(`Queue ${name} ended with exit code ${code ?? 'signal'}; see the output and ${outputDir}/queue.json.`);
   }
 
   private async pickRun(arg: unknown, filter: (r: RunSummary) => boolean, placeHolder: string): Promise<RunSummary | undefined> {

@@ -93,7 +93,7 @@ export interface Launch {
  * workspace (the repository); `bundle`: `node <extension>/dist/cli/<cli>.js`; `auto` picks source
  * when the workspace has runtime/cli/<cli>.ts and tsx.
  */
-export function runtimeLaunch(opts: { mode: RuntimeMode; node: string; workspace: string; extensionDir: string; cli: 'train' | 'evaluate'; args: string[]; exists?: (p: string) => boolean }): Launch {
+export function runtimeLaunch(opts: { mode: RuntimeMode; node: string; workspace: string; extensionDir: string; cli: 'train' | 'evaluate' | 'queue'; args: string[]; exists?: (p: string) => boolean }): Launch {
   const exists = opts.exists ?? fs.existsSync;
   const src = path.join(opts.workspace, 'runtime', 'cli', `${opts.cli}.ts`);
   const useSource = opts.mode === 'source' || (opts.mode === 'auto' && exists(src) && exists(path.join(opts.workspace, 'node_modules', 'tsx')));

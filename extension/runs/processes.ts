@@ -11,7 +11,7 @@ import type { Launch } from './launch';
 
 /** A process the extension started. */
 export interface RuntimeProcess {
-  readonly kind: 'train' | 'evaluate';
+  readonly kind: 'train' | 'evaluate' | 'queue';
   /** Absolute run folder it writes (train) or reads (evaluate). */
   readonly dir: string;
   readonly child: ChildProcess;
