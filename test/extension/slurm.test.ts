@@ -1,10 +1,14 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readEvents } from '../../runtime/protocol/reader';
 import type { SlurmJobState } from '../../runtime/slurm/jobs';
 import { findRunDirs, runStatus, summarizeRun } from '../../extension/runs/collect';
-import { SlurmPoller, describeSlurm, hasSlurmJobs, newestJobId, SLURM_POLL_MS } from '../../extension/runs/slurm';
+import { SlurmPoller, describeSlurm, hasSlurmJobs, isFinalSlurmState, newestJobId, SLURM_POLL_MS } from '../../extension/runs/slurm';
+import { runCli, tempDir } from '../cli/fixtures';
+import { writeCifar10 } from '../data/fixtures';
 
 const ROOT = path.resolve('test/extension/fixtures/slurm_runs');
 const dir = (rel: string) => path.join(ROOT, rel);
@@ -84,4 +88,56 @@ test('poller: the default reader (the runtime runSlurmState) answers without thr
   const poller = new SlurmPoller();
   await poller.poll([dir('pending')], 0);
   assert.match(poller.get(dir('pending'))?.state ?? '', /^[A-Z_]+$/);
+});
+
+function slurmDown(): string | undefined {
+  try {
+    const state = execFileSync('sinfo', ['-h', '-N', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n')[0];
+    return /^(idle|mixed|allocated)/.test(state) ? undefined : `the local Slurm node is ${state || 'missing'}`;
+  } catch (e) {
+    return `no running Slurm (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+const down = slurmDown();
+const skip = down && process.env.ICL_REQUIRE_SLURM !== '1' ? `${down}: start it with bash test/slurm/start-local-slurm.sh (.ci/run does)` : false;
+
+test('local Slurm: a tiny submitted run appears in the Runs view data at once and ends completed beside COMPLETED', { skip }, async () => {
+  assert.equal(down, undefined, `ICL_REQUIRE_SLURM=1 but ${down}`);
+  const work = tempDir('icl-ext-slurm-');
+  const cifar = path.join(work, 'cifar');
+  writeCifar10(cifar, 60, 20);
+  const root = path.join(work, 'experiments');
+  const out = path.join(root, 'tiny', 'exp00');
+  const r = await runCli('submit', [
+    '--slurm', '--time', '00:10:00',
+    'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'wasm', 'dataset.max_train_samples', '128',
+    'model.name', 'vgg', 'model.vgg.n_channels', '[4, 4, 4, 4, 4]', 'model.vgg.n_layers', '[1, 1, 1, 1, 1]',
+    'augmentation.use_random_crop', 'False', 'augmentation.use_random_horizontal_flip', 'False',
+    'train.batch_size', '32', 'scheduler.epochs', '1', 'train.output_dir', out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const jobId = String(r.json!.job_id);
+  // What RunsModel.refresh does: discover, poll Slurm (interval 0 here), summarise.
+  const poller = new SlurmPoller(undefined, 0);
+  const view = async () => {
+    const dirs = findRunDirs(root);
+    await poller.poll(dirs);
+    return dirs.map((d) => {
+      const slurm = poller.get(d);
+      const s = summarizeRun(d, path.relative(root, d), readEvents(d).events, slurm?.state === 'RUNNING');
+      return slurm ? { ...s, slurm } : s;
+    });
+  };
+  const first = await view();
+  assert.deepEqual(first.map((s) => [s.name, s.slurm?.jobId]), [['tiny/exp00', jobId]]);
+  let last = first[0];
+  for (const t0 = Date.now(); Date.now() - t0 < 180_000 && !isFinalSlurmState(last.slurm?.state ?? ''); ) {
+    await new Promise((res) => setTimeout(res, 500));
+    last = (await view())[0];
+  }
+  const log = fs.readdirSync(path.join(out, 'slurm')).filter((f) => f.startsWith('job-')).map((f) => fs.readFileSync(path.join(out, 'slurm', f), 'utf8')).join('\n');
+  assert.equal(last.slurm?.state, 'COMPLETED', log);
+  assert.equal(last.state, 'completed', log);
+  assert.equal(last.epoch, 1);
+  assert.equal(runStatus(last), `completed · Slurm ${jobId} COMPLETED`);
 });
