@@ -7,10 +7,14 @@
  * Nothing is read from disk: the images are standard normal noise and the labels uniform.
  * `--pytorch` then runs the same measurement with PyTorch (scripts/bench_pytorch.py; resnet_preact
  * basic only) on the same thread count, and adds its figures and our ratios to the JSON line.
+ * `--allreduce N` also times the data-parallel gradient all-reduce of this model's parameters across
+ * N local processes (the ring of runtime/dist, as `--nproc_per_node N` uses it) and adds
+ * `allreduce_ms` (median per step) and `allreduce_world_size`.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describeBackend, initBackend } from '../backend';
+import { benchAllReduce } from '../dist/bench';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
 import { evaluateModel } from '../train/evaluate';
@@ -18,7 +22,7 @@ import { createOptimizer } from '../train/optim';
 import { trainStep } from '../train/step';
 import { parseConfigCli, printJsonLine, runCli } from './main';
 
-const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [--pytorch] [key value ...]';
+const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [--pytorch] [--allreduce N] [key value ...]';
 
 interface PytorchFigures {
   engine: string;
@@ -58,6 +62,7 @@ runCli(async () => {
     'eval-steps': { type: 'string', description: 'timed evaluation steps (default 10)' },
     warmup: { type: 'string', description: 'untimed warm-up steps before each timing (default 2)' },
     pytorch: { type: 'boolean', description: 'also time PyTorch on the same shapes and threads (resnet_preact basic)' },
+    allreduce: { type: 'string', description: 'also time the gradient all-reduce of this model across N local processes' },
   });
   if (!cli) return 0;
   const cfg = cli.config;
@@ -118,6 +123,13 @@ runCli(async () => {
       eval_ratio: Math.round((evalIps / t.eval_images_per_sec) * 1000) / 1000,
     };
   }
+  let allreduce: Record<string, number> = {};
+  if (cli.flags.allreduce !== undefined) {
+    const nproc = intFlag(cli.flags, 'allreduce', 2);
+    const [r] = await benchAllReduce({ nproc, sizes: [countParams(model)], iters: 10 });
+    process.stderr.write(`all-reduce of ${r.elements.toLocaleString('en-US')} floats over ${nproc} processes: ${r.ms_median.toFixed(1)} ms per step\n`);
+    allreduce = { allreduce_world_size: nproc, allreduce_ms: r.ms_median };
+  }
   printJsonLine({
     model: cfg.model.name,
     depth: section?.depth ?? null,
@@ -129,6 +141,7 @@ runCli(async () => {
     eval_images_per_sec: Math.round(evalIps * 10) / 10,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...pytorch,
+    ...allreduce,
   });
   optimizer.dispose();
   model.dispose();

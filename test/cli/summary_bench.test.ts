@@ -26,4 +26,12 @@ describe('npm run summary / bench', () => {
     assert.ok((j.train_images_per_sec as number) > 0 && (j.eval_images_per_sec as number) > (j.train_images_per_sec as number));
     assert.ok((j.peak_rss_mb as number) > 50);
   });
+
+  it('bench --allreduce adds the per-step cost of averaging the gradients across N processes', async () => {
+    const r = await runCli('bench', ['model.resnet_preact.depth', '8', 'dataset.name', 'FashionMNIST', 'train.batch_size', '8', '--steps', '1', '--eval-steps', '1', '--warmup', '1', '--allreduce', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json!.allreduce_world_size, 2);
+    assert.ok((r.json!.allreduce_ms as number) > 0 && (r.json!.allreduce_ms as number) < 5_000);
+    assert.match(r.stderr, /all-reduce of 77,562 floats over 2 processes: [\d.]+ ms per step/);
+  });
 });
