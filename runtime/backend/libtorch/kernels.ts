@@ -277,7 +277,7 @@ const shapes: tf.KernelConfig[] = [
         if (st > 0) {
           t = s.call('aten::slice.Tensor', t, d, b, n === 0 ? b : b + st * (n - 1) + 1, st);
         } else {
-          const idx = s.call('aten::arange.start_step', b, b + st * n, st, ST.int64);
+          const idx = s.call('aten::arange.start_step', b, b + st * n, st, ST.int64, undefined, device(s));
           t = s.call('aten::index_select', t, d, idx);
         }
       }
