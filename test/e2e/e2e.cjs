@@ -207,8 +207,9 @@ async function step(name, fn) {
       const row = await rowState('terminal/killed', 'interrupted', 20000);
       check('a killed terminal run turns interrupted within seconds', running.ok && row.ok && row.seconds < 15, { running, row });
     });
-    // A run started from a terminal (2048 images: about a minute of training on 2 cores).
-    const term = terminalRun('experiments/terminal/exp00', ['dataset.max_train_samples', '2048']);
+    // A run started from a terminal, long enough to be seen running and stopped on an idle machine too
+    // (30,000 images: about 30 s of training on 2 idle cores, 2 minutes on loaded ones).
+    const term = terminalRun('experiments/terminal/exp00', ['dataset.max_train_samples', '30000']);
     await step('terminal run shown running from its pid', async () => {
       const start = await until(() => readEvents(term.dir).find((e) => e.type === 'run_start'), 60000);
       const row = await rowState('terminal/exp00', 'running');
@@ -231,7 +232,7 @@ async function step(name, fn) {
       await paletteRun('Image Classification Lab: Resume Run', 'terminal/exp00');
       await page.locator('.quick-input-widget', { hasText: 'Overrides when resuming' }).waitFor({ state: 'visible' });
       await page.keyboard.press('Enter');
-      const end = await until(() => readEvents(term.dir).filter((e) => e.type === 'run_end')[1], 150000, 1000);
+      const end = await until(() => readEvents(term.dir).filter((e) => e.type === 'run_end')[1], 300000, 1000);
       const starts = readEvents(term.dir).filter((e) => e.type === 'run_start');
       const row = await rowState('terminal/exp00', 'completed');
       check('Resume the stopped run to completed', end && end.status === 'completed' && starts.length === 2 && starts[1].resumed_from && row.ok, { end, resumedFrom: starts[1] && starts[1].resumed_from, row: row.text });
