@@ -1,4 +1,4 @@
-export { initBackend, describeBackend, summariseLoadError, type BackendInfo, type Device, type Engine } from './select';
+export { initBackend, describeBackend, toDevice, summariseLoadError, type BackendInfo, type Device, type Engine } from './select';
 export { registerWasmKernels, WASM_KERNEL_CONFIGS } from './wasm/kernels';
 export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend, loadAddon as loadLibtorchAddon } from './libtorch';
 export { wasmBinaryDir, packageWasmDir, WASM_BINARY_NAMES, WASM_DIR_ENV } from './wasm/paths';

@@ -13,9 +13,20 @@ import { registerWasmKernels } from './wasm/kernels';
 import { wasmBinaryDir } from './wasm/paths';
 import { disableWasmThreads, prepareWasmThreads, resolveThreads, unrefWasmWorkers } from './wasm/threads';
 import { LIBTORCH_BACKEND_NAME, registerLibtorchBackend } from './libtorch';
+import { DEVICES } from '../config/tree';
 
 /** What the user asks for (config `device` / CLI `--device`). */
-export type Device = 'auto' | 'cuda' | 'gpu' | 'cpu' | 'wasm' | 'js' | 'libtorch';
+/** The config's `device` values (runtime/config/tree.ts is their one definition). */
+export type Device = (typeof DEVICES)[number];
+
+/**
+ * The config's `device` value as a {@link Device}.
+ * @throws Error naming the value and the allowed ones (the config module checks this earlier)
+ */
+export function toDevice(value: string): Device {
+  if ((DEVICES as readonly string[]).includes(value)) return value as Device;
+  throw new Error(`device ${value} is not one of ${DEVICES.join(', ')}`);
+}
 /** The library that actually runs the kernels. */
 export type Engine = 'tfjs-node-gpu' | 'tfjs-node' | 'libtorch' | 'wasm' | 'js';
 

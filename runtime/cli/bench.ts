@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { describeBackend, initBackend } from '../backend';
+import { describeBackend, initBackend, toDevice } from '../backend';
 import { benchAllReduce } from '../dist/bench';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
@@ -69,7 +69,7 @@ runCli(async () => {
   const steps = intFlag(cli.flags, 'steps', 10);
   const evalSteps = intFlag(cli.flags, 'eval-steps', 10);
   const warmup = intFlag(cli.flags, 'warmup', 2);
-  const backend = await initBackend(cfg.device as never, cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
   const optimizer = createOptimizer(cfg.train, model.params);

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeBackend, initBackend } from '../backend';
+import { describeBackend, initBackend, toDevice } from '../backend';
 import { createModel } from '../models';
 import { loadCheckpoint, loadModelTensors } from '../train/checkpoint';
 import { loadTestData } from '../train/data';
@@ -27,7 +27,7 @@ runCli(async () => {
   if (!cfg.test.checkpoint) {
     throw Object.assign(new Error('test.checkpoint is required: pass `test.checkpoint RUN_DIR/checkpoint_NNNNN.ckpt`'), { name: 'ConfigError' });
   }
-  const backend = await initBackend(cfg.device as never, cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
   const ckpt = loadCheckpoint(cfg.test.checkpoint);

@@ -6,7 +6,7 @@
  * layers (multiply-accumulates for one image), as thop reports them for these models.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend';
+import { initBackend, toDevice } from '../backend';
 import { countParams, createModel } from '../models';
 import { traceLayers } from '../models/layers';
 import { parseConfigCli, printJsonLine, runCli } from './main';
@@ -17,7 +17,7 @@ runCli(async () => {
   const cli = parseConfigCli(USAGE);
   if (!cli) return 0;
   const cfg = cli.config;
-  await initBackend(cfg.device as never, cfg.num_threads);
+  await initBackend(toDevice(cfg.device), cfg.num_threads);
   const model = createModel(cfg);
   const s = cfg.dataset.image_size;
   const x = tf.zeros([1, s, s, cfg.dataset.n_channels]) as tf.Tensor4D;

@@ -6,7 +6,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend, describeBackend, type BackendInfo } from '../backend';
+import { describeBackend, initBackend, toDevice, type BackendInfo } from '../backend';
 import { ConfigError, configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
 import type { RingComm } from '../dist/ring';
 import { anyOver, broadcastVariables, gradExchange, sumOver } from '../dist/sync';
@@ -134,7 +134,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   for (const w of configWarnings(cfg)) logger.warn(w);
 
   // Everything that can fail on bad input happens before the run folder is created.
-  const backend = await initBackend(cfg.device as never, cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
   logger.info(describeBackend(backend));
   if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
   const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
