@@ -361,6 +361,17 @@ interface Geometry {
   nhwcPad: number[];
 }
 
+/** Geometry of a forward (optionally depthwise) convolution of NHWC `x` with an HWIO (or HWCM) `filter`. */
+function forwardConvInfo(
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  a: Pick<tf.Conv2DAttrs, 'strides' | 'dilations' | 'pad' | 'dimRoundingMode'>,
+  depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  const shape4 = (t: tf.TensorInfo) => t.shape as [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo(shape4(x), shape4(filter), a.strides, a.dilations, a.pad, a.dimRoundingMode, depthwise);
+}
+
 function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
   const p = info.padInfo;
   return { info, symmetric: p.top === p.bottom && p.left === p.right, nhwcPad: [0, 0, p.left, p.right, p.top, p.bottom] };
@@ -419,22 +430,22 @@ type ConvAttrs = tf.Conv2DAttrs & { activation?: string; leakyreluAlpha?: number
 const convs: tf.KernelConfig[] = [
   kernel('Conv2D', (s, { x, filter }, a: tf.Conv2DAttrs) => {
     checkNHWC('Conv2D', a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, false);
+    const info = forwardConvInfo(x, filter, a, false);
     return as(conv(s, x, filter, geometry(info), false), 'float32');
   }),
   kernel('FusedConv2D', (s, { x, filter, bias, preluActivationWeights }, a: ConvAttrs) => {
     checkNHWC('FusedConv2D', a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, false);
+    const info = forwardConvInfo(x, filter, a, false);
     return as(activate(s, conv(s, x, filter, geometry(info), false, bias), a.activation, preluActivationWeights, a.leakyreluAlpha), 'float32');
   }),
   kernel('DepthwiseConv2dNative', (s, { x, filter }, a: tf.DepthwiseConv2dNativeAttrs) => {
     checkNHWC('DepthwiseConv2dNative', a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const info = forwardConvInfo(x, filter, a, true);
     return as(conv(s, x, filter, geometry(info), true), 'float32');
   }),
   kernel('FusedDepthwiseConv2D', (s, { x, filter, bias, preluActivationWeights }, a: ConvAttrs) => {
     checkNHWC('FusedDepthwiseConv2D', a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const info = forwardConvInfo(x, filter, a, true);
     return as(activate(s, conv(s, x, filter, geometry(info), true, bias), a.activation, preluActivationWeights, a.leakyreluAlpha), 'float32');
   }),
   kernel('Conv2DBackpropInput', (s, { dy, filter }, a: tf.Conv2DBackpropInputAttrs) => {

@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormInference, batchNormTrain, updateRunningStats } from '../ops/batch_norm';
+import { batchNormInference, batchNormTrain, PYTORCH_BN_EPS, PYTORCH_BN_MOMENTUM, updateRunningStats } from '../ops/batch_norm';
 import type { ParamRegistry } from './registry';
 import { recordLayer } from './trace';
 
-/** PyTorch's BatchNorm2d defaults. */
-export const BN_EPS = 1e-5;
-export const BN_MOMENTUM = 0.1;
 
 /**
  * Batch normalisation over N, H, W of an NHWC tensor (arXiv 1502.03167), as PyTorch's
@@ -32,9 +29,9 @@ export class BatchNorm2d {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y: tf.Tensor4D;
     if (training) {
-      const out = batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, BN_EPS);
+      const out = batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, PYTORCH_BN_EPS);
       const [n, h, w] = x.shape;
-      updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, n * h * w, BN_MOMENTUM);
+      updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, n * h * w, PYTORCH_BN_MOMENTUM);
       y = out.y;
     } else {
       y = batchNormInference(
@@ -43,7 +40,7 @@ export class BatchNorm2d {
         this.runningVar as tf.Tensor1D,
         this.gamma as tf.Tensor1D,
         this.beta as tf.Tensor1D,
-        BN_EPS,
+        PYTORCH_BN_EPS,
       );
     }
     recordLayer({ name: this.name, type: 'BatchNorm2d', outputShape: y.shape, params: 2 * this.channels, macs: 0 });
