@@ -34,6 +34,8 @@ export interface QueueEntry {
   outputDir: string;
   /** Extra arguments of the training command (e.g. `--nproc_per_node 2`). */
   args: string[];
+  /** The entry's `nproc_per_node` (data-parallel workers per node), when it gives one. */
+  nprocPerNode?: number;
 }
 
 /** A parsed queue file. */
@@ -126,7 +128,7 @@ export function readQueueFile(file: string, outputDir?: string): QueueFile {
     dirs.set(runDir, name);
     const nproc = r.nproc_per_node;
     if (nproc !== undefined && (!Number.isInteger(nproc) || (nproc as number) < 1)) fail(file, `${where}.nproc_per_node`, 'expected a positive integer');
-    entries.push({ name, config, overrides, outputDir: runDir, args: nproc && nproc !== 1 ? ['--nproc_per_node', String(nproc)] : [] });
+    entries.push({ name, config, overrides, outputDir: runDir, args: nproc && nproc !== 1 ? ['--nproc_per_node', String(nproc)] : [], ...(nproc !== undefined ? { nprocPerNode: nproc as number } : {}) });
   });
   if (entries.length === 0) fail(file, 'runs', 'the queue is empty');
   return { file: abs, parallel: parallel as number | undefined, outputDir: queueDir, entries };

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { threadsPerWorker, visibleGpus } from '../dist/launch';
+import { FINAL_STATES, slurmJobStates } from '../slurm/jobs';
 import type { QueueEntry, QueueFile } from './file';
 import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueStatus } from './status';
 
@@ -67,6 +68,13 @@ export async function runQueue(o: QueueOptions): Promise<QueueStatus> {
   const previous = readQueueStatus(q.outputDir);
   if (previous && previous.pid !== process.pid && queueRunnerAlive(previous)) {
     throw new Error(`the queue in ${q.outputDir} is already running (pid ${previous.pid}); stop it first (SIGINT)`);
+  }
+  // A queue submitted to Slurm whose jobs still run there must not be run here at the same time.
+  const jobs = (previous?.runs ?? []).filter((r) => r.job_id && (r.status === 'pending' || r.status === 'running'));
+  if (jobs.length > 0) {
+    const states = await slurmJobStates(jobs.map((r) => r.job_id!));
+    const live = jobs.filter((r) => { const s = states.get(r.job_id!)?.state; return s !== undefined && !FINAL_STATES.includes(s); });
+    if (live.length > 0) throw new Error(`the queue in ${q.outputDir} has Slurm jobs that have not ended (${live.map((r) => `${r.name}: job ${r.job_id}`).join(', ')}); wait for them or scancel them before running it here`);
   }
   const gpus = o.gpus ?? visibleGpus();
   const slots = gpus.length > 0 ? gpus : Array.from({ length: o.parallel ?? q.parallel ?? 1 }, (_, i) => `cpu${i}`);

@@ -4,12 +4,15 @@
  *
  *   { "version": 1, "file", "output_dir", "status", "parallel", "slots", "pid", "host", "updated",
  *     "runs": [{ "name", "config", "overrides", "output_dir", "status", "slot"?, "pid"?, "exit_code"?,
- *                "started"?, "ended"?, "error"?, "log", "attempts" }] }
+ *                "started"?, "ended"?, "error"?, "log", "attempts", "job_id"?, "jobs"?, "job_state"? }] }
  *
  * Run status: `pending` (not started), `running`, `completed`, `stopped` (SIGINT/SIGTERM; resumable),
- * `failed` (see `error` and `log`). Queue status: `running`, `completed` (every run completed),
- * `stopped`, `failed` (it ended with failed runs). A `running` status whose `pid` is gone on
- * `host` means the queue runner was killed; running the queue again continues it.
+ * `failed` (see `error` and `log`), `cancelled` (Slurm queues: the job was cancelled). Queue status:
+ * `running`, `completed` (every run completed), `stopped`, `failed` (it ended with failed runs). A
+ * `running` status whose `pid` is gone on `host` means the queue runner was killed; running the queue
+ * again continues it. A queue submitted to Slurm (`slots: "slurm"`, runtime/queue/slurm.ts) records
+ * each run's job (`job_id`, every job id in `jobs`, Slurm's `job_state`); its `pid` is the submitting
+ * command's, and `running` there means some jobs are pending or running.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,7 +21,7 @@ import * as path from 'node:path';
 export const QUEUE_STATUS_FILE = 'queue.json';
 export const QUEUE_STATUS_VERSION = 1;
 
-export type QueueRunStatus = 'pending' | 'running' | 'completed' | 'stopped' | 'failed';
+export type QueueRunStatus = 'pending' | 'running' | 'completed' | 'stopped' | 'failed' | 'cancelled';
 export type QueueStatusValue = 'running' | 'completed' | 'stopped' | 'failed';
 
 export interface QueueRunRecord {
@@ -29,7 +32,7 @@ export interface QueueRunRecord {
   /** The run folder (holds events.jsonl once started). */
   output_dir: string;
   status: QueueRunStatus;
-  /** GPU id (CUDA_VISIBLE_DEVICES) or CPU slot `cpuN` of the last attempt. */
+  /** GPU id (CUDA_VISIBLE_DEVICES) or CPU slot `cpuN` of the last attempt (absent under Slurm). */
   slot?: string;
   pid?: number;
   exit_code?: number | null;
@@ -40,8 +43,14 @@ export interface QueueRunRecord {
   error?: string;
   /** Output of the training command (all attempts, appended). */
   log: string;
-  /** Times it was started (1 + resumes). */
+  /** Times it was started (1 + resumes); under Slurm, times it was submitted. */
   attempts: number;
+  /** Slurm queues: the newest job of the run, as sbatch printed it. */
+  job_id?: string;
+  /** Slurm queues: every job submitted for the run, oldest first. */
+  jobs?: string[];
+  /** Slurm queues: the job's state as Slurm last said it (PENDING, RUNNING, COMPLETED, FAILED, …; UNKNOWN when forgotten). */
+  job_state?: string;
 }
 
 export interface QueueStatus {
@@ -50,10 +59,10 @@ export interface QueueStatus {
   file: string;
   output_dir: string;
   status: QueueStatusValue;
-  /** Runs at a time. */
+  /** Runs at a time (Slurm queues: the number of runs; Slurm schedules them). */
   parallel: number;
-  /** `gpu` (one run per GPU) or `cpu`. */
-  slots: 'gpu' | 'cpu';
+  /** `gpu` (one run per GPU), `cpu`, or `slurm` (one job per run). */
+  slots: 'gpu' | 'cpu' | 'slurm';
   pid: number;
   host: string;
   updated: string;
