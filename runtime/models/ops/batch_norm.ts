@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrainFused } from '../../backend/libtorch/ops';
+import { batchNormSync, type BatchNormReducer } from './batch_norm_sync';
 
 /** PyTorch's default BN epsilon. */
 export const PYTORCH_BN_EPS = 1e-5;
@@ -37,7 +38,19 @@ export interface BatchNormTrainResult {
   mean: tf.Tensor1D;
   /** Biased batch variance per channel [C], the one used to normalise (not on the gradient path). */
   variance: tf.Tensor1D;
+  /**
+   * Values per channel the statistics cover: N·H·W, or with synchronised batch norm the sum of
+   * N·H·W over all workers (what {@link updateRunningStats} un-biases the variance with).
+   * Optional so that other implementations of this contract (the libtorch-fused kernel) may omit it.
+   */
+  count?: number;
 }
+
+/**
+ * Global counts of the variances returned by the synchronised path, so that
+ * {@link updateRunningStats} un-biases with the global N·H·W whatever count its caller passes.
+ */
+const syncedCounts = new WeakMap<tf.Tensor, number>();
 
 /**
  * Training-mode batch norm with batch statistics: y = γ·(x − μ)/√(σ² + eps) + β per channel, σ² biased.
@@ -49,12 +62,22 @@ export interface BatchNormTrainResult {
  * @param x activations [N, H, W, C] (NHWC) float32
  * @param gamma scale γ [C]
  * @param beta shift β [C]
+ * With a reducer installed by `setBatchNormSync` (./batch_norm_sync.ts, the trainer's
+ * `train.dist.use_sync_bn`), the statistics are those of the global batch of all data-parallel
+ * workers instead, see {@link batchNormTrainSynced}; the libtorch-fused kernel is not used then.
+ *
+ * @param x activations [N, H, W, C] (NHWC) float32
+ * @param gamma scale γ [C]
+ * @param beta shift β [C]
  * @param eps added to the variance (PyTorch: 1e-5)
  * @returns y [N, H, W, C] and the batch mean and biased variance [C] for {@link updateRunningStats}
+ * @throws the reducer's DistError when synchronised and a worker died or did not answer
  */
 export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
+  const reduce = batchNormSync();
+  if (reduce) return batchNormTrainSynced(x, gamma, beta, eps, reduce);
   // On libtorch, ATen's own batch norm (one channels_last pass forward, one backward) is 15-25% faster per step.
-  if (tf.getBackend() === 'libtorch') return batchNormTrainFused(x, gamma, beta, eps);
+  if (tf.getBackend() === 'libtorch') return { ...batchNormTrainFused(x, gamma, beta, eps), count: x.shape[0] * x.shape[1] * x.shape[2] };
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
   const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
@@ -90,7 +113,97 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   const variance = tf.clone(kept.variance);
   kept.mean.dispose();
   kept.variance.dispose();
-  return { y, mean, variance };
+  return { y, mean, variance, count: x.shape[0] * x.shape[1] * x.shape[2] };
+}
+
+/**
+ * Synchronised batch norm (PyTorch's `nn.SyncBatchNorm`; Ioffe & Szegedy, arXiv 1502.03167): training-mode batch
+ * norm with the statistics of the global batch, the union of every data-parallel worker's batch.
+ *
+ * Forward: each worker computes its local per-channel mean μ_r and biased variance σ²_r (centred, in float32),
+ * then `reduce` sums the float64 buffer [m_r·μ_r (C), m_r·(σ²_r + μ_r²) (C), m_r] over the workers (m_r = N·H·W of
+ * worker r), giving M = Σm_r, μ = Σm_r·μ_r / M and the biased σ² = Σm_r·(σ²_r + μ_r²) / M − μ² (in float64).
+ * y = γ·(x − μ)/√(σ² + eps) + β.
+ *
+ * Backward: `reduce` sums [Σdy (C), Σdy·xc (C)] (xc = x − μ, sums over this worker's N·H·W) over the workers, and
+ * dx = dy·a + xc·k1 + k2 with a = γ·invstd, k1 = −a·invstd²·Σ_all(dy·xc)/M, k2 = −a·Σ_all(dy)/M: the exact gradient
+ * of the global-batch BN for each worker's rows. dγ = Σ_local(dy·xc)·invstd and dβ = Σ_local(dy) stay local, as
+ * in PyTorch: the data-parallel gradient average then makes them the global batch's.
+ *
+ * Two `reduce` calls per layer and step (2C+1 and 2C float64 values); every worker must run the same layers in
+ * the same order. Runs on any backend with generic ops (plus one small `dataSync` per call).
+ *
+ * @param x this worker's activations [N, H, W, C] (NHWC) float32
+ * @param gamma scale γ [C]
+ * @param beta shift β [C]
+ * @param eps added to the variance (PyTorch: 1e-5)
+ * @param reduce in-place synchronous sum over the workers (see `BatchNormReducer`)
+ * @returns y [N, H, W, C], the global mean and biased variance [C], and the global count M
+ * @throws whatever `reduce` throws (a DistError naming the lost worker or the timeout)
+ */
+export function batchNormTrainSynced(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: BatchNormReducer): BatchNormTrainResult {
+  const [n, h, w, c] = x.shape;
+  const mLocal = n * h * w;
+  let total = 0;
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const local = tf.tidy(() => {
+      const mu = channelMean(xIn);
+      return tf.concat([mu, channelMean(tf.square(tf.sub(xIn, mu)) as tf.Tensor4D)]);
+    });
+    const lv = local.dataSync();
+    local.dispose();
+    const sums = new Float64Array(2 * c + 1);
+    for (let i = 0; i < c; i++) {
+      sums[i] = mLocal * lv[i];
+      sums[c + i] = mLocal * (lv[c + i] + lv[i] * lv[i]);
+    }
+    sums[2 * c] = mLocal;
+    reduce(sums);
+    total = sums[2 * c];
+    const meanG = new Float32Array(c);
+    const varG = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      const mu = sums[i] / total;
+      meanG[i] = mu;
+      varG[i] = Math.max(0, sums[c + i] / total - mu * mu);
+    }
+    const mean = tf.tensor1d(meanG);
+    const variance = tf.tensor1d(varG);
+    const invstd = tf.rsqrt(tf.add(variance, eps));
+    const y = tf.add(tf.mul(tf.sub(xIn, mean), tf.mul(g, invstd)), b) as tf.Tensor4D;
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    save([xIn, mean, invstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [xs, mu, inv, gm] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const xcB = tf.sub(xs, mu);
+        const sumDy = tf.mul(channelMean(dy), mLocal); // local Σdy
+        const sumDyXc = tf.mul(channelMean(tf.mul(dy, xcB) as tf.Tensor4D), mLocal); // local Σ(dy·xc)
+        const both = tf.concat([sumDy, sumDyXc]);
+        const global = Float64Array.from(both.dataSync());
+        both.dispose();
+        reduce(global);
+        const meanDy = tf.tensor1d(Float32Array.from(global.subarray(0, c), (v) => v / total));
+        const meanDyXc = tf.tensor1d(Float32Array.from(global.subarray(c), (v) => v / total));
+        const a = tf.mul(gm, inv);
+        const k1 = tf.neg(tf.mul(tf.mul(a, tf.square(inv)), meanDyXc));
+        const k2 = tf.neg(tf.mul(a, meanDy));
+        const dx = tf.add(tf.add(tf.mul(dy, a), tf.mul(xcB, k1)), k2);
+        return [dx, tf.mul(sumDyXc, inv), sumDy];
+      },
+    };
+  });
+  const y = bn(x, gamma, beta) as tf.Tensor4D;
+  const kept = stats as unknown as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const mean = tf.clone(kept.mean);
+  const variance = tf.clone(kept.variance);
+  kept.mean.dispose();
+  kept.variance.dispose();
+  syncedCounts.set(variance, total);
+  return { y, mean, variance, count: total };
 }
 
 /**
@@ -126,12 +239,15 @@ export function batchNormInference(
  * running_mean ← (1 − momentum)·running_mean + momentum·mean;
  * running_var ← (1 − momentum)·running_var + momentum·variance·count/(count − 1) (the UNBIASED batch variance).
  * Assigns the variables in place; `mean` and `variance` stay owned by the caller. Not recorded for gradients.
+ * When `variance` comes from synchronised batch norm ({@link batchNormTrainSynced}), the global count of all
+ * workers is used instead of `count` (as PyTorch's SyncBatchNorm), so every worker's running stats are the same.
  * @param runningMean variable [C]
  * @param runningVar variable [C]
  * @param mean batch mean [C] from {@link batchNormTrain}
  * @param variance biased batch variance [C] from {@link batchNormTrain}
  * @param count values per channel in the batch, N·H·W (must be > 1, as in PyTorch)
  * @param momentum PyTorch default 0.1
+ * @throws Error when the count is not above 1
  */
 export function updateRunningStats(
   runningMean: tf.Variable,
@@ -141,6 +257,7 @@ export function updateRunningStats(
   count: number,
   momentum = PYTORCH_BN_MOMENTUM,
 ): void {
+  count = syncedCounts.get(variance) ?? count;
   if (!(count > 1)) throw new Error(`BatchNorm needs more than 1 value per channel when training (got ${count})`);
   tf.tidy(() => {
     const unbiased = tf.mul(variance, count / (count - 1));
