@@ -15,6 +15,7 @@ import { checkConfig, proposeOutputDir, runtimeLaunch, splitOverrides, withOutpu
 import { stopExternal } from './liveness';
 import type { RunsModel } from './model';
 import type { RuntimeProcesses } from './processes';
+import { isActiveSlurmJob, stopSlurmJob } from './slurm';
 import type { Trainings } from './training';
 import type { RunItem } from './tree';
 
@@ -204,10 +205,17 @@ export class RunCommands extends DisposableObject {
   }
 
   private async stop(arg: unknown): Promise<void> {
-    const run = await this.pickRun(arg, (r) => r.state === 'running', 'Run to stop');
+    const run = await this.pickRun(arg, (r) => r.state === 'running' || isActiveSlurmJob(r.slurm), 'Run to stop');
     if (!run) return;
     if (this.deps.processes.stop(run.dir)) {
       void Toast.info(`Stopping ${run.name}: it finishes the current step and writes a checkpoint.`);
+      return;
+    }
+    // A Slurm job: scancel a pending one, SIGTERM a running one (it checkpoints); its state is asked anew.
+    const slurm = await stopSlurmJob(run);
+    if (slurm) {
+      void (slurm.level === 'info' ? Toast.info(slurm.message) : slurm.level === 'warn' ? Toast.warn(slurm.message) : Toast.error(slurm.message));
+      this.deps.model.refresh();
       return;
     }
     // Started elsewhere (a terminal): stop the recorded process, once it is verified to be this run's runtime.

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stopSlurmRun, type SlurmStopResult } from '../../runtime/slurm/cancel';
 import { FINAL_STATES, runSlurmState, type SlurmJobState } from '../../runtime/slurm/jobs';
 import { SLURM_DIR, SLURM_JOBS } from '../../runtime/slurm/script';
 
@@ -43,6 +44,35 @@ export function newestJobId(dir: string): string | undefined {
 }
 
 export const isFinalSlurmState = (state: string): boolean => FINAL_STATES.includes(state);
+
+/** Whether a run's Slurm job is known to be pending or running (Stop then scancels it). */
+export const isActiveSlurmJob = (s: SlurmInfo | undefined): boolean => s !== undefined && s.state !== 'UNKNOWN' && !isFinalSlurmState(s.state);
+
+/** A message for the user after Stop. */
+export interface StopMessage {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/**
+ * Stop of a run whose Slurm job is not known to have ended: the runtime's `stopSlurmRun` asks the
+ * job's state now and cancels a pending job or sends SIGTERM to a running one (the run checkpoints).
+ * Undefined when this is not a Slurm matter: no job, a final job, or Slurm has nothing to stop while
+ * the run's events say it is running (it runs outside Slurm: the caller stops its process).
+ */
+export async function stopSlurmJob(
+  run: { dir: string; name: string; state: string; slurm?: SlurmInfo },
+  stop: (dir: string, opts: { name: string }) => Promise<SlurmStopResult> = stopSlurmRun,
+): Promise<StopMessage | undefined> {
+  if (!run.slurm || isFinalSlurmState(run.slurm.state)) return undefined;
+  try {
+    const r = await stop(run.dir, { name: run.name });
+    if (r.action === 'none' && run.state === 'running') return undefined;
+    return { level: r.action === 'none' ? 'warn' : 'info', message: r.message };
+  } catch (err) {
+    return { level: 'error', message: `Could not stop ${run.name}: ${(err as Error).message}` };
+  }
+}
 
 /** `Slurm 123 RUNNING` (with the reason of a pending job). */
 export function describeSlurm(s: SlurmInfo): string {

@@ -4,6 +4,7 @@ import { CommandId, RunItemContext } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { describeRun, formatDuration, runStatus, type RunState, type RunSummary } from './collect';
 import type { RunsModel } from './model';
+import { isActiveSlurmJob } from './slurm';
 
 const ICON: Record<RunState, [string, string | undefined]> = {
   running: ['sync~spin', 'charts.blue'],
@@ -22,7 +23,8 @@ export class RunItem extends vscode.TreeItem {
     this.description = [runStatus(run), describeRun(run)].filter(Boolean).join(' · ');
     const [icon, color] = run.state === 'empty' && run.slurm ? ['clock', 'charts.blue'] : ICON[run.state];
     this.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    this.contextValue = run.state === 'running' ? RunItemContext.Running : RunItemContext.Finished;
+    // A pending or running Slurm job can be stopped (scancel) even before its run writes events.
+    this.contextValue = run.state === 'running' || isActiveSlurmJob(run.slurm) ? RunItemContext.Running : RunItemContext.Finished;
     this.resourceUri = vscode.Uri.file(run.dir);
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${run.name}** — ${runStatus(run)}\n\n`);
