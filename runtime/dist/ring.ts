@@ -382,6 +382,26 @@ export class RingComm {
     await this.allReduce(new Float64Array(1));
   }
 
+  /**
+   * Resolves once everything this rank wrote to the next rank has left Node's write buffer for the
+   * kernel (at once when nothing is queued or the socket is gone). Call it before blocking the
+   * event loop (synchronised batch norm's `Atomics.wait`): data still queued in Node would only be
+   * sent when the event loop runs again, and the next rank may be waiting for it.
+   */
+  flush(): Promise<void> {
+    const out = this.out;
+    if (!out || out.destroyed || out.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        out.removeListener('drain', done);
+        out.removeListener('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+    });
+  }
+
   /** Closes the sockets (a normal end). */
   close(): void {
     if (this.closed) return;

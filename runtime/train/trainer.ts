@@ -7,11 +7,13 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeBackend, initBackend, toDevice, type BackendInfo } from '../backend';
-import { ConfigError, configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
+import { configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
 import type { RingComm } from '../dist/ring';
+import { SyncCollective } from '../dist/sync_collective';
 import { anyOver, broadcastVariables, gradExchange, sumOver } from '../dist/sync';
 import { onlySubmission } from '../slurm/script';
 import { countParams, createModel } from '../models';
+import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import type { Model } from '../models/types';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { EventWriter } from '../protocol/writer';
@@ -70,14 +72,14 @@ export interface TrainOptions {
   dist?: RingComm;
 }
 
-/** @throws ConfigError for distributed options this runtime does not implement. */
+/**
+ * Checks the distributed options (`train.dist.*`) of a config before any worker starts. All of
+ * them are implemented now (`use_sync_bn` by runtime/dist/sync_collective.ts); kept as the one
+ * place for such checks, called by the launcher, the workers and `submit --slurm`.
+ * @throws ConfigError for distributed options this runtime does not implement (none at present)
+ */
 export function checkDistributedConfig(cfg: Config): void {
-  if (cfg.train.distributed && cfg.train.dist.use_sync_bn) {
-    throw new ConfigError(
-      'not supported yet: synchronised batch norm needs an all-reduce inside the forward pass, which the asynchronous socket ring cannot do from within a TensorFlow.js gradient tape; each worker keeps its own BN statistics (rank 0\'s are saved). Set train.dist.use_sync_bn False.',
-      { key: 'train.dist.use_sync_bn' },
-    );
-  }
+  void cfg;
 }
 
 /** The event log of rank 0, or nothing on the other ranks. */
@@ -242,6 +244,13 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     // The replicas start equal (same seed or checkpoint); make it certain, bit for bit.
     await broadcastVariables(dist, [...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
   }
+  // Synchronised batch norm (PyTorch's SyncBatchNorm): every training-mode BN layer sums its
+  // statistics over the workers through a blocking collective of its own (removed in finally).
+  const bnSync = dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? await SyncCollective.create(dist) : undefined;
+  if (bnSync) {
+    setBatchNormSync((values) => bnSync.allReduce(values));
+    logger.info(`synchronised batch norm: statistics of the global batch of ${world} workers (train.dist.use_sync_bn)`);
+  }
 
   events.write({
     type: 'run_start',
@@ -339,6 +348,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
       let windowImages = 0;
       let windowSteps = 0;
       let windowCommMs = dist?.stats.ms ?? 0;
+      let windowBnMs = bnSync?.stats.ms ?? 0;
       let lr = lrAt(globalStep);
       let stepsDone = resumeStep;
       const progress = new Progress(`Epoch ${e}/${epochs}`, stepsPerEpoch, logger, cfg.train.log_period, c.tty);
@@ -348,6 +358,8 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
         // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
         model.setStep?.(globalStep + (dist ? dist.rank * 2 ** 40 : 0));
         batchN = batch.n;
+        // The BN collective blocks the event loop: first let the ring send what it still holds.
+        if (bnSync) await dist!.flush();
         const r = exchange
           ? await trainStepExchanged(model, optimizer, batch, lr, stepOpts, exchange)
           : { ...trainStep(model, optimizer, batch, lr, stepOpts), n: batch.n };
@@ -375,12 +387,14 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
           logger.fileOnly(
             `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
               `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
-              (commMs !== undefined ? ` all-reduce ${commMs.toFixed(1)} ms/step` : ''),
+              (commMs !== undefined ? ` all-reduce ${commMs.toFixed(1)} ms/step` : '') +
+              (bnSync ? ` sync-BN ${((bnSync.stats.ms - windowBnMs) / Math.max(windowSteps, 1)).toFixed(1)} ms/step` : ''),
           );
           windowStart = Date.now();
           windowImages = 0;
           windowSteps = 0;
           windowCommMs = dist?.stats.ms ?? 0;
+          windowBnMs = bnSync?.stats.ms ?? 0;
         }
         // Let the event loop run (signals, worker messages): prefetched batches resolve as microtasks,
         // which alone would never return to it.
@@ -422,5 +436,9 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    if (bnSync) {
+      setBatchNormSync(null);
+      bnSync.close();
+    }
   }
 }
