@@ -153,10 +153,4 @@ describe('npm run train -- --nproc_per_node 2', () => {
     assert.equal(d, 0, `max weight difference ${d}`);
   });
 
-  it('refuses train.dist.use_sync_bn with a clear message before starting workers', async () => {
-    const r = await runCli('train', ['--nproc_per_node', '2', ...vggArgs(path.join(work, 'syncbn'), ['train.dist.use_sync_bn', 'True'])]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /train\.dist\.use_sync_bn: not supported yet/);
-    assert.doesNotMatch(r.stderr, /launching/);
-  });
 });
