@@ -152,5 +152,4 @@ describe('npm run train -- --nproc_per_node 2', () => {
     const d = maxDiff(weights(path.join(out, 'checkpoint_00003.ckpt')), weights(path.join(reference, 'checkpoint_00003.ckpt')));
     assert.equal(d, 0, `max weight difference ${d}`);
   });
-
 });
