@@ -163,7 +163,7 @@ const train = section('Training', {
     world_size: int(-1, 'Number of processes (-1: from the environment)', { minimum: -1 }),
     node_rank: int(-1, 'Rank of this process (-1: from the environment)', { minimum: -1 }),
     local_rank: int(0, 'Local rank (set by --local_rank)', nonNeg),
-    use_sync_bn: bool(false, 'Synchronise batch-norm statistics across processes'),
+    use_sync_bn: bool(false, 'Synchronised batch norm (PyTorch SyncBatchNorm): with train.distributed, every BN layer normalises with the mean and variance of the global batch of all workers, in the forward and backward pass'),
   }),
 });
 
