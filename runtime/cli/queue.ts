@@ -1,7 +1,7 @@
 /**
  * `npm run queue -- FILE [--parallel K] [--output_dir DIR]`
  * `npm run queue -- FILE --slurm [--partition P] [--gres gpu:N] [--time T] [--nodes N]
- *   [--cpus-per-task C] [--mem M] [--sbatch-arg OPT] [--wait] [--output_dir DIR]`
+ *   [--cpus-per-task C] [--mem M] [--sbatch-arg OPT] [--wait [--poll-seconds S]] [--output_dir DIR]`
  * Runs the experiments of a queue file (runtime/queue/file.ts), one per GPU or K at a time on the
  * CPU, recording each run's folder and status in `<queue folder>/queue.json`. SIGINT stops the
  * running runs cleanly; running the same command again continues the queue. With `--slurm` every
@@ -20,7 +20,8 @@ import { printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run queue -- FILE [--parallel K] [--output_dir DIR]
        npm run queue -- FILE --slurm [--partition P] [--gres gpu:N] [--time T] [--nodes N]
-                         [--cpus-per-task C] [--mem M] [--sbatch-arg OPT] [--wait] [--output_dir DIR]
+                         [--cpus-per-task C] [--mem M] [--sbatch-arg OPT] [--wait [--poll-seconds S]]
+                         [--output_dir DIR]
 
 Runs the experiments listed in FILE (YAML: a list of {config, overrides, name}), one per GPU
 when there are GPUs, else K at a time on the CPU (default: the file's parallel, else 1).
@@ -31,7 +32,8 @@ continues the queue: completed runs are skipped, the others resumed.
 With --slurm, each run is submitted as one Slurm job (as npm run submit -- --slurm does; a run's
 nproc_per_node or --gres gpu:N workers start with srun), and queue.json records its job id and
 state. The same command again submits only the runs whose job failed, was cancelled or stopped,
-or that were never submitted (they resume their run folder). --wait follows the jobs to their end.`;
+or that were never submitted (they resume their run folder). --wait follows the jobs to their end
+(polling Slurm every S seconds, default 10). --parallel does not apply: Slurm schedules the jobs.`;
 
 runCli(async () => {
   let parsed;

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunEndEvent } from '../../runtime/protocol';
 import { readQueueFile } from '../../runtime/queue/file';
+import { runQueue } from '../../runtime/queue/runner';
 import { queueStatusOfJob, submitQueueToSlurm } from '../../runtime/queue/slurm';
 import { readQueueStatus, type QueueStatus } from '../../runtime/queue/status';
 import type { CommandRunner } from '../../runtime/slurm/jobs';
@@ -99,6 +100,21 @@ describe('queue --slurm (fake sbatch and Slurm)', () => {
     const s = readQueueStatus(q.outputDir) as QueueStatus;
     assert.deepEqual(s.runs.map((r) => [r.name, r.status, r.job_id]), [['a', 'pending', '101'], ['b', 'failed', undefined], ['c', 'pending', undefined]]);
     assert.equal(s.status, 'failed');
+  });
+
+  it('a local queue of the same folder refuses to start while its Slurm jobs run', async () => {
+    const q = readQueueFile(queueFile('mixed', ['{name: a}']));
+    await submitQueueToSlurm({ queue: q, resources: {}, sbatch: fakeSbatch(path.join(work, 'bin3')), run: fakeSlurm({}), log: () => undefined });
+    const bin = path.join(work, 'bin4');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'squeue'), '#!/bin/sh\necho "101|icl|RUNNING|0:01|vm"\n', { mode: 0o755 });
+    const PATH = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${PATH}`;
+    try {
+      await assert.rejects(runQueue({ queue: q, log: () => undefined }), /has Slurm jobs that have not ended \(a: job 101\); wait for them or scancel them/);
+    } finally {
+      process.env.PATH = PATH;
+    }
   });
 
   it('the CLI refuses --parallel with --slurm, and Slurm options without it', async () => {
