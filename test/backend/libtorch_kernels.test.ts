@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { batchNormTrainFused, LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend } from '../../runtime/backend/libtorch';
-import { batchNormTrain } from '../../runtime/models/ops/batch_norm';
+import {
+  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend, sgdStepFused,
+} from '../../runtime/backend/libtorch';
+
+import { batchNormInference, batchNormTrain } from '../../runtime/models/ops/batch_norm';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
 
 const registered = registerLibtorchBackend('cpu', 1);
@@ -240,6 +243,60 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
         return tf.sum(tf.mul(r.y, rand(r.y.shape, 24)));
       })(inputs());
     await same('batchNormTrain gradients', grads(ref), 2e-5, grads(fused));
+  });
+
+  test('batchNormReluTrainFused (icl::bn_relu_train) equals relu(batchNormTrain) on cpu, with gradients', async () => {
+    // 1,024 and 66 rows (several parallel chunks and a short one), 6 and 70 channels; β shifts some outputs below 0.
+    for (const [shape, seed] of [[[4, 16, 16, 6], 31], [[2, 3, 11, 70], 41]] as [number[], number][]) {
+      const ch = shape[3];
+      const inputs = () => [tf.add(rand(shape, seed, 2), 0.3), tf.add(rand([ch], seed + 1), 1), rand([ch], seed + 2)];
+      const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const r = batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+        return { ...r, y: tf.relu(r.y) as tf.Tensor4D };
+      };
+      const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormReluTrainFused(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+      const outputs = (f: typeof ref) => () => {
+        const r = f(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor]));
+        return [r.y, r.mean, r.variance];
+      };
+      await same(`bn+relu ${shape} forward`, outputs(ref), 2e-5, outputs(fused));
+      const grads = (f: typeof ref) => () =>
+        tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const r = f(x, g, b);
+          r.mean.dispose();
+          r.variance.dispose();
+          return tf.sum(tf.mul(r.y, rand(r.y.shape, seed + 3)));
+        })(inputs());
+      await same(`bn+relu ${shape} gradients`, grads(ref), 5e-5, grads(fused));
+    }
+  });
+
+  test('batchNormReluInferenceFused (icl::bn_relu_eval) equals relu(batchNormInference) on cpu', async () => {
+    const args = () => [rand([3, 5, 7, 9], 51), rand([9], 52), pos([9], 53), tf.add(rand([9], 54), 1), rand([9], 55)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    await same('bn+relu inference', () => tf.relu(batchNormInference(...args(), 1e-5)), 2e-5, () => batchNormReluInferenceFused(...args(), 1e-5));
+  });
+
+  test('sgdStepFused (ATen _foreach operators) equals torch.optim.SGD formulas on cpu', async () => {
+    const lr = 0.1, momentum = 0.9, weightDecay = [5e-4, 0];
+    const p = () => [rand([3, 4], 61), rand([5], 62)];
+    const g = () => [rand([3, 4], 63), rand([5], 64)];
+    const b = () => [rand([3, 4], 65), undefined];
+    const reference = () => {
+      const out: tf.Tensor[] = [];
+      const bufs: tf.Tensor[] = [];
+      p().forEach((w, i) => {
+        const d = tf.add(g()[i], tf.mul(w, weightDecay[i]));
+        const old = b()[i];
+        const buf = old ? tf.add(tf.mul(old, momentum), d) : d;
+        out.push(tf.sub(w, tf.mul(tf.add(d, tf.mul(buf, momentum)), lr)));
+        bufs.push(buf);
+      });
+      return [...out, ...bufs];
+    };
+    await same('sgd nesterov step', reference, 1e-6, () => {
+      const r = sgdStepFused(p(), g(), b(), { lr, momentum, nesterov: true, weightDecay });
+      return [...r.params, ...r.buffers];
+    });
   });
 
   type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];

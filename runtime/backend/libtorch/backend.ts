@@ -64,6 +64,11 @@ export class KernelScope {
     return r as (LtTensor | null)[];
   }
 
+  /** Calls an operator for its effect (in-place operators on scope temporaries, `-> ()` schemas). */
+  run(schema: string, ...args: unknown[]): void {
+    this.callAny(schema, ...args);
+  }
+
   private callAny(schema: string, ...args: unknown[]): LtValue {
     const r = this.backend.addon.call(this.backend.opId(schema), args.map((a) => (isLt(a) ? a.id : Array.isArray(a) ? a.map((x) => (isLt(x) ? x.id : x)) : a)));
     this.track(r);

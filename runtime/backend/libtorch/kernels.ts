@@ -8,7 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LtTensor } from './addon';
 import { KernelScope, LibtorchBackend, MEMORY_FORMAT, ST, scalarType } from './backend';
-import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnTrainGradImpl, bnTrainImpl, RELU_GRAD_KERNEL, reluGradImpl } from './ops';
+import {
+  BN_RELU_EVAL_KERNEL, BN_RELU_TRAIN_GRAD_KERNEL, BN_RELU_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnReluEvalImpl, bnReluTrainGradImpl,
+  bnReluTrainImpl, bnTrainGradImpl, bnTrainImpl, RELU_GRAD_KERNEL, reluGradImpl,
+} from './ops';
+import { SGD_STEP_KERNEL, sgdStepImpl } from './sgd';
 
 export const LIBTORCH_BACKEND_NAME = 'libtorch';
 
@@ -103,7 +107,16 @@ const elementwise: tf.KernelConfig[] = [
   kernel('ClipByValue', (s, { x }, { clipValueMin, clipValueMax }: tf.ClipByValueAttrs) =>
     as(s.call('aten::clamp', s.id(x), clipValueMin, clipValueMax), dtypeOf(x))),
   kernel('Cast', (s, { x }, { dtype }: tf.CastAttrs) => as(s.call('aten::to.dtype', s.id(x), scalarType(dtype)), dtype)),
-  kernel('Identity', (s, { x }) => as(s.call('aten::alias', s.id(x)), dtypeOf(x))),
+  // Tensors are immutable to tfjs, so Identity (tfjs saves every tensor a gradient needs through it) shares the data.
+  {
+    kernelName: 'Identity',
+    backendName: LIBTORCH_BACKEND_NAME,
+    kernelFunc: ({ inputs, backend }) => {
+      const { x } = inputs as In;
+      (backend as LibtorchBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  },
   kernel('Select', (s, { condition, t, e }) => {
     let c = s.call('aten::to.dtype', s.id(condition), ST.bool);
     if (condition.shape.length < t.shape.length) c = s.call('aten::reshape', c, [...condition.shape, ...t.shape.slice(condition.shape.length).map(() => 1)]);
@@ -536,6 +549,10 @@ const fused: tf.KernelConfig[] = [
   kernel(BN_TRAIN_KERNEL, bnTrainImpl),
   kernel(BN_TRAIN_GRAD_KERNEL, bnTrainGradImpl),
   kernel(RELU_GRAD_KERNEL, (s, inputs, attrs) => reluGradImpl(s, inputs, attrs)[0]),
+  kernel(BN_RELU_TRAIN_KERNEL, bnReluTrainImpl),
+  kernel(BN_RELU_TRAIN_GRAD_KERNEL, bnReluTrainGradImpl),
+  kernel(BN_RELU_EVAL_KERNEL, (s, inputs, attrs) => bnReluEvalImpl(s, inputs, attrs)[0]),
+  kernel(SGD_STEP_KERNEL, sgdStepImpl),
 ];
 
 /** Every kernel of the libtorch backend. */

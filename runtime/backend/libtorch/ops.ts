@@ -86,3 +86,71 @@ export function registerReluGradient(): void {
     },
   });
 }
+
+/** Kernel names of the fused BN + ReLU (native/bn_relu.cc, registered for 'libtorch' only). */
+export const BN_RELU_TRAIN_KERNEL = '_LibtorchBnReluTrain';
+export const BN_RELU_TRAIN_GRAD_KERNEL = '_LibtorchBnReluTrainGrad';
+export const BN_RELU_EVAL_KERNEL = '_LibtorchBnReluEval';
+
+/** y = relu(BN(x)), batch mean, 1/√(σ²+eps) and biased σ² of `x` [N, H, W, C] with γ, β [C]. */
+export const bnReluTrainImpl: Impl = (s, { x, gamma, beta }, { eps }) => s.callList('icl::bn_relu_train', s.id(x), s.id(gamma), s.id(beta), eps) as LtTensor[];
+
+/** dx, dγ, dβ from dy (w.r.t. the ReLU output y) and the forward's y, x, γ, mean, invstd. */
+export const bnReluTrainGradImpl: Impl = (s, { dy, y, x, gamma, mean, invstd }) =>
+  s.callList('icl::bn_relu_train_backward', s.id(dy), s.id(y), s.id(x), s.id(gamma), s.id(mean), s.id(invstd)) as LtTensor[];
+
+/** relu(BN(x)) with running statistics. */
+export const bnReluEvalImpl: Impl = (s, { x, mean, variance, gamma, beta }, { eps }) => [
+  s.call('icl::bn_relu_eval', s.id(x), s.id(mean), s.id(variance), s.id(gamma), s.id(beta), eps),
+];
+
+/**
+ * relu(batch norm(x)) in training mode on the libtorch backend, in one pass forward and two backward (see
+ * native/bn_relu.cc): the contract of `batchNormTrain` followed by `tf.relu`, gradients for x, γ, β.
+ * @param x [N, H, W, C] float32
+ * @param gamma γ [C]
+ * @param beta β [C]
+ * @param eps added to the variance (PyTorch: 1e-5)
+ * @returns y = relu(BN(x)) [N, H, W, C], the batch mean and the biased batch variance [C]
+ * @throws Error when the current backend is not libtorch
+ */
+export function batchNormReluTrainFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (!(tf.backend() as LibtorchBackend | undefined)?.addon) throw new Error('batchNormReluTrainFused needs the libtorch backend');
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const bnRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, invstd, variance] = tf.engine().runKernel(BN_RELU_TRAIN_KERNEL, { x: xIn, gamma: g, beta: b }, { eps }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    save([y, xIn, g, mean, invstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [ys, xs, gm, mu, inv] = saved;
+        return tf.engine().runKernel(BN_RELU_TRAIN_GRAD_KERNEL, { dy, y: ys, x: xs, gamma: gm, mean: mu, invstd: inv }, {}) as tf.Tensor[];
+      },
+    };
+  });
+  const y = bnRelu(x, gamma, beta) as tf.Tensor4D;
+  // Kept past customGrad's scope; clones (sharing the data) belong to the caller's scope.
+  const kept = stats as unknown as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const out = { y, mean: tf.clone(kept.mean), variance: tf.clone(kept.variance) };
+  kept.mean.dispose();
+  kept.variance.dispose();
+  return out;
+}
+
+/**
+ * relu(batch norm(x)) with running statistics on the libtorch backend, one pass.
+ * @param x [N, H, W, C]; the others [C] (running variance unbiased, as PyTorch stores it)
+ * @returns [N, H, W, C]
+ */
+export function batchNormReluInferenceFused(
+  x: tf.Tensor4D,
+  runningMean: tf.Tensor1D,
+  runningVar: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor4D {
+  return tf.engine().runKernel(BN_RELU_EVAL_KERNEL, { x, mean: runningMean, variance: runningVar, gamma, beta }, { eps }) as tf.Tensor4D;
+}

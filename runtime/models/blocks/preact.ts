@@ -57,7 +57,7 @@ abstract class PreactBase implements PreactBlock {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y: tf.Tensor4D;
     if (this.o.preact) {
-      x = tf.relu(this.bn1.apply(x, training));
+      x = this.bn1.applyRelu(x, training);
       y = x;
     } else {
       y = this.bn1.apply(x, training);
@@ -88,7 +88,7 @@ export class PreactBasicBlock extends PreactBase {
 
   protected branch(y: tf.Tensor4D, training: boolean): tf.Tensor4D {
     y = this.conv1.apply(y);
-    return this.conv2.apply(tf.relu(this.bn2.apply(y, training)));
+    return this.conv2.apply(this.bn2.applyRelu(y, training));
   }
 }
 
@@ -115,8 +115,8 @@ export class PreactBottleneckBlock extends PreactBase {
 
   protected branch(y: tf.Tensor4D, training: boolean): tf.Tensor4D {
     y = this.conv1.apply(y);
-    y = this.conv2.apply(tf.relu(this.bn2.apply(y, training)));
-    return this.conv3.apply(tf.relu(this.bn3.apply(y, training)));
+    y = this.conv2.apply(this.bn2.applyRelu(y, training));
+    return this.conv3.apply(this.bn3.applyRelu(y, training));
   }
 }
 

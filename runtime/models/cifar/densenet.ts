@@ -47,7 +47,7 @@ class BnReluConv {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const y = this.conv.apply(tf.relu(this.bn.apply(x, training)));
+    const y = this.conv.apply(this.bn.applyRelu(x, training));
     return this.dropout ? this.dropout.apply(y, training) : y;
   }
 }
@@ -145,7 +145,7 @@ export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'de
   return assembleModel(name, root, (x, training) => {
     let h = conv.apply(x);
     for (const modules of stages) for (const m of modules) h = m.apply(h, training);
-    h = tf.relu(bn.apply(h, training));
+    h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

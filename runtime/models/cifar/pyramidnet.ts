@@ -97,7 +97,7 @@ export class PyramidBasicBlock implements PyramidBlock {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y = this.conv1.apply(this.bn1.apply(x, training));
-    y = this.conv2.apply(tf.relu(this.bn2.apply(y, training)));
+    y = this.conv2.apply(this.bn2.applyRelu(y, training));
     y = this.bn3.apply(y, training);
     return tf.add(y, this.shortcut.apply(x));
   }
@@ -130,8 +130,8 @@ export class PyramidBottleneckBlock implements PyramidBlock {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y = this.conv1.apply(this.bn1.apply(x, training));
-    y = this.conv2.apply(tf.relu(this.bn2.apply(y, training)));
-    y = this.conv3.apply(tf.relu(this.bn3.apply(y, training)));
+    y = this.conv2.apply(this.bn2.applyRelu(y, training));
+    y = this.conv3.apply(this.bn3.applyRelu(y, training));
     y = this.bn4.apply(y, training);
     return tf.add(y, this.shortcut.apply(x));
   }
@@ -194,7 +194,7 @@ export function buildPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext, name =
   return assembleModel(name, root, (x, training) => {
     let h = bn1.apply(conv.apply(x), training);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-    h = tf.relu(bn2.apply(h, training));
+    h = bn2.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

@@ -71,7 +71,7 @@ export class BasicBlock implements ResidualBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let y = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
+    let y = this.bn1.applyRelu(this.conv1.apply(x), training);
     y = this.bn2.apply(this.conv2.apply(y), training);
     return tf.relu(tf.add<tf.Tensor4D>(y, this.shortcut ? this.shortcut.apply(x, training) : x));
   }
@@ -101,8 +101,8 @@ export class BottleneckBlock implements ResidualBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let y = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
-    y = tf.relu(this.bn2.apply(this.conv2.apply(y), training));
+    let y = this.bn1.applyRelu(this.conv1.apply(x), training);
+    y = this.bn2.applyRelu(this.conv2.apply(y), training);
     y = this.bn3.apply(this.conv3.apply(y), training);
     return tf.relu(tf.add<tf.Tensor4D>(y, this.shortcut ? this.shortcut.apply(x, training) : x));
   }
@@ -162,7 +162,7 @@ export function buildResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet
   const stages = buildResNetStages(root, Block, c, channels, [n, n, n], [1, 2, 2], ctx);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
-    let h = tf.relu(bn.apply(conv.apply(x), training));
+    let h = bn.applyRelu(conv.apply(x), training);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

@@ -55,7 +55,7 @@ export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext, na
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-    h = tf.relu(bn.apply(h, training));
+    h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

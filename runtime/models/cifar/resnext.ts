@@ -55,8 +55,8 @@ export class ResNeXtBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let y = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
-    y = tf.relu(this.bn2.apply(this.conv2.apply(y), training));
+    let y = this.bn1.applyRelu(this.conv1.apply(x), training);
+    y = this.bn2.applyRelu(this.conv2.apply(y), training);
     y = this.bn3.apply(this.conv3.apply(y), training);
     const s = this.shortcut ? this.shortcut.bn.apply(this.shortcut.conv.apply(x), training) : x;
     return tf.relu(tf.add(y, s)) as tf.Tensor4D;
@@ -105,7 +105,7 @@ export function buildResNeXt(cfg: ResNeXtConfig, ctx: BuildContext, name = 'resn
   const stages = buildResNeXtStages(root, channels, [n, n, n], [1, 2, 2], cfg, ctx);
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
-    let h = tf.relu(bn.apply(conv.apply(x), training));
+    let h = bn.applyRelu(conv.apply(x), training);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

@@ -53,7 +53,7 @@ export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext
   return assembleModel(name, root, (x, training) => {
     let h = conv.apply(x);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-    h = tf.relu(bn.apply(h, training));
+    h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

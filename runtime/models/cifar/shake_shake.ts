@@ -48,7 +48,7 @@ class ResidualPath {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const y = tf.relu(this.bn1.apply(this.conv1.apply(tf.relu(x)), training));
+    const y = this.bn1.applyRelu(this.conv1.apply(tf.relu(x)), training);
     return this.bn2.apply(this.conv2.apply(y), training);
   }
 }

@@ -45,10 +45,10 @@ export class WideBasicBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const pre = tf.relu(this.bn1.apply(x, training));
+    const pre = this.bn1.applyRelu(x, training);
     let y = this.conv1.apply(pre);
     if (this.dropout) y = this.dropout.apply(y, training);
-    y = this.conv2.apply(tf.relu(this.bn2.apply(y, training)));
+    y = this.conv2.apply(this.bn2.applyRelu(y, training));
     return tf.add(y, this.shortcut ? this.shortcut.apply(pre) : x);
   }
 }
@@ -77,7 +77,7 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
   return assembleModel(name, root, (x, training) => {
     let h = conv.apply(x);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-    h = tf.relu(bn.apply(h, training));
+    h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

@@ -52,7 +52,7 @@ export function buildImagenetResNetPreact(cfg: ImagenetResNetPreactConfig, ctx: 
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x, training);
     for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
-    h = tf.relu(bnLast.apply(h, training));
+    h = bnLast.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

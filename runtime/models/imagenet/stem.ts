@@ -26,6 +26,6 @@ export class ImagenetStem {
 
   /** @param x [N, S, S, inC] → [N, S/4, S/4, outC] */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return this.pool.apply(tf.relu(this.bn.apply(this.conv.apply(x), training)));
+    return this.pool.apply(this.bn.applyRelu(this.conv.apply(x), training));
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormInference, batchNormTrain, PYTORCH_BN_EPS, PYTORCH_BN_MOMENTUM, updateRunningStats } from '../ops/batch_norm';
+import { batchNormReluInference, batchNormReluTrain } from '../ops/batch_norm_relu';
 import type { ParamRegistry } from './registry';
 import { recordLayer } from './trace';
 
@@ -27,14 +28,23 @@ export class BatchNorm2d {
 
   /** @param x [N, H, W, channels] → same shape */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return this.run(x, training, false);
+  }
+
+  /** relu(apply(x)), fused into one kernel where the backend has one. @param x [N, H, W, channels] → same shape */
+  applyRelu(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return this.run(x, training, true);
+  }
+
+  private run(x: tf.Tensor4D, training: boolean, relu: boolean): tf.Tensor4D {
     let y: tf.Tensor4D;
     if (training) {
-      const out = batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, PYTORCH_BN_EPS);
+      const out = (relu ? batchNormReluTrain : batchNormTrain)(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, PYTORCH_BN_EPS);
       const [n, h, w] = x.shape;
       updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, n * h * w, PYTORCH_BN_MOMENTUM);
       y = out.y;
     } else {
-      y = batchNormInference(
+      y = (relu ? batchNormReluInference : batchNormInference)(
         x,
         this.runningMean as tf.Tensor1D,
         this.runningVar as tf.Tensor1D,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { sgdStepFused } from '../../backend/libtorch/sgd';
 import type { Param } from '../../models/types';
 import type { Optimizer, OptimizerState } from './types';
 
@@ -110,6 +111,8 @@ export class SGD implements Optimizer {
       throw new Error(`sgd: lr must be a finite number >= 0, got ${String(lr)}`);
     }
     const pairs = resolveGrads(this.byKey, grads);
+    // On libtorch the whole update is one kernel of ATen multi-tensor operators (same arithmetic, same order).
+    if (tf.getBackend() === 'libtorch') return this.stepFused(pairs, lr);
     const momentum = this.momentum;
     const newBuffers = tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
@@ -132,6 +135,23 @@ export class SGD implements Optimizer {
       this.buffers.get(name)?.dispose();
       this.buffers.set(name, tf.keep(buf));
     }
+  }
+
+  private stepFused(pairs: Array<[Param, tf.Tensor]>, lr: number): void {
+    const out = sgdStepFused(
+      pairs.map(([p]) => p.variable),
+      pairs.map(([, g]) => g),
+      pairs.map(([p]) => this.buffers.get(p.name)),
+      { lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: pairs.map(([p]) => this.decay.get(p) ?? 0) },
+    );
+    pairs.forEach(([p], i) => {
+      p.variable.assign(out.params[i]);
+      out.params[i].dispose();
+      const buf = out.buffers[i];
+      if (buf === undefined) return;
+      this.buffers.get(p.name)?.dispose();
+      this.buffers.set(p.name, tf.keep(buf));
+    });
   }
 
   /** Momentum buffers keyed by `Param.name`; see {@link Optimizer.getState}. */

@@ -4,13 +4,13 @@
   "targets": [
     {
       "target_name": "icl_libtorch",
-      "sources": ["addon.cc"],
+      "sources": ["addon.cc", "bn_relu.cc"],
       "include_dirs": ["<!@(node -p \"(process.env.LIBTORCH_INCLUDES || '').split(':').filter(Boolean).join(' ')\")"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14", "-std=c++14"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-D_GLIBCXX_USE_CXX11_ABI=1", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fopenmp", "-D_GLIBCXX_USE_CXX11_ABI=1", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": [
         "<!@(node -p \"process.env.LIBTORCH_LIBDIR ? '-L' + process.env.LIBTORCH_LIBDIR + ' -Wl,-rpath,' + process.env.LIBTORCH_LIBDIR : ''\")",
-        "-ltorch", "-ltorch_cpu", "-lc10"
+        "-ltorch", "-ltorch_cpu", "-lc10", "-fopenmp"
       ]
     }
   ]

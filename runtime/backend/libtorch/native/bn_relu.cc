@@ -1,0 +1,225 @@
+// Fused batch normalisation + ReLU (arXiv 1502.03167; the BN -> ReLU pair of every pre-activation block, arXiv
+// 1603.05027) for channels-last float32 activations, registered with the c10 dispatcher as `icl::` operators so the
+// TypeScript kernels call them like ATen's (runtime/backend/libtorch/ops.ts):
+//
+//   icl::bn_relu_train(Tensor x, Tensor gamma, Tensor beta, float eps) -> (Tensor y, Tensor mean, Tensor invstd, Tensor var)
+//   icl::bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd)
+//       -> (Tensor dx, Tensor dgamma, Tensor dbeta)
+//   icl::bn_relu_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, float eps) -> Tensor
+//
+// x, y, dy: [..., C] with C innermost and contiguous (tfjs NHWC); gamma, beta, statistics: [C]. mean and invstd are
+// the batch mean and 1/sqrt(biased var + eps), as ATen's native_batch_norm saves them; var is the biased variance.
+//
+// Why: ATen runs BN and ReLU as separate operators, so the activations are read and written once more forward and
+// twice more backward (ReLU, then threshold_backward) than needed; these loops do y = max(0, x*a + b) in the pass
+// that normalises, and mask dy by y > 0 inside the two backward passes. Statistics are accumulated in double per
+// thread (two passes, mean then centred squares, as ATen's CPU batch norm). Tensors that are not CPU float32 take
+// an ATen composition of the same formulas (so a CUDA libtorch still works, unfused).
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kGrain = 512;  // rows per parallel task
+
+bool fastPath(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+
+int64_t channelsOf(const at::Tensor& x, const at::Tensor& gamma) {
+  TORCH_CHECK(x.dim() >= 2, "icl bn_relu: x must have a channel dimension, got ", x.dim(), " dims");
+  const int64_t c = x.size(-1);
+  TORCH_CHECK(gamma.numel() == c, "icl bn_relu: gamma has ", gamma.numel(), " values for ", c, " channels");
+  return c;
+}
+
+// Per-channel sums of two per-element quantities over all rows: rowFn(m, a, b) adds row m's values into the float
+// accumulators a[C] and b[C]. Float over blocks of 64 rows, double across blocks and threads. rowFn is written with
+// __restrict pointers and no branches so that GCC vectorises it (a data-dependent branch per element, e.g. on the
+// ReLU mask, costs more than the memory traffic).
+template <typename RowFn>
+void channelSums(int64_t rows, int64_t c, RowFn rowFn, std::vector<double>& s1, std::vector<double>& s2) {
+  const int nt = at::get_num_threads();
+  std::vector<double> part(2 * static_cast<size_t>(nt) * c, 0.0);
+  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+    double* p1 = part.data() + 2 * static_cast<size_t>(at::get_thread_num()) * c;
+    double* p2 = p1 + c;
+    std::vector<float> block(2 * c);
+    float* __restrict a = block.data();
+    float* __restrict b = a + c;
+    for (int64_t m0 = begin; m0 < end; m0 += 64) {
+      std::fill(block.begin(), block.end(), 0.f);
+      const int64_t m1 = std::min(end, m0 + 64);
+      for (int64_t m = m0; m < m1; m++) rowFn(m, a, b);
+      for (int64_t k = 0; k < c; k++) {
+        p1[k] += a[k];
+        p2[k] += b[k];
+      }
+    }
+  });
+  s1.assign(c, 0.0);
+  s2.assign(c, 0.0);
+  for (int t = 0; t < nt; t++) {
+    const double* p1 = part.data() + 2 * static_cast<size_t>(t) * c;
+    for (int64_t k = 0; k < c; k++) {
+      s1[k] += p1[k];
+      s2[k] += p1[c + k];
+    }
+  }
+}
+
+// y[m, k] = max(0, x[m, k]·a[k] + b[k]) over rows [0, rows), in parallel.
+void scaleShiftRelu(const float* xp, const float* ap, const float* bp, float* yp, int64_t rows, int64_t c) {
+  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t m = begin; m < end; m++) {
+      const float* __restrict xr = xp + m * c;
+      float* __restrict yr = yp + m * c;
+      const float* __restrict a = ap;
+      const float* __restrict b = bp;
+      for (int64_t k = 0; k < c; k++) yr[k] = std::max(0.f, xr[k] * a[k] + b[k]);
+    }
+  });
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnReluTrain(const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& beta,
+                                                                       double eps) {
+  const int64_t c = channelsOf(x_, gamma);
+  if (!fastPath(x_)) {
+    auto x2 = x_.reshape({-1, c});
+    auto var = x2.var(0, /*unbiased=*/false);
+    auto mean = x2.mean(0);
+    auto invstd = (var + eps).rsqrt();
+    auto a = gamma * invstd;
+    auto y = at::relu(x_ * a + (beta - mean * a));
+    return {y, mean, invstd, var};
+  }
+  const at::Tensor x = x_.contiguous();
+  const int64_t rows = x.numel() / c;
+  TORCH_CHECK(rows > 0, "icl bn_relu: empty batch");
+  const float* xp = x.data_ptr<float>();
+  std::vector<double> s1, s2, unused;
+  channelSums(rows, c, [&](int64_t m, float* __restrict a, float* __restrict) {
+    const float* __restrict xr = xp + m * c;
+    for (int64_t k = 0; k < c; k++) a[k] += xr[k];
+  }, s1, unused);
+  std::vector<float> meanF(c);
+  for (int64_t k = 0; k < c; k++) meanF[k] = static_cast<float>(s1[k] / rows);
+  const float* mf = meanF.data();
+  channelSums(rows, c, [&](int64_t m, float* __restrict a, float* __restrict) {
+    const float* __restrict xr = xp + m * c;
+    for (int64_t k = 0; k < c; k++) {
+      const float d = xr[k] - mf[k];
+      a[k] += d * d;
+    }
+  }, s2, unused);
+  auto opts = x.options();
+  at::Tensor mean = at::empty({c}, opts), invstd = at::empty({c}, opts), var = at::empty({c}, opts);
+  std::vector<float> a(c), b(c);
+  const float* g = gamma.contiguous().data_ptr<float>();
+  const at::Tensor betaC = beta.contiguous();
+  const float* be = betaC.data_ptr<float>();
+  for (int64_t k = 0; k < c; k++) {
+    const double v = s2[k] / rows;
+    const float inv = static_cast<float>(1.0 / std::sqrt(v + eps));
+    mean.data_ptr<float>()[k] = meanF[k];
+    var.data_ptr<float>()[k] = static_cast<float>(v);
+    invstd.data_ptr<float>()[k] = inv;
+    a[k] = g[k] * inv;
+    b[k] = be[k] - meanF[k] * a[k];
+  }
+  at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
+  scaleShiftRelu(xp, a.data(), b.data(), y.data_ptr<float>(), rows, c);
+  return {y, mean, invstd, var};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> bnReluTrainBackward(const at::Tensor& dy_, const at::Tensor& y_, const at::Tensor& x_,
+                                                                   const at::Tensor& gamma, const at::Tensor& mean, const at::Tensor& invstd) {
+  const int64_t c = channelsOf(x_, gamma);
+  const int64_t rows = x_.numel() / c;
+  if (!(fastPath(dy_) && fastPath(x_) && fastPath(y_))) {
+    auto g = at::threshold_backward(dy_, y_, 0).reshape({-1, c});
+    auto xc = x_.reshape({-1, c}) - mean;
+    auto sumG = g.sum(0);
+    auto sumGx = (g * xc).sum(0);
+    auto dx = (g - sumG / rows - xc * (invstd * invstd * sumGx / rows)) * (gamma * invstd);
+    return {dx.reshape(x_.sizes()), sumGx * invstd, sumG};
+  }
+  const at::Tensor dy = dy_.contiguous(), y = y_.contiguous(), x = x_.contiguous();
+  const float* dyp = dy.data_ptr<float>();
+  const float* yp = y.data_ptr<float>();
+  const float* xp = x.data_ptr<float>();
+  const at::Tensor meanC = mean.contiguous(), invC = invstd.contiguous(), gammaC = gamma.contiguous();
+  const float* mu = meanC.data_ptr<float>();
+  const float* inv = invC.data_ptr<float>();
+  const float* ga = gammaC.data_ptr<float>();
+  // One pass for Σg and Σg·(x − μ), g = dy where y > 0 else 0.
+  std::vector<double> sumG, sumGx;
+  channelSums(rows, c, [&](int64_t m, float* __restrict a, float* __restrict b) {
+    const float* __restrict dyr = dyp + m * c;
+    const float* __restrict yr = yp + m * c;
+    const float* __restrict xr = xp + m * c;
+    const float* __restrict mr = mu;
+    for (int64_t k = 0; k < c; k++) {
+      const float d = dyr[k];  // loaded unconditionally, so the mask is a vector select, not a branch
+      const float g = yr[k] > 0.f ? d : 0.f;
+      a[k] += g;
+      b[k] += g * (xr[k] - mr[k]);
+    }
+  }, sumG, sumGx);
+  auto opts = x.options();
+  at::Tensor dgamma = at::empty({c}, opts), dbeta = at::empty({c}, opts);
+  std::vector<float> meanG(c), k1(c), scale(c);
+  for (int64_t k = 0; k < c; k++) {
+    dgamma.data_ptr<float>()[k] = static_cast<float>(sumGx[k] * inv[k]);
+    dbeta.data_ptr<float>()[k] = static_cast<float>(sumG[k]);
+    meanG[k] = static_cast<float>(sumG[k] / rows);
+    k1[k] = static_cast<float>(sumGx[k] / rows * inv[k] * inv[k]);
+    scale[k] = ga[k] * inv[k];
+  }
+  at::Tensor dx = at::empty_like(x, at::MemoryFormat::Contiguous);
+  float* dxp = dx.data_ptr<float>();
+  const float *mg = meanG.data(), *kk = k1.data(), *sc = scale.data();
+  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t m = begin; m < end; m++) {
+      const int64_t o = m * c;
+      const float* __restrict dyr = dyp + o;
+      const float* __restrict yr = yp + o;
+      const float* __restrict xr = xp + o;
+      float* __restrict dxr = dxp + o;
+      for (int64_t k = 0; k < c; k++) {
+        const float d = dyr[k];
+        const float g = yr[k] > 0.f ? d : 0.f;
+        dxr[k] = (g - mg[k] - (xr[k] - mu[k]) * kk[k]) * sc[k];
+      }
+    }
+  });
+  return {dx, dgamma, dbeta};
+}
+
+at::Tensor bnReluEval(const at::Tensor& x_, const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma,
+                      const at::Tensor& beta, double eps) {
+  const int64_t c = channelsOf(x_, gamma);
+  auto a = gamma * (runningVar + eps).rsqrt();
+  auto b = beta - runningMean * a;
+  if (!fastPath(x_)) return at::relu(x_ * a + b);
+  const at::Tensor x = x_.contiguous(), aC = a.contiguous(), bC = b.contiguous();
+  const float* xp = x.data_ptr<float>();
+  const float* ap = aC.data_ptr<float>();
+  const float* bp = bC.data_ptr<float>();
+  at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
+  scaleShiftRelu(xp, ap, bp, y.data_ptr<float>(), x.numel() / c, c);
+  return y;
+}
+
+}  // namespace
+
+TORCH_LIBRARY(icl, m) {
+  m.def("bn_relu_train(Tensor x, Tensor gamma, Tensor beta, float eps) -> (Tensor, Tensor, Tensor, Tensor)", bnReluTrain);
+  m.def("bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd) -> (Tensor, Tensor, Tensor)",
+        bnReluTrainBackward);
+  m.def("bn_relu_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, float eps) -> Tensor", bnReluEval);
+}

@@ -1,0 +1,74 @@
+/**
+ * SGD on the libtorch backend (one fused kernel of ATen `_foreach_*` operators, runtime/backend/libtorch/sgd.ts)
+ * against the generic tfjs-op SGD on the `cpu` backend: same parameters, gradients and options, three steps, the
+ * weights and momentum buffers must agree to float32 rounding, with and without Nesterov, momentum and weight decay,
+ * and the fused path must not leak tensors.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../runtime/backend';
+import { loadAddon } from '../../runtime/backend/libtorch';
+import type { Param, ParamKind } from '../../runtime/models/types';
+import { SGD } from '../../runtime/train/optim';
+
+const loaded = loadAddon();
+const skip = loaded.ok ? false : `libtorch backend unavailable: ${loaded.reason}`;
+
+const SHAPES: Array<[number[], ParamKind]> = [
+  [[3, 3, 2, 4], 'conv_weight'],
+  [[4], 'bn_gamma'],
+  [[4], 'bn_beta'],
+  [[4, 5], 'linear_weight'],
+  [[5], 'linear_bias'],
+];
+const value = (seed: number, size: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
+
+/** Weights and buffers after three SGD steps with fixed gradients on the current backend. */
+function run(opts: { momentum: number; nesterov: boolean }, decayed: boolean): { w: Float32Array[]; buf: Float32Array[] } {
+  const params: Param[] = SHAPES.map(([shape, kind], i) => {
+    const init = tf.tensor(value(i + 1, tf.util.sizeFromShape(shape)), shape);
+    const variable = tf.variable(init, true, `sgd_fused_${tf.getBackend()}_${opts.momentum}_${opts.nesterov}_${decayed}_${i}`);
+    init.dispose();
+    return { name: `p${i}`, kind, variable };
+  });
+  const sgd = new SGD(params, opts, (p) => (decayed && p.kind.endsWith('weight') ? 5e-4 : 0));
+  for (let step = 0; step < 3; step++) {
+    const grads = tf.tidy(() => Object.fromEntries(params.map((p, i) => [p.name, tf.tensor(value(10 * step + i + 7, p.variable.size), p.variable.shape)])));
+    sgd.step(grads, [0.1, 0.1, 0.05][step]);
+    tf.dispose(Object.values(grads));
+  }
+  const state = sgd.getState().tensors;
+  const out = {
+    w: params.map((p) => p.variable.dataSync() as Float32Array),
+    buf: params.map((p) => (state[p.name] ? (state[p.name].dataSync() as Float32Array) : new Float32Array(0))),
+  };
+  sgd.dispose();
+  params.forEach((p) => p.variable.dispose());
+  return out;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < actual.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= 1e-6 * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+describe('fused SGD on libtorch', { skip }, () => {
+  for (const [momentum, nesterov, decayed] of [[0.9, true, true], [0.9, false, true], [0.9, true, false], [0, false, true]] as const) {
+    test(`momentum ${momentum}${nesterov ? ' nesterov' : ''}${decayed ? ', weight decay on weights only' : ''}: equals the cpu backend after 3 steps`, async () => {
+      await tf.setBackend('cpu');
+      const ref = run({ momentum, nesterov }, decayed);
+      await initBackend('libtorch', 1);
+      const before = tf.memory().numTensors;
+      const got = run({ momentum, nesterov }, decayed);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      ref.w.forEach((w, i) => assertClose(got.w[i], w, `weight ${i}`));
+      ref.buf.forEach((b, i) => assertClose(got.buf[i], b, `buffer ${i}`));
+      // The update moved every weight (a test that would pass with a no-op step would be useless).
+      got.w.forEach((w, i) => assert.ok(w.some((x, j) => Math.abs(x - value(i + 1, w.length)[j]) > 1e-3), `weight ${i} unchanged`));
+    });
+  }
+});
