@@ -2,7 +2,7 @@
  * The ring all-reduce on its own: N = 1..4 ranks in one process (each its own sockets), even and
  * uneven sizes (including fewer elements than ranks), float32 and float64, bit-identical results on
  * every rank, broadcast, disagreement and a dying rank reported as DistError, rendezvous timeout,
- * and separate processes (through the all-reduce bench).
+ * flush(), and separate processes (through the all-reduce bench).
  */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -74,6 +74,20 @@ describe('ring all-reduce', () => {
     }
     await assert.rejects(comms[0].allReduce(new Float32Array(3)), DistError);
     for (const c of comms) c.abort();
+  });
+
+  it('flush() resolves once the queued data has left for the kernel (before sync BN blocks the event loop)', async () => {
+    const comms = await group(2);
+    try {
+      await comms[0].flush(); // nothing queued
+      const bufs = comms.map(() => new Float32Array(4_000_000).fill(1)); // 16 MB: more than the socket buffers
+      await Promise.all(comms.map((c, r) => c.allReduce(bufs[r]).then(() => c.flush())));
+      assert.equal(bufs[1][3_999_999], 2);
+      const out = (comms[0] as unknown as { out: { writableLength: number } }).out;
+      assert.equal(out.writableLength, 0);
+    } finally {
+      for (const c of comms) c.close();
+    }
   });
 
   it('runs across processes (the all-reduce bench with 3 workers)', async () => {
