@@ -4,12 +4,14 @@
  * the other one's exact contribution, must give the rows, gradients, statistics and running
  * statistics of plain batch norm on the whole batch (dγ and dβ: the two workers' sum, as the
  * gradient all-reduce makes them). A reducer for a group of one changes nothing, and
- * `setBatchNormSync(null)` restores plain batch norm.
+ * `setBatchNormSync(null)` restores plain batch norm; on the libtorch backend (when built) the
+ * synchronised path replaces the fused kernel and agrees with it.
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../runtime/backend';
+import { loadAddon } from '../../runtime/backend/libtorch';
 import { batchNormTrain, PYTORCH_BN_EPS, updateRunningStats } from '../../runtime/models/ops/batch_norm';
 import { batchNormSync, setBatchNormSync } from '../../runtime/models/ops/batch_norm_sync';
 import { maxAbs, maxAbsDiff, onBackend, rand } from '../backend/helpers';
@@ -123,5 +125,23 @@ describe('synchronised batch norm (batchNormTrainSynced) against plain batch nor
     assert.equal(calls, 3, 'the forward and backward under tf.grads, then bnRun\'s own forward');
     assert.equal(batchNormSync(), null);
     ref.forEach((r, i) => assert.ok(maxAbsDiff(synced[i], r) <= 3e-6 * Math.max(1, maxAbs(r)), `output ${i}`));
+  });
+
+  const addon = loadAddon();
+  it('libtorch: with a reducer installed, the generic synchronised path replaces the fused kernel and agrees with it', { skip: addon.ok ? false : `libtorch backend unavailable: ${addon.reason}` }, async () => {
+    const { x, g, b, up } = inputs();
+    await initBackend('libtorch', 1);
+    const read = (ts: tf.Tensor[]) => ts.map((t) => Float32Array.from(t.dataSync()));
+    const fused = read(tf.tidy(() => bnRun(x, g, b, up, 8)));
+    let calls = 0;
+    setBatchNormSync(() => void calls++);
+    try {
+      const synced = read(tf.tidy(() => bnRun(x, g, b, up, 8)));
+      assert.equal(calls, 3);
+      fused.forEach((r, i) => assert.ok(maxAbsDiff(synced[i], r) <= 2e-5 * Math.max(1, maxAbs(r)), `output ${i}: ${maxAbsDiff(synced[i], r)}`));
+    } finally {
+      setBatchNormSync(null);
+      await initBackend('wasm', 1);
+    }
   });
 });
