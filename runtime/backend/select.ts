@@ -12,7 +12,7 @@ import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './wasm/kernels';
 import { wasmBinaryDir } from './wasm/paths';
 import { disableWasmThreads, prepareWasmThreads, resolveThreads, unrefWasmWorkers } from './wasm/threads';
-import { LIBTORCH_BACKEND_NAME, registerLibtorchBackend } from './libtorch';
+import { LIBTORCH_BACKEND_NAME, loadAddon, registerLibtorchBackend } from './libtorch';
 import { DEVICES } from '../config/tree';
 
 /** What the user asks for (config `device` / CLI `--device`). */
@@ -284,6 +284,12 @@ function setNodeThreads(numThreads: number): number {
 
 type LibtorchStart = { ok: true; version: string; threads: number; gpu?: string } | { ok: false; reason: string };
 
+/** CUDA devices the libtorch addon's libtorch sees (0 when the addon is absent or a CPU build). */
+function libtorchCudaDevices(): number {
+  const loaded = loadAddon();
+  return loaded.ok ? loaded.addon.cudaDeviceCount() : 0;
+}
+
 /**
  * Registers and selects the `libtorch` backend (runtime/backend/libtorch, an addon built by `npm run build:libtorch`)
  * on `device` ('cpu' or 'cuda'), with `numThreads` ATen threads (0 = one per core). Never throws.
@@ -304,11 +310,11 @@ async function startLibtorch(device: 'cpu' | 'cuda', numThreads: number): Promis
 /**
  * Selects and initialises the TensorFlow.js backend for `device`, and reports what was chosen.
  *
- * - `auto`: the first that loads of tfjs-node-gpu (with a CUDA device), tfjs-node, wasm. (libtorch is not in this
- *   list yet although it trains several times faster than wasm here, see docs/libtorch.md: it is chosen explicitly.)
+ * - `auto`: the fastest engine that loads, by the measurements in docs/libtorch.md: tfjs-node-gpu with a CUDA device,
+ *   libtorch on CUDA (a CUDA libtorch build that sees a device), libtorch on CPU, tfjs-node, wasm.
  * - `cuda` / `gpu`: tfjs-node-gpu with a CUDA device, else libtorch on CUDA (a CUDA libtorch build), else an Error
  *   saying why, how to install them and what `auto` would use.
- * - `cpu`: tfjs-node, else wasm. `libtorch`: the libtorch (ATen) engine on CPU (runtime/backend/libtorch, built by
+ * - `cpu`: libtorch on CPU, else tfjs-node, else wasm. `libtorch`: the libtorch (ATen) engine on CPU (runtime/backend/libtorch, built by
  *   `npm run build:libtorch`), else an Error saying why. `wasm`: wasm only.
  *   `js`: tfjs's pure-JS `cpu` backend (very slow, for reference).
  *
@@ -350,17 +356,25 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
 
   switch (device) {
     case 'auto': {
+      // Fastest first, as measured (docs/libtorch.md): a GPU engine; then libtorch (ATen, PyTorch's own kernels,
+      // 0.9-1.1x PyTorch here) before tfjs-node (libtensorflow's eager ops) and wasm (0.1-0.4x PyTorch).
       const gpuLoad = await loadTfjsNode(TFJS_NODE_GPU);
-      if (gpuLoad.ok) {
+      if (gpuLoad.ok && gpuLoad.gpu) {
         const info = await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu');
-        if (info) {
-          if (!gpuLoad.gpu) skipped.push({ engine: 'GPU', reason: 'tfjs-node-gpu sees no CUDA device; it runs on the CPU' });
-          return info;
-        }
+        if (info) return info;
       } else {
-        skipped.push({ engine: 'tfjs-node-gpu', reason: gpuLoad.reason });
+        skipped.push({ engine: 'tfjs-node-gpu', reason: gpuLoad.ok ? 'it sees no CUDA device' : gpuLoad.reason });
       }
-      return (await tryNode(TFJS_NODE, 'tfjs-node')) ?? wasm();
+      if (libtorchCudaDevices() > 0) {
+        const info = await libtorch('cuda');
+        if (info) return info;
+      }
+      return (
+        (await libtorch('cpu')) ??
+        (await tryNode(TFJS_NODE, 'tfjs-node')) ??
+        (gpuLoad.ok && !gpuLoad.gpu ? await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu') : undefined) ??
+        wasm()
+      );
     }
     case 'cuda':
     case 'gpu': {
@@ -372,7 +386,7 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
       }
       const lt = await startLibtorch('cuda', numThreads);
       if (lt.ok) return { ...base, backend: tf.getBackend(), engine: 'libtorch', threads: lt.threads, gpu: lt.gpu, libtorchVersion: lt.version };
-      const autoWould = safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node if it loads, else wasm' : 'wasm';
+      const autoWould = [loadAddon().ok ? 'libtorch' : '', safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node' : '', 'wasm'].filter(Boolean).join(' if it loads, else ');
       throw new Error(
         `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}) and libtorch on CUDA is ` +
           `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}; or build the libtorch backend against a ` +
@@ -380,7 +394,7 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
       );
     }
     case 'cpu':
-      return (await tryNode(TFJS_NODE, 'tfjs-node')) ?? wasm();
+      return (await libtorch('cpu')) ?? (await tryNode(TFJS_NODE, 'tfjs-node')) ?? wasm();
     case 'libtorch': {
       const info = await libtorch('cpu');
       if (info) return info;

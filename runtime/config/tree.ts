@@ -245,7 +245,7 @@ const augmentation = section('Training-time data augmentation', {
 
 /** The whole config tree (root section). */
 export const CONFIG_TREE = section('Image Classification Lab config', {
-  device: str('auto', 'Compute backend: auto = best that loads (tfjs-node-gpu, tfjs-node, wasm); cuda/gpu = tfjs-node-gpu, else libtorch on CUDA; cpu = best CPU engine; libtorch = the libtorch (ATen) engine, built by npm run build:libtorch; wasm; js = pure-JS reference (very slow)', {
+  device: str('auto', 'Compute backend: auto = fastest that loads (tfjs-node-gpu on a GPU, libtorch on CUDA, libtorch, tfjs-node, wasm); cuda/gpu = tfjs-node-gpu, else libtorch on CUDA; cpu = best CPU engine (libtorch, tfjs-node, wasm); libtorch = the libtorch (ATen) engine, built by npm run build:libtorch; wasm; js = pure-JS reference (very slow)', {
     allowed: DEVICES,
     note: "The original accepts 'cuda' (default) or 'cpu'.",
   }),

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +24,13 @@ function installed(pkg: string): boolean {
   }
 }
 const noNode = !installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu');
+const root = path.join(__dirname, '..', '..');
+const builtAddon = path.join(root, 'runtime', 'backend', 'libtorch', 'native', 'build', 'Release', 'icl_libtorch.node');
+// In this process the libtorch addon is absent (the addon is loaded lazily, at the first initBackend), so the
+// fallbacks below wasm are what a machine without libtorch gets; the libtorch preference is checked in a child.
+const missingAddon = path.join(root, 'no-such-dir', 'icl_libtorch.node');
+process.env.ICL_LIBTORCH_ADDON = missingAddon;
+const addonReason = `the addon is not built (${path.relative(process.cwd(), missingAddon)} missing; run npm run build:libtorch with libtorch installed)`;
 
 describe('backend selection', () => {
   test('summariseLoadError gives one-line reasons', () => {
@@ -66,12 +74,28 @@ describe('backend selection', () => {
     assert.equal(info.tfjsVersion, tf.version_core);
     assert.deepEqual(info.skipped, [
       { engine: 'tfjs-node-gpu', reason: 'not installed' },
+      { engine: 'libtorch', reason: addonReason },
       { engine: 'tfjs-node', reason: 'not installed' },
     ]);
     assert.equal(
       describeBackend(info),
-      `backend wasm (${info.simd ? 'SIMD' : 'no SIMD'}, 1 thread); skipped tfjs-node-gpu: not installed, tfjs-node: not installed`,
+      `backend wasm (${info.simd ? 'SIMD' : 'no SIMD'}, 1 thread); skipped tfjs-node-gpu: not installed, libtorch: ${addonReason}, tfjs-node: not installed`,
     );
+  });
+
+  test('auto and cpu prefer libtorch when its addon is built', { skip: (!fs.existsSync(builtAddon) && 'the libtorch addon is not built') || (!noNode && 'tfjs-node is installed here') }, () => {
+    const script = [
+      "const { initBackend, describeBackend } = require('./runtime/backend');",
+      "(async () => { for (const d of ['auto', 'cpu']) console.log(describeBackend(await initBackend(d, 1))); })();",
+    ].join('\n');
+    const env = { ...process.env };
+    delete env.ICL_LIBTORCH_ADDON;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'backend libtorch (libtorch 1.13.0, 1 thread); skipped tfjs-node-gpu: not installed',
+      'backend libtorch (libtorch 1.13.0, 1 thread)',
+    ].map((l) => l.replace('1.13.0', r.stdout.match(/libtorch (\d+\.\d+\.\d+)/)?.[1] ?? '?')));
   });
 
   test('cuda/gpu fail with a clear one-paragraph error', { skip: !noNode && 'tfjs-node is installed here' }, async () => {
@@ -89,7 +113,7 @@ describe('backend selection', () => {
   test('cpu uses wasm when tfjs-node is missing; js is the pure-JS backend', { skip: !noNode && 'tfjs-node is installed here' }, async () => {
     const cpu = await initBackend('cpu', 1);
     assert.equal(cpu.engine, 'wasm');
-    assert.deepEqual(cpu.skipped, [{ engine: 'tfjs-node', reason: 'not installed' }]);
+    assert.deepEqual(cpu.skipped, [{ engine: 'libtorch', reason: addonReason }, { engine: 'tfjs-node', reason: 'not installed' }]);
     const js = await initBackend('js', 0);
     assert.equal(js.backend, 'cpu');
     assert.equal(js.engine, 'js');

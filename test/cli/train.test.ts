@@ -9,6 +9,10 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { EpochEvent, RunEndEvent, RunStartEvent } from '../../runtime/protocol';
 import { events, runCli, startCli, tempDir, waitForEvent, writeSyntheticMnist } from './fixtures';
+import { loadAddon } from '../../runtime/backend/libtorch';
+
+/** What `device auto` picks here: libtorch when its addon is built (as .ci/run does), else wasm. */
+const AUTO_BACKEND = loadAddon().ok ? 'libtorch' : 'wasm';
 
 const work = tempDir('icl-cli-train-');
 const data = path.join(work, 'data');
@@ -52,7 +56,7 @@ describe('npm run train / evaluate', () => {
     assert.equal(start.protocol, 1);
     assert.equal(start.steps_per_epoch, 20);
     assert.equal(start.epochs, 3);
-    assert.equal(start.backend, 'wasm');
+    assert.equal(start.backend, AUTO_BACKEND);
     assert.equal(start.params > 0, true);
     const epochs = ev.filter((e): e is EpochEvent => e.type === 'epoch');
     assert.deepEqual(epochs.map((e) => e.epoch), [0, 1, 2, 3]);
