@@ -4,11 +4,14 @@ arXiv 1603.05027, basic blocks, as hysts/pytorch_image_classification builds it)
 synthetic batch shape, so both engines are measured side by side on one machine.
 
 Needs PyTorch (Debian: `apt-get install python3-torch`). Prints one JSON line with the same keys as
-the TypeScript bench: train_images_per_sec, eval_images_per_sec, peak_rss_mb, threads, ...
+the TypeScript bench: train_images_per_sec, eval_images_per_sec, peak_rss_mb, threads, ... With
+--serve it stays up and times "train N" / "eval N" on request, so the two engines can be measured in
+alternating rounds on a shared machine.
 """
 import argparse
 import json
 import resource
+import sys
 import time
 
 import torch
@@ -69,6 +72,9 @@ def main():
     p.add_argument('--eval-steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--serve', action='store_true',
+                   help='after warm-up, answer "train N" / "eval N" lines on stdin with one JSON line each (images/s), '
+                        'so that a caller can interleave its own timings with these; "quit" ends')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -78,36 +84,52 @@ def main():
     y = torch.randint(0, a.classes, (a.batch_size,))
 
     def train_step():
+        model.train()
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss.item()
 
-    model.train()
+    def eval_step():
+        # As the original's validate(): logits, loss and top-1/top-5 counts, read back to Python.
+        model.eval()
+        with torch.no_grad():
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            top5 = out.topk(5, 1).indices.eq(y.view(-1, 1))
+            return loss.item(), top5[:, :1].sum().item(), top5.sum().item()
+
+    def timed(step, n):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        return round(n * a.batch_size / (time.perf_counter() - t0), 1)
+
     for _ in range(a.warmup):
         train_step()
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        train_step()
-    train_ips = a.steps * a.batch_size / (time.perf_counter() - t0)
+        eval_step()
+    engine = f'pytorch {torch.__version__}'
+    if a.serve:
+        print(json.dumps({'engine': engine, 'ready': True}), flush=True)
+        for line in sys.stdin:
+            cmd = line.split()
+            if not cmd or cmd[0] == 'quit':
+                break
+            step = train_step if cmd[0] == 'train' else eval_step
+            print(json.dumps({'images_per_sec': timed(step, int(cmd[1])),
+                              'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}), flush=True)
+        return
 
-    model.eval()
-    with torch.no_grad():
-        for _ in range(a.warmup):
-            model(x).argmax(1).tolist()
-        t0 = time.perf_counter()
-        for _ in range(a.eval_steps):
-            model(x).argmax(1).tolist()
-        eval_ips = a.eval_steps * a.batch_size / (time.perf_counter() - t0)
-
+    train_ips = timed(train_step, a.steps)
+    eval_ips = timed(eval_step, a.eval_steps)
     print(json.dumps({
-        'engine': f'pytorch {torch.__version__}',
+        'engine': engine,
         'params': sum(t.numel() for t in model.parameters()),
         'threads': a.threads,
         'batch_size': a.batch_size,
-        'train_images_per_sec': round(train_ips, 1),
-        'eval_images_per_sec': round(eval_ips, 1),
+        'train_images_per_sec': train_ips,
+        'eval_images_per_sec': eval_ips,
         'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }))
 

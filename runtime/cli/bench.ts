@@ -1,18 +1,17 @@
 /**
- * `npm run bench -- [--config FILE] [--steps N] [--eval-steps N] [--warmup N] [--pytorch] [key value …]`
+ * `npm run bench -- [--config FILE] [--steps N] [--eval-steps N] [--warmup N] [--rounds R] [--pytorch] [key value …]`
  * Times training steps (forward, cross-entropy, backward, SGD update) and evaluation steps
  * (forward in inference mode) of the configured model on synthetic data of the dataset's shape,
  * after warm-up steps, and prints a final JSON line
- * `{"model":…,"depth":…,"dataset":…,"backend":…,"threads":…,"batch_size":…,"train_images_per_sec":…,"eval_images_per_sec":…,"peak_rss_mb":…}`.
- * Nothing is read from disk: the images are standard normal noise and the labels uniform.
- * `--pytorch` then runs the same measurement with PyTorch (scripts/bench_pytorch.py; resnet_preact
- * basic only) on the same thread count, and adds its figures and our ratios to the JSON line.
+ * `{"model":…,"depth":…,"dataset":…,"backend":…,"threads":…,"batch_size":…,"rounds":…,"train_images_per_sec":…,"eval_images_per_sec":…,"peak_rss_mb":…}`
+ * (medians over `--rounds` timings). Nothing is read from disk: the images are standard normal noise and the labels uniform.
+ * `--pytorch` also times PyTorch (scripts/bench_pytorch.py --serve; resnet_preact basic only) on the same shapes and
+ * thread count, in rounds alternating with ours (default 3), and adds its medians and the median of the per-round
+ * ratios to the JSON line. Evaluation steps on both sides compute logits, loss and top-1/top-5 counts, as validation does.
  * `--allreduce N` also times the data-parallel gradient all-reduce of this model's parameters across
  * N local processes (the ring of runtime/dist, as `--nproc_per_node N` uses it) and adds
  * `allreduce_ms` (median per step) and `allreduce_world_size`.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { describeBackend, initBackend, toDevice } from '../backend';
 import { benchAllReduce } from '../dist/bench';
 import { Rng } from '../data/rng';
@@ -21,32 +20,16 @@ import { evaluateModel } from '../train/evaluate';
 import { createOptimizer } from '../train/optim';
 import { trainStep } from '../train/step';
 import { parseConfigCli, printJsonLine, runCli } from './main';
+import { PytorchReference } from './pytorch_reference';
 
-const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [--pytorch] [--allreduce N] [key value ...]';
+const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [--rounds R] [--pytorch] [--allreduce N] [key value ...]';
 
-interface PytorchFigures {
-  engine: string;
-  params: number;
-  train_images_per_sec: number;
-  eval_images_per_sec: number;
-  peak_rss_mb: number;
-}
-
-/**
- * Runs scripts/bench_pytorch.py with the same shapes and threads.
- * @throws Error saying how to get PyTorch when it is missing, or what the script printed when it fails
- */
-function benchPytorch(args: string[]): PytorchFigures {
-  const python = process.env.ICL_PYTHON ?? (process.platform === 'linux' ? '/usr/bin/python3' : 'python3');
-  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_pytorch.py');
-  const r = spawnSync(python, [script, ...args], { encoding: 'utf8' });
-  if (r.error) throw new Error(`--pytorch: cannot run ${python} (${r.error.message}); set ICL_PYTHON to a Python with PyTorch`);
-  if (r.status !== 0) {
-    const why = /No module named 'torch'/.test(r.stderr) ? 'PyTorch is not installed for it (Debian: apt-get install python3-torch)' : r.stderr.trim().split('\n').pop();
-    throw new Error(`--pytorch: ${python} ${path.relative(process.cwd(), script)} failed: ${why}`);
-  }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PytorchFigures;
-}
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 function intFlag(flags: Record<string, string | boolean>, name: string, def: number): number {
   const v = flags[name];
@@ -61,7 +44,8 @@ runCli(async () => {
     steps: { type: 'string', description: 'timed training steps (default 10)' },
     'eval-steps': { type: 'string', description: 'timed evaluation steps (default 10)' },
     warmup: { type: 'string', description: 'untimed warm-up steps before each timing (default 2)' },
-    pytorch: { type: 'boolean', description: 'also time PyTorch on the same shapes and threads (resnet_preact basic)' },
+    rounds: { type: 'string', description: 'timing rounds, medians reported (default 1; 3 with --pytorch)' },
+    pytorch: { type: 'boolean', description: 'also time PyTorch on the same shapes and threads (resnet_preact basic), in alternating rounds' },
     allreduce: { type: 'string', description: 'also time the gradient all-reduce of this model across N local processes' },
   });
   if (!cli) return 0;
@@ -84,45 +68,78 @@ runCli(async () => {
   const opts = { imageShape: [s, s, c] as [number, number, number], nClasses: k, gradientClip: 0 };
   process.stderr.write(`${cfg.model.name}: ${countParams(model).toLocaleString('en-US')} parameters, batch ${bs}, input ${s}x${s}x${c}\n`);
 
-  for (let i = 0; i < warmup; i++) trainStep(model, optimizer, batch, 0.01, opts);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < steps; i++) trainStep(model, optimizer, batch, 0.01, opts);
-  const trainSec = Number(process.hrtime.bigint() - t0) / 1e9;
-  const trainIps = (steps * bs) / trainSec;
-  process.stderr.write(`train: ${steps} steps in ${trainSec.toFixed(2)} s, ${trainIps.toFixed(1)} images/s\n`);
-
   async function* evalBatches(n: number) {
     for (let i = 0; i < n; i++) yield batch;
   }
-  await evaluateModel(model, evalBatches(warmup), opts.imageShape, k);
-  const t1 = process.hrtime.bigint();
-  await evaluateModel(model, evalBatches(evalSteps), opts.imageShape, k);
-  const evalSec = Number(process.hrtime.bigint() - t1) / 1e9;
-  const evalIps = (evalSteps * bs) / evalSec;
-  process.stderr.write(`eval: ${evalSteps} steps in ${evalSec.toFixed(2)} s, ${evalIps.toFixed(1)} images/s\n`);
+  const timeTrain = () => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < steps; i++) trainStep(model, optimizer, batch, 0.01, opts);
+    return (steps * bs) / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  const timeEval = async () => {
+    const t0 = process.hrtime.bigint();
+    await evaluateModel(model, evalBatches(evalSteps), opts.imageShape, k);
+    return (evalSteps * bs) / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
 
-  const section = (cfg.model as unknown as Record<string, { depth?: number }>)[cfg.model.name];
-  let pytorch: Record<string, number | string> = {};
+  let reference: PytorchReference | undefined;
   if (cli.flags.pytorch) {
     const rp = cfg.model.resnet_preact;
     if (cfg.model.name !== 'resnet_preact' || rp.block_type !== 'basic') {
       throw new Error('--pytorch compares resnet_preact with basic blocks only');
     }
-    const t = benchPytorch([
+    reference = await PytorchReference.start([
       '--depth', String(rp.depth), '--channels', String(rp.initial_channels), '--image-size', String(s), '--in-channels', String(c),
-      '--classes', String(k), '--batch-size', String(bs), '--steps', String(steps), '--eval-steps', String(evalSteps),
-      '--warmup', String(warmup), '--threads', String(backend.threads),
+      '--classes', String(k), '--batch-size', String(bs), '--warmup', String(warmup), '--threads', String(backend.threads),
     ]);
-    process.stderr.write(`${t.engine} (${backend.threads} threads): train ${t.train_images_per_sec} images/s, eval ${t.eval_images_per_sec} images/s\n`);
-    pytorch = {
-      pytorch: t.engine,
-      pytorch_train_images_per_sec: t.train_images_per_sec,
-      pytorch_eval_images_per_sec: t.eval_images_per_sec,
-      pytorch_peak_rss_mb: t.peak_rss_mb,
-      train_ratio: Math.round((trainIps / t.train_images_per_sec) * 1000) / 1000,
-      eval_ratio: Math.round((evalIps / t.eval_images_per_sec) * 1000) / 1000,
-    };
   }
+  const rounds = intFlag(cli.flags, 'rounds', reference ? 3 : 1);
+  for (let i = 0; i < warmup; i++) trainStep(model, optimizer, batch, 0.01, opts);
+  await evaluateModel(model, evalBatches(warmup), opts.imageShape, k);
+  // Alternating rounds (ours, then PyTorch, for training and then evaluation): a co-tenant's burst on a shared
+  // machine then slows both engines' rounds alike instead of one engine's whole measurement.
+  const ours = { train: [] as number[], eval: [] as number[] };
+  const theirs = { train: [] as number[], eval: [] as number[], rss: 0 };
+  const ratios = { train: [] as number[], eval: [] as number[] };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const line: string[] = [];
+      for (const kind of ['train', 'eval'] as const) {
+        const ips = kind === 'train' ? timeTrain() : await timeEval();
+        ours[kind].push(ips);
+        let text = `${kind} ${ips.toFixed(1)} images/s`;
+        if (reference) {
+          const t = await reference.time(kind, kind === 'train' ? steps : evalSteps);
+          theirs[kind].push(t.images_per_sec);
+          theirs.rss = Math.max(theirs.rss, t.peak_rss_mb);
+          ratios[kind].push(ips / t.images_per_sec);
+          text += ` (pytorch ${t.images_per_sec.toFixed(1)}, ${(ips / t.images_per_sec).toFixed(2)}x)`;
+        }
+        line.push(text);
+      }
+      process.stderr.write(`round ${r + 1}/${rounds}: ${steps} train steps, ${evalSteps} eval steps: ${line.join(', ')}\n`);
+    }
+  } finally {
+    reference?.close();
+  }
+  const trainIps = median(ours.train);
+  const evalIps = median(ours.eval);
+  if (reference) {
+    process.stderr.write(`${reference.engine} (${backend.threads} threads): train ${round1(median(theirs.train))} images/s, eval ${round1(median(theirs.eval))} images/s; ` +
+      `median ratios train ${round3(median(ratios.train))}x, eval ${round3(median(ratios.eval))}x\n`);
+  }
+
+  const section = (cfg.model as unknown as Record<string, { depth?: number }>)[cfg.model.name];
+  const pytorch: Record<string, number | string> = reference
+    ? {
+        pytorch: reference.engine,
+        pytorch_train_images_per_sec: round1(median(theirs.train)),
+        pytorch_eval_images_per_sec: round1(median(theirs.eval)),
+        pytorch_peak_rss_mb: theirs.rss,
+        train_ratio: round3(median(ratios.train)),
+        eval_ratio: round3(median(ratios.eval)),
+      }
+    : {};
   let allreduce: Record<string, number> = {};
   if (cli.flags.allreduce !== undefined) {
     const nproc = intFlag(cli.flags, 'allreduce', 2);
@@ -137,8 +154,9 @@ runCli(async () => {
     backend: backend.backend,
     threads: backend.threads,
     batch_size: bs,
-    train_images_per_sec: Math.round(trainIps * 10) / 10,
-    eval_images_per_sec: Math.round(evalIps * 10) / 10,
+    rounds,
+    train_images_per_sec: round1(trainIps),
+    eval_images_per_sec: round1(evalIps),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...pytorch,
     ...allreduce,

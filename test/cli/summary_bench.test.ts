@@ -1,6 +1,12 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from './fixtures';
+import { loadAddon } from '../../runtime/backend/libtorch';
+import { runCli, tempDir } from './fixtures';
+
+/** What `device auto` picks here: libtorch when its addon is built (as .ci/run does), else wasm. */
+const AUTO_BACKEND = loadAddon().ok ? 'libtorch' : 'wasm';
 
 describe('npm run summary / bench', () => {
   it('summary prints the layer table and the parameter count of ResNet-preact-20 on 28x28x1', async () => {
@@ -19,12 +25,51 @@ describe('npm run summary / bench', () => {
     const r = await runCli('bench', ['model.resnet_preact.depth', '8', 'dataset.name', 'FashionMNIST', 'train.batch_size', '16', '--steps', '2', '--eval-steps', '2', '--warmup', '1']);
     assert.equal(r.code, 0, r.stderr);
     const j = r.json!;
-    assert.deepEqual(Object.keys(j), ['model', 'depth', 'dataset', 'backend', 'threads', 'batch_size', 'train_images_per_sec', 'eval_images_per_sec', 'peak_rss_mb']);
+    assert.deepEqual(Object.keys(j), ['model', 'depth', 'dataset', 'backend', 'threads', 'batch_size', 'rounds', 'train_images_per_sec', 'eval_images_per_sec', 'peak_rss_mb']);
     assert.equal(j.model, 'resnet_preact');
     assert.equal(j.batch_size, 16);
-    assert.equal(j.backend, 'wasm');
+    assert.equal(j.rounds, 1);
+    assert.equal(j.backend, AUTO_BACKEND);
     assert.ok((j.train_images_per_sec as number) > 0 && (j.eval_images_per_sec as number) > (j.train_images_per_sec as number));
     assert.ok((j.peak_rss_mb as number) > 50);
+  });
+
+  it('bench --pytorch alternates rounds with the PyTorch process and reports medians and the median per-round ratio', async () => {
+    // A stand-in for `python3 scripts/bench_pytorch.py --serve` (PyTorch is not needed for this check): it answers
+    // the protocol with fixed figures and logs the requests it got.
+    const dir = tempDir('icl-fake-pytorch-');
+    const log = path.join(dir, 'requests.log');
+    const fake = path.join(dir, 'python');
+    fs.writeFileSync(fake, [
+      '#!/usr/bin/env node',
+      `const fs = require('fs');`,
+      `if (!process.argv.includes('--serve')) process.exit(3);`,
+      `console.log(JSON.stringify({ engine: 'pytorch fake', ready: true }));`,
+      `require('readline').createInterface({ input: process.stdin }).on('line', (l) => {`,
+      `  fs.appendFileSync(${JSON.stringify(log)}, l + '\\n');`,
+      `  if (l === 'quit') process.exit(0);`,
+      `  console.log(JSON.stringify({ images_per_sec: l.startsWith('train') ? 10 : 40, peak_rss_mb: 7 }));`,
+      `});`,
+    ].join('\n'), { mode: 0o755 });
+    process.env.ICL_PYTHON = fake;
+    try {
+      const r = await runCli('bench', ['model.resnet_preact.depth', '8', 'dataset.name', 'FashionMNIST', 'train.batch_size', '8', '--steps', '1', '--eval-steps', '1', '--warmup', '1', '--rounds', '2', '--pytorch']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['train 1', 'eval 1', 'train 1', 'eval 1', 'quit']);
+      assert.equal((r.stderr.match(/^round \d\/2: /gm) ?? []).length, 2, r.stderr);
+      const j = r.json!;
+      assert.equal(j.rounds, 2);
+      assert.equal(j.pytorch, 'pytorch fake');
+      assert.equal(j.pytorch_train_images_per_sec, 10);
+      assert.equal(j.pytorch_eval_images_per_sec, 40);
+      assert.equal(j.pytorch_peak_rss_mb, 7);
+      // With two rounds the median of the per-round ratios (ours/10) is the mean of ours over 10, which is the median of ours.
+      assert.ok(Math.abs((j.train_ratio as number) - (j.train_images_per_sec as number) / 10) <= 0.01, JSON.stringify(j));
+      assert.ok(Math.abs((j.eval_ratio as number) - (j.eval_images_per_sec as number) / 40) <= 0.01, JSON.stringify(j));
+    } finally {
+      delete process.env.ICL_PYTHON;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bench --allreduce adds the per-step cost of averaging the gradients across N processes', async () => {
