@@ -339,7 +339,9 @@ export class SyncCollective {
       await comm.allReduce(ports);
       const ready = next('ready');
       worker.postMessage({ type: 'connect', hosts, ports: Array.from(ports), deadline: Date.now() + connectMs });
-      await ready;
+      // A barrier on the ring alongside: a rank that dies meanwhile fails it at once (instead of
+      // the others waiting for its connection until the timeout).
+      await Promise.all([ready, comm.barrier()]);
     } catch (err) {
       await worker.terminate();
       throw err;
