@@ -243,6 +243,13 @@ async function connect(hosts, ports, deadline) {
   server.close();
 }
 
+// Should this thread end unexpectedly, a waiting caller learns it at once instead of at the timeout.
+process.on('exit', () => {
+  if (closing) return;
+  if (failure === null) failure = 'rank ' + rank + ': the synchronised batch norm thread exited unexpectedly';
+  publishFailure();
+});
+
 parentPort.on('message', (m) => {
   try {
     if (m.type === 'connect') {
@@ -362,6 +369,7 @@ export class SyncCollective {
     if (this.worldSize === 1) return;
     if (this.closed) throw new DistError(`rank ${this.rank}: synchronised batch norm used after its process group closed`);
     if (this.failure) throw this.failure;
+    if (Atomics.load(this.ctrl, STATE) === FAILED) throw (this.failure = this.threadError()); // the thread ended meanwhile
     const t0 = performance.now();
     let sab: SharedArrayBuffer | undefined;
     if (values.length > this.data.length) {
@@ -387,8 +395,7 @@ export class SyncCollective {
       return;
     }
     if (state === FAILED) {
-      const n = Atomics.load(this.ctrl, ERR_LEN);
-      this.failure = new DistError(Buffer.from(this.errBytes.slice(0, n)).toString('utf8'));
+      this.failure = this.threadError();
     } else {
       this.failure = new DistError(
         `rank ${this.rank}: synchronised batch norm got no answer from the other ranks within ${Math.round(this.timeoutMs / 1000)} s (a worker is stuck or stopped; ICL_SYNC_BN_TIMEOUT_S sets the limit)`,
@@ -396,6 +403,12 @@ export class SyncCollective {
       this.worker!.postMessage({ type: 'abort', message: this.failure.message });
     }
     throw this.failure;
+  }
+
+  /** The failure the thread wrote into the control buffer. */
+  private threadError(): DistError {
+    const n = Atomics.load(this.ctrl, ERR_LEN);
+    return new DistError(Buffer.from(this.errBytes.slice(0, n)).toString('utf8'));
   }
 
   /** Ends the connections (a normal end; the thread exits once they are closed). Idempotent. */
