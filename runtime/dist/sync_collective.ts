@@ -53,6 +53,8 @@ const IDLE = 0;
 const PENDING = 1;
 const DONE = 2;
 const FAILED = 3;
+/** float64 values the data buffer holds at first (BN of up to 2047 channels); it grows on demand. */
+const INITIAL_VALUES = 4096;
 
 function envMs(name: string, fallbackS: number): number {
   const s = Number(process.env[name]);
@@ -64,13 +66,13 @@ const THREAD_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
-const { rank, worldSize, ctrlSab, bindHost } = workerData;
+const { rank, worldSize, ctrlSab, dataSab, bindHost } = workerData;
 const STATE = ${STATE}, ERR_LEN = ${ERR_LEN}, CTRL_BYTES = ${CTRL_BYTES}, ERR_BYTES = ${ERR_BYTES};
 const DONE = ${DONE}, FAILED = ${FAILED};
 const ABORT_OP = 0xffffffff;
 const ctrl = new Int32Array(ctrlSab, 0, CTRL_BYTES / 4);
 const errBytes = new Uint8Array(ctrlSab, CTRL_BYTES, ERR_BYTES);
-let data = null; // Float64Array over the current data SharedArrayBuffer
+let data = new Float64Array(dataSab); // replaced when the caller grows it
 const peers = []; // by rank: { socket, buf, frames, closed }
 let failure = null;
 let closing = false;
@@ -300,11 +302,12 @@ export class SyncCollective {
     readonly worldSize: number,
     private readonly worker: Worker | null,
     ctrlSab: SharedArrayBuffer,
+    dataSab: SharedArrayBuffer,
     private readonly timeoutMs: number,
   ) {
     this.ctrl = new Int32Array(ctrlSab, 0, CTRL_BYTES / 4);
     this.errBytes = new Uint8Array(ctrlSab, CTRL_BYTES, ERR_BYTES);
-    this.data = new Float64Array(0);
+    this.data = new Float64Array(dataSab);
   }
 
   /**
@@ -317,13 +320,14 @@ export class SyncCollective {
   static async create(comm: RingComm, opts: SyncCollectiveOptions = {}): Promise<SyncCollective> {
     const timeoutMs = opts.timeoutMs ?? envMs('ICL_SYNC_BN_TIMEOUT_S', 300);
     const ctrlSab = new SharedArrayBuffer(CTRL_BYTES + ERR_BYTES);
+    const dataSab = new SharedArrayBuffer(INITIAL_VALUES * 8);
     const { rank, worldSize } = comm;
-    if (worldSize === 1) return new SyncCollective(rank, 1, null, ctrlSab, timeoutMs);
+    if (worldSize === 1) return new SyncCollective(rank, 1, null, ctrlSab, dataSab, timeoutMs);
     const connectMs = opts.connectTimeoutMs ?? envMs('ICL_DIST_TIMEOUT_S', 120);
     const hosts = comm.peers.map((p) => p.host);
     const loopback = hosts.every((h) => h === 'localhost' || h === '::1' || (net.isIP(h) === 4 && h.startsWith('127.')));
-    const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { rank, worldSize, ctrlSab, bindHost: loopback ? '127.0.0.1' : '0.0.0.0' } });
-    const self = new SyncCollective(rank, worldSize, worker, ctrlSab, timeoutMs);
+    const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { rank, worldSize, ctrlSab, dataSab, bindHost: loopback ? '127.0.0.1' : '0.0.0.0' } });
+    const self = new SyncCollective(rank, worldSize, worker, ctrlSab, dataSab, timeoutMs);
     let onMessage: (m: { type: string; port?: number; message?: string }) => void = () => undefined;
     const next = (type: string) =>
       new Promise<{ port?: number }>((resolve, reject) => {
@@ -373,7 +377,7 @@ export class SyncCollective {
     const t0 = performance.now();
     let sab: SharedArrayBuffer | undefined;
     if (values.length > this.data.length) {
-      sab = new SharedArrayBuffer(Math.max(values.length, 2 * this.data.length, 1024) * 8);
+      sab = new SharedArrayBuffer(Math.max(values.length, 2 * this.data.length) * 8);
       this.data = new Float64Array(sab);
     }
     this.data.set(values);

@@ -3,7 +3,7 @@
  * `node --import tsx test/dist/sync_collective_rank.ts RANK WORLD PORT MODE`. Joins the ring, creates
  * the SyncCollective, does the operations of MODE and prints one JSON line per result:
  * `{"op": i, "values": [...]}`, or `{"error": message, "ms": time the failing call took}`.
- * MODE: `sum` (3 operations of lengths 5, 1, 3000), `die` (rank WORLD-1 exits after the first
+ * MODE: `sum` (4 operations of lengths 5, 1, 3000, 10000), `die` (rank WORLD-1 exits after the first
  * operation), `stall` (rank WORLD-1 sleeps instead of its second operation).
  */
 import { RingComm } from '../../runtime/dist/ring';
@@ -21,7 +21,7 @@ export function contribution(r: number, i: number, len: number): Float64Array {
 async function main(): Promise<void> {
   const comm = await RingComm.connect({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 20_000 });
   const coll = await SyncCollective.create(comm, { timeoutMs });
-  const lengths = [5, 1, 3000];
+  const lengths = [5, 1, 3000, 10_000]; // the last one grows the shared buffer
   const last = rank === world - 1;
   for (let i = 0; i < lengths.length; i++) {
     if (i === 1 && last && mode === 'die') process.exit(3);
