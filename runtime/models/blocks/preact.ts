@@ -60,8 +60,7 @@ abstract class PreactBase implements PreactBlock {
       x = this.bn1.applyRelu(x, training);
       y = x;
     } else {
-      y = this.bn1.apply(x, training);
-      if (!this.o.removeFirstRelu) y = tf.relu(y);
+      y = this.o.removeFirstRelu ? this.bn1.apply(x, training) : this.bn1.applyRelu(x, training);
     }
     y = this.branch(y, training);
     if (this.lastBn) y = this.lastBn.apply(y, training);

@@ -45,8 +45,7 @@ export class VggStage {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     this.convs.forEach((conv, i) => {
       x = conv.apply(x);
-      if (this.bns.length) x = this.bns[i].apply(x, training);
-      x = tf.relu(x);
+      x = this.bns.length ? this.bns[i].applyRelu(x, training) : tf.relu(x);
     });
     return this.pool.apply(x);
   }
