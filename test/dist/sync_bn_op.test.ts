@@ -127,6 +127,36 @@ describe('synchronised batch norm (batchNormTrainSynced) against plain batch nor
     ref.forEach((r, i) => assert.ok(maxAbsDiff(synced[i], r) <= 3e-6 * Math.max(1, maxAbs(r)), `output ${i}`));
   });
 
+  it('leaks no tensors inside tf.tidy and tf.variableGrads (cpu, wasm)', async () => {
+    setBatchNormSync((v) => void v);
+    try {
+      for (const backend of ['cpu', 'wasm'] as const) {
+        await tf.setBackend(backend);
+        const x = rand([4, 3, 3, 2], 50) as tf.Tensor4D;
+        const gamma = tf.variable(tf.ones([2]), true, `sync_gamma_${backend}`);
+        const beta = tf.variable(tf.zeros([2]), true, `sync_beta_${backend}`);
+        const rm = tf.variable(tf.zeros([2]), false, `sync_rm_${backend}`);
+        const rv = tf.variable(tf.ones([2]), false, `sync_rv_${backend}`);
+        const step = (): void => {
+          const { value, grads } = tf.variableGrads(() => {
+            const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, PYTORCH_BN_EPS);
+            updateRunningStats(rm, rv, out.mean, out.variance, 36);
+            return tf.sum(tf.square(out.y)) as tf.Scalar;
+          }, [gamma, beta]);
+          tf.dispose([value, ...Object.values(grads)]);
+          tf.tidy(() => void batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, PYTORCH_BN_EPS));
+        };
+        step();
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 3; i++) step();
+        assert.equal(tf.memory().numTensors, before, backend);
+        tf.dispose([x, gamma, beta, rm, rv]);
+      }
+    } finally {
+      setBatchNormSync(null);
+    }
+  });
+
   const addon = loadAddon();
   it('libtorch: with a reducer installed, the generic synchronised path replaces the fused kernel and agrees with it', { skip: addon.ok ? false : `libtorch backend unavailable: ${addon.reason}` }, async () => {
     const { x, g, b, up } = inputs();
