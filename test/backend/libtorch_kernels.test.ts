@@ -8,10 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import {
-  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend, sgdStepFused,
+  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend, runningStatsFused, sgdStepFused,
 } from '../../runtime/backend/libtorch';
 
-import { batchNormInference, batchNormTrain } from '../../runtime/models/ops/batch_norm';
+import { batchNormInference, batchNormTrain, updateRunningStats } from '../../runtime/models/ops/batch_norm';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
 
 const registered = registerLibtorchBackend('cpu', 1);
@@ -274,6 +274,22 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
   test('batchNormReluInferenceFused (icl::bn_relu_eval) equals relu(batchNormInference) on cpu', async () => {
     const args = () => [rand([3, 5, 7, 9], 51), rand([9], 52), pos([9], 53), tf.add(rand([9], 54), 1), rand([9], 55)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     await same('bn+relu inference', () => tf.relu(batchNormInference(...args(), 1e-5)), 2e-5, () => batchNormReluInferenceFused(...args(), 1e-5));
+  });
+
+  test('runningStatsFused equals updateRunningStats on cpu', async () => {
+    const args = () => [rand([6], 71), pos([6], 72), rand([6], 73), pos([6], 74)];
+    const withVariables = () => {
+      const [rm, rv, m, v] = args();
+      const vars = [tf.variable(rm), tf.variable(rv)];
+      updateRunningStats(vars[0], vars[1], m as tf.Tensor1D, v as tf.Tensor1D, 50, 0.1);
+      const out = vars.map((t) => tf.clone(t));
+      vars.forEach((t) => t.dispose());
+      return out;
+    };
+    await same('running stats', withVariables, 1e-6, () => {
+      const [rm, rv, m, v] = args();
+      return runningStatsFused(rm, rv, m, v, 50, 0.1);
+    });
   });
 
   test('sgdStepFused (ATen _foreach operators) equals torch.optim.SGD formulas on cpu', async () => {

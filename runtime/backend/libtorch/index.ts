@@ -11,7 +11,7 @@ import { registerReluGradient } from './ops';
 export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchKernels } from './kernels';
 export { LibtorchBackend, type LibtorchMemoryInfo } from './backend';
 export {
-  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, RELU_GRAD_KERNEL, registerReluGradient,
+  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, runningStatsFused, BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, RELU_GRAD_KERNEL, registerReluGradient,
 } from './ops';
 export { sgdStepFused } from './sgd';
 export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, type LibtorchAddon } from './addon';

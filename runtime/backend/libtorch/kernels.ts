@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LtTensor } from './addon';
 import { KernelScope, LibtorchBackend, MEMORY_FORMAT, ST, scalarType } from './backend';
 import {
-  BN_RELU_EVAL_KERNEL, BN_RELU_TRAIN_GRAD_KERNEL, BN_RELU_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnReluEvalImpl, bnReluTrainGradImpl,
-  bnReluTrainImpl, bnTrainGradImpl, bnTrainImpl, RELU_GRAD_KERNEL, reluGradImpl,
+  BN_RELU_EVAL_KERNEL, BN_RELU_TRAIN_GRAD_KERNEL, BN_RELU_TRAIN_KERNEL, BN_RUNNING_STATS_KERNEL, BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnReluEvalImpl,
+  bnReluTrainGradImpl, bnReluTrainImpl, bnRunningStatsImpl, bnTrainGradImpl, bnTrainImpl, RELU_GRAD_KERNEL, reluGradImpl,
 } from './ops';
 import { SGD_STEP_KERNEL, sgdStepImpl } from './sgd';
 
@@ -552,6 +552,7 @@ const fused: tf.KernelConfig[] = [
   kernel(BN_RELU_TRAIN_KERNEL, bnReluTrainImpl),
   kernel(BN_RELU_TRAIN_GRAD_KERNEL, bnReluTrainGradImpl),
   kernel(BN_RELU_EVAL_KERNEL, (s, inputs, attrs) => bnReluEvalImpl(s, inputs, attrs)[0]),
+  kernel(BN_RUNNING_STATS_KERNEL, bnRunningStatsImpl),
   kernel(SGD_STEP_KERNEL, sgdStepImpl),
 ];
 

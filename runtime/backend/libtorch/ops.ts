@@ -15,7 +15,7 @@ import type { KernelScope, LibtorchBackend } from './backend';
 export const BN_TRAIN_KERNEL = '_LibtorchBatchNormTrain';
 export const BN_TRAIN_GRAD_KERNEL = '_LibtorchBatchNormTrainGrad';
 
-type Impl = (s: KernelScope, inputs: Record<string, tf.TensorInfo>, attrs: { eps: number }) => LtTensor[];
+type Impl<A = { eps: number }> = (s: KernelScope, inputs: Record<string, tf.TensorInfo>, attrs: A) => LtTensor[];
 
 /** y, batch mean, 1/√(σ²+eps) of `x` [N, H, W, C] with γ, β [C]. */
 export const bnTrainImpl: Impl = (s, { x, gamma, beta }, { eps }) => {
@@ -153,4 +153,27 @@ export function batchNormReluInferenceFused(
   eps: number,
 ): tf.Tensor4D {
   return tf.engine().runKernel(BN_RELU_EVAL_KERNEL, { x, mean: runningMean, variance: runningVar, gamma, beta }, { eps }) as tf.Tensor4D;
+}
+
+/** Kernel name of the running-statistics update (registered for 'libtorch' only). */
+export const BN_RUNNING_STATS_KERNEL = '_LibtorchBnRunningStats';
+
+/** New running mean and variance, in the order and float32 arithmetic of models/ops/batch_norm.ts. */
+export const bnRunningStatsImpl: Impl<{ count: number; momentum: number }> = (s, { runningMean, runningVar, mean, variance }, { count, momentum }) => {
+  // Tensor arguments are addon handles (numbers) or results.
+  const blend = (running: number, batch: number | LtTensor) =>
+    s.call('aten::add.Tensor', s.call('aten::mul.Scalar', running, 1 - momentum), s.call('aten::mul.Scalar', batch, momentum));
+  const unbiased = s.call('aten::mul.Scalar', s.id(variance), count / (count - 1));
+  return [blend(s.id(runningMean), s.id(mean)), blend(s.id(runningVar), unbiased)];
+};
+
+/**
+ * PyTorch's running-statistics update (see `updateRunningStats`) as one kernel on the libtorch backend.
+ * @param runningMean [C], runningVar [C] (unbiased), mean [C] and biased variance [C] of the batch
+ * @param count values per channel in the batch (N·H·W), > 1
+ * @param momentum weight of the batch statistic (PyTorch: 0.1)
+ * @returns the new running mean and running variance [C]
+ */
+export function runningStatsFused(runningMean: tf.Tensor, runningVar: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, count: number, momentum: number): [tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel(BN_RUNNING_STATS_KERNEL, { runningMean, runningVar, mean, variance }, { count, momentum }) as [tf.Tensor1D, tf.Tensor1D];
 }
