@@ -158,14 +158,9 @@ export function batchNormReluInferenceFused(
 /** Kernel name of the running-statistics update (registered for 'libtorch' only). */
 export const BN_RUNNING_STATS_KERNEL = '_LibtorchBnRunningStats';
 
-/** New running mean and variance, in the order and float32 arithmetic of models/ops/batch_norm.ts. */
-export const bnRunningStatsImpl: Impl<{ count: number; momentum: number }> = (s, { runningMean, runningVar, mean, variance }, { count, momentum }) => {
-  // Tensor arguments are addon handles (numbers) or results.
-  const blend = (running: number, batch: number | LtTensor) =>
-    s.call('aten::add.Tensor', s.call('aten::mul.Scalar', running, 1 - momentum), s.call('aten::mul.Scalar', batch, momentum));
-  const unbiased = s.call('aten::mul.Scalar', s.id(variance), count / (count - 1));
-  return [blend(s.id(runningMean), s.id(mean)), blend(s.id(runningVar), unbiased)];
-};
+/** New running mean and variance (native/bn_relu.cc: one loop, the float32 arithmetic of models/ops/batch_norm.ts). */
+export const bnRunningStatsImpl: Impl<{ count: number; momentum: number }> = (s, { runningMean, runningVar, mean, variance }, { count, momentum }) =>
+  s.callList('icl::bn_running_stats', s.id(runningMean), s.id(runningVar), s.id(mean), s.id(variance), count, momentum) as LtTensor[];
 
 /**
  * PyTorch's running-statistics update (see `updateRunningStats`) as one kernel on the libtorch backend.

@@ -6,6 +6,8 @@
 //   icl::bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd)
 //       -> (Tensor dx, Tensor dgamma, Tensor dbeta)
 //   icl::bn_relu_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, float eps) -> Tensor
+//   icl::bn_running_stats(Tensor running_mean, Tensor running_var, Tensor mean, Tensor var, float count, float momentum)
+//       -> (Tensor, Tensor)
 //
 // x, y, dy: [..., C] with C innermost and contiguous (tfjs NHWC); gamma, beta, statistics: [C]. mean and invstd are
 // the batch mean and 1/sqrt(biased var + eps), as ATen's native_batch_norm saves them; var is the biased variance.
@@ -203,16 +205,39 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> bnReluTrainBackward(const at::Ten
 at::Tensor bnReluEval(const at::Tensor& x_, const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma,
                       const at::Tensor& beta, double eps) {
   const int64_t c = channelsOf(x_, gamma);
-  auto a = gamma * (runningVar + eps).rsqrt();
-  auto b = beta - runningMean * a;
-  if (!fastPath(x_)) return at::relu(x_ * a + b);
-  const at::Tensor x = x_.contiguous(), aC = a.contiguous(), bC = b.contiguous();
-  const float* xp = x.data_ptr<float>();
-  const float* ap = aC.data_ptr<float>();
-  const float* bp = bC.data_ptr<float>();
+  if (!(fastPath(x_) && fastPath(runningMean) && fastPath(runningVar) && fastPath(gamma) && fastPath(beta))) {
+    auto a = gamma * (runningVar + eps).rsqrt();
+    return at::relu(x_ * a + (beta - runningMean * a));
+  }
+  const at::Tensor x = x_.contiguous(), rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(),
+                   be = beta.contiguous();
+  std::vector<float> a(c), b(c);
+  for (int64_t k = 0; k < c; k++) {
+    // As the ATen composition: a = γ·rsqrt(σ²_run + eps) in float32, b = β − μ_run·a.
+    a[k] = g.data_ptr<float>()[k] * (1.f / std::sqrt(rv.data_ptr<float>()[k] + static_cast<float>(eps)));
+    b[k] = be.data_ptr<float>()[k] - rm.data_ptr<float>()[k] * a[k];
+  }
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
-  scaleShiftRelu(xp, ap, bp, y.data_ptr<float>(), x.numel() / c, c);
+  scaleShiftRelu(x.data_ptr<float>(), a.data(), b.data(), y.data_ptr<float>(), x.numel() / c, c);
   return y;
+}
+
+// PyTorch's running-statistics update: (1 − m)·running + m·batch, the variance un-biased by count/(count − 1).
+std::tuple<at::Tensor, at::Tensor> bnRunningStats(const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& mean,
+                                                  const at::Tensor& var, double count, double momentum) {
+  TORCH_CHECK(count > 1, "icl bn_running_stats: more than 1 value per channel needed, got ", count);
+  const auto m = static_cast<float>(momentum);
+  const auto unbias = static_cast<float>(count / (count - 1));
+  if (!(fastPath(runningMean) && fastPath(runningVar) && fastPath(mean) && fastPath(var))) {
+    return {runningMean * (1 - momentum) + mean * momentum, runningVar * (1 - momentum) + var * (count / (count - 1)) * momentum};
+  }
+  const at::Tensor rm = runningMean.contiguous(), rv = runningVar.contiguous(), mu = mean.contiguous(), v = var.contiguous();
+  at::Tensor newMean = at::empty_like(rm), newVar = at::empty_like(rv);
+  for (int64_t k = 0; k < rm.numel(); k++) {
+    newMean.data_ptr<float>()[k] = rm.data_ptr<float>()[k] * (1.f - m) + mu.data_ptr<float>()[k] * m;
+    newVar.data_ptr<float>()[k] = rv.data_ptr<float>()[k] * (1.f - m) + (v.data_ptr<float>()[k] * unbias) * m;
+  }
+  return {newMean, newVar};
 }
 
 }  // namespace
@@ -222,4 +247,6 @@ TORCH_LIBRARY(icl, m) {
   m.def("bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd) -> (Tensor, Tensor, Tensor)",
         bnReluTrainBackward);
   m.def("bn_relu_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, float eps) -> Tensor", bnReluEval);
+  m.def("bn_running_stats(Tensor running_mean, Tensor running_var, Tensor mean, Tensor var, float count, float momentum) -> (Tensor, Tensor)",
+        bnRunningStats);
 }
