@@ -72,7 +72,7 @@ describe('npm run train / evaluate', () => {
     for (const f of ['config.yaml', 'config_min.yaml', 'env.yaml', 'events.jsonl', 'log.txt', 'last_checkpoint', 'checkpoint_00003.ckpt']) {
       assert.ok(files.includes(f), `${f} in ${files}`);
     }
-    assert.match(fs.readFileSync(path.join(reference, 'env.yaml'), 'utf8'), /^backend: wasm$/m);
+    assert.match(fs.readFileSync(path.join(reference, 'env.yaml'), 'utf8'), new RegExp(`^backend: ${AUTO_BACKEND}$`, 'm'));
     assert.match(fs.readFileSync(path.join(reference, 'config_min.yaml'), 'utf8'), /depth: 8/);
     assert.match(fs.readFileSync(path.join(reference, 'log.txt'), 'utf8'), /\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO: Epoch 3 Step 20\/20 lr /);
   });
