@@ -1,5 +1,5 @@
 // Bundles what ships with esbuild: the runtime CLIs (dist/cli/*.js, runnable with plain `node`),
-// the batch worker beside them, and the tfjs-backend-wasm binaries they load.
+// the batch worker beside them, the tfjs-backend-wasm binaries they load and, when built, the libtorch addon.
 // Optional packages (tfjs-node, tfjs-node-gpu) stay external: they are required at run time if present.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -26,12 +26,27 @@ await esbuild.build({
 });
 await esbuild.build({
   ...common,
-  entryPoints: { 'data-worker': path.join(root, 'runtime/data/loader-worker.ts') },
+  entryPoints: {
+    'data-worker': path.join(root, 'runtime/data/loader-worker.ts'),
+    'allreduce-bench': path.join(root, 'runtime/dist/bench_main.ts'),
+  },
   outdir: path.join(out, 'cli'),
 });
 const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   fs.copyFileSync(path.join(wasmDir, f), path.join(out, 'cli', f));
 }
-console.log(`built ${clis.map((c) => `dist/cli/${c}.js`).join(', ')}, dist/cli/data-worker.js and the wasm binaries`);
+// The libtorch backend's addon, when built (npm run build:libtorch), where the bundled CLIs look for it
+// (runtime/backend/libtorch/addon.ts: <dir of the CLI>/native/build/Release); a stale copy is removed otherwise.
+const addonRel = 'native/build/Release/icl_libtorch.node';
+const addonSrc = path.join(root, 'runtime/backend/libtorch', addonRel);
+const addonDst = path.join(out, 'cli', addonRel);
+if (fs.existsSync(addonSrc)) {
+  fs.mkdirSync(path.dirname(addonDst), { recursive: true });
+  fs.copyFileSync(addonSrc, addonDst);
+} else {
+  fs.rmSync(addonDst, { force: true });
+}
+const extras = fs.existsSync(addonSrc) ? ', the wasm binaries and the libtorch addon' : ' and the wasm binaries';
+console.log(`built ${clis.map((c) => `dist/cli/${c}.js`).join(', ')}, dist/cli/{data-worker,allreduce-bench}.js${extras}`);
 await import('./build-extension.mjs');

@@ -3,13 +3,13 @@
  * them) all-reduce float32 buffers of a model's parameter count, after a barrier each time, and
  * rank 0 reports the time per all-reduce, as one JSON line per size:
  *
- *   node --import tsx runtime/dist/bench.ts [--nproc N] [--elements 272282,1730522] [--iters 20]
+ *   node --import tsx runtime/dist/bench_main.ts [--nproc N] [--elements 272282,1730522] [--iters 20]
  *
  * Default sizes: ResNet-preact-20 (272,282 parameters), ResNet-preact-110 (1,730,522) and
  * WRN-28-10 (36,479,194). `benchAllReduce` is the function behind it.
  */
 import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import * as path from 'node:path';
 import { freePort } from './ports';
 import { RingComm } from './ring';
 
@@ -62,13 +62,21 @@ export async function measure(comm: RingComm, sizes: number[], iters: number): P
   return out;
 }
 
-/** Starts `nproc` processes running this file as workers and returns rank 0's measurements. */
+/** File name the build gives bench_main.ts, beside the bundles (`dist/cli/allreduce-bench.js`). */
+export const ALLREDUCE_BENCH_BUNDLE = 'allreduce-bench.js';
+
+/** The entry the worker processes run: bench_main.ts from source (under tsx), its bundle beside a bundled CLI. */
+function workerEntry(): string {
+  return __filename.endsWith('.ts') ? path.join(__dirname, 'bench_main.ts') : path.join(__dirname, ALLREDUCE_BENCH_BUNDLE);
+}
+
+/** Starts `nproc` worker processes (bench_main.ts --worker) and returns rank 0's measurements. */
 export async function benchAllReduce(opts: { nproc: number; sizes?: number[]; iters?: number }): Promise<AllReduceBench[]> {
   const port = await freePort();
   const sizes = opts.sizes ?? DEFAULT_SIZES;
   const iters = opts.iters ?? 20;
   const procs = Array.from({ length: opts.nproc }, (_, rank) => {
-    const child = spawn(process.execPath, [...process.execArgv, __filename, '--worker', '--elements', sizes.join(','), '--iters', String(iters)], {
+    const child = spawn(process.execPath, [...process.execArgv, workerEntry(), '--worker', '--elements', sizes.join(','), '--iters', String(iters)], {
       env: { ...process.env, ICL_RANK: String(rank), ICL_WORLD_SIZE: String(opts.nproc), ICL_MASTER_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -78,28 +86,4 @@ export async function benchAllReduce(opts: { nproc: number; sizes?: number[]; it
   });
   const outs = await Promise.all(procs);
   return JSON.parse(outs[0]) as AllReduceBench[];
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { worker: { type: 'boolean' }, nproc: { type: 'string' }, elements: { type: 'string' }, iters: { type: 'string' } },
-  });
-  const sizes = values.elements ? values.elements.split(',').map(Number) : DEFAULT_SIZES;
-  const iters = values.iters ? Number(values.iters) : 20;
-  if (values.worker) {
-    const comm = await RingComm.connect({ rank: Number(process.env.ICL_RANK), worldSize: Number(process.env.ICL_WORLD_SIZE), masterAddr: '127.0.0.1', masterPort: Number(process.env.ICL_MASTER_PORT) });
-    const r = await measure(comm, sizes, iters);
-    comm.close();
-    if (comm.rank === 0) process.stdout.write(JSON.stringify(r));
-    return;
-  }
-  const results = await benchAllReduce({ nproc: values.nproc ? Number(values.nproc) : 2, sizes, iters });
-  for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
-}
-
-if (require.main === module) {
-  main().catch((e: Error) => {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = 1;
-  });
 }

@@ -59,7 +59,8 @@ const readEvents = (dir) => {
 const terminals = [];
 /** Starts the runtime's train CLI as a user would from a terminal (not through the extension). */
 function terminalRun(rel, overrides) {
-  const child = spawn(NODE, [TRAIN_CLI, '--config', path.join(WS, 'configs/tiny.yaml'), ...overrides, 'train.output_dir', rel], { cwd: WS, stdio: 'ignore' });
+  // On wasm, whatever engine auto would pick: these runs must last long enough to be seen running and stopped.
+  const child = spawn(NODE, [TRAIN_CLI, '--config', path.join(WS, 'configs/tiny.yaml'), 'device', 'wasm', ...overrides, 'train.output_dir', rel], { cwd: WS, stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   terminals.push(child);
   return { child, exited, dir: path.join(WS, rel) };
