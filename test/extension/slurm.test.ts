@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +8,7 @@ import { findRunDirs, runStatus, summarizeRun } from '../../extension/runs/colle
 import { SlurmPoller, describeSlurm, hasSlurmJobs, isFinalSlurmState, newestJobId, SLURM_POLL_MS } from '../../extension/runs/slurm';
 import { runCli, tempDir } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';
+import { down, skip } from '../slurm/local';
 
 const ROOT = path.resolve('test/extension/fixtures/slurm_runs');
 const dir = (rel: string) => path.join(ROOT, rel);
@@ -89,17 +89,6 @@ test('poller: the default reader (the runtime runSlurmState) answers without thr
   await poller.poll([dir('pending')], 0);
   assert.match(poller.get(dir('pending'))?.state ?? '', /^[A-Z_]+$/);
 });
-
-function slurmDown(): string | undefined {
-  try {
-    const state = execFileSync('sinfo', ['-h', '-N', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n')[0];
-    return /^(idle|mixed|allocated)/.test(state) ? undefined : `the local Slurm node is ${state || 'missing'}`;
-  } catch (e) {
-    return `no running Slurm (${(e as Error).message.split('\n')[0]})`;
-  }
-}
-const down = slurmDown();
-const skip = down && process.env.ICL_REQUIRE_SLURM !== '1' ? `${down}: start it with bash test/slurm/start-local-slurm.sh (.ci/run does)` : false;
 
 test('local Slurm: a tiny submitted run appears in the Runs view data at once and ends completed beside COMPLETED', { skip }, async () => {
   assert.equal(down, undefined, `ICL_REQUIRE_SLURM=1 but ${down}`);

@@ -6,7 +6,6 @@
  * Without a running Slurm the last test is skipped, saying so (it fails under ICL_REQUIRE_SLURM=1).
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -16,6 +15,7 @@ import { batchScript, gresGpus, onlySubmission, shellQuote } from '../../runtime
 import { submitToSlurm } from '../../runtime/slurm/submit';
 import { events, runCli, tempDir } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';
+import { down, skip } from './local';
 
 const work = tempDir('icl-slurm-');
 
@@ -80,18 +80,6 @@ describe('slurm job states', () => {
     assert.deepEqual([...states.entries()].map(([id, s]) => [id, s.state, s.source]), [['1', 'RUNNING', 'squeue'], ['2', 'COMPLETED', 'scontrol']]);
   });
 });
-
-function slurmUp(): string | undefined {
-  try {
-    const state = execFileSync('sinfo', ['-h', '-N', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n')[0];
-    return /^(idle|mixed|allocated)/.test(state) ? undefined : `the local Slurm node is ${state || 'missing'}`;
-  } catch (e) {
-    return `no running Slurm (${(e as Error).message.split('\n')[0]})`;
-  }
-}
-
-const down = slurmUp();
-const skip = down && process.env.ICL_REQUIRE_SLURM !== '1' ? `${down}: start it with bash test/slurm/start-local-slurm.sh (.ci/run does)` : false;
 
 describe('npm run submit -- --slurm (local Slurm)', () => {
   it('submits a tiny 2-worker run that completes under srun, with its events and job state readable', { skip }, async () => {
