@@ -19,6 +19,7 @@ import { EVENTS_FILE, type EpochEvent } from '../protocol/events';
 import { parseEvents } from '../protocol/reader';
 import { EventWriter } from '../protocol/writer';
 import { freePort } from './ports';
+import { NUM_THREADS_ENV } from './threads';
 
 export interface LaunchOptions {
   /** Workers to start. */
@@ -79,7 +80,9 @@ export function planWorkers(o: Pick<LaunchOptions, 'nproc' | 'args' | 'device' |
       ICL_MASTER_PORT: String(masterPort),
     };
     if (useGpus) env.CUDA_VISIBLE_DEVICES = gpus[rank % gpus.length];
-    return { rank, env, args: [...o.args, 'train.distributed', 'True', 'num_threads', String(threads)] };
+    // The share travels in the environment, not as an override, so the run's config keeps num_threads as given.
+    env[NUM_THREADS_ENV] = String(threads);
+    return { rank, env, args: [...o.args, 'train.distributed', 'True'] };
   });
 }
 

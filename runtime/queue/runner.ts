@@ -1,7 +1,8 @@
 /**
  * Runs a queue of experiments (runtime/queue/file.ts) with a fixed number of slots: one per GPU
  * (each run pinned with `CUDA_VISIBLE_DEVICES`) when GPUs are visible, else `parallel` runs at a
- * time on the CPU, sharing the cores (`num_threads` = cores / parallel unless the run sets it).
+ * time on the CPU, sharing the cores (cores / parallel threads each, through `ICL_NUM_THREADS`, unless the run sets
+ * `num_threads`).
  * Every run is the training CLI in its own process, its output appended to
  * `<queue folder>/logs/<name>.log`; the queue's status file (runtime/queue/status.ts) is rewritten
  * at every change.
@@ -17,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { threadsPerWorker, visibleGpus } from '../dist/launch';
+import { NUM_THREADS_ENV } from '../dist/threads';
 import { FINAL_STATES, slurmJobStates } from '../slurm/jobs';
 import type { QueueEntry, QueueFile } from './file';
 import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueStatus } from './status';
@@ -51,10 +53,9 @@ function lastErrorLine(logFile: string): string | undefined {
 }
 
 /** The command line of one attempt of a run: a fresh start, or `--resume` when its folder holds a run. */
-export function runArgs(e: QueueEntry, threads: number | undefined): string[] {
-  const t = threads === undefined ? [] : ['num_threads', String(threads)];
-  if (fs.existsSync(path.join(e.outputDir, 'config.yaml'))) return ['--resume', e.outputDir, ...e.args, ...t];
-  return [...(e.config ? ['--config', e.config] : []), ...e.args, ...t, ...e.overrides, 'train.output_dir', e.outputDir];
+export function runArgs(e: QueueEntry): string[] {
+  if (fs.existsSync(path.join(e.outputDir, 'config.yaml'))) return ['--resume', e.outputDir, ...e.args];
+  return [...(e.config ? ['--config', e.config] : []), ...e.args, ...e.overrides, 'train.output_dir', e.outputDir];
 }
 
 /**
@@ -132,11 +133,12 @@ export async function runQueue(o: QueueOptions): Promise<QueueStatus> {
         const slot = free.shift()!;
         const numThreads = loadConfig({ configFile: e.config, overrides: e.overrides }).num_threads;
         const threads = onGpu || numThreads > 0 ? undefined : threadsPerWorker(0, slots.length);
-        const args = runArgs(e, threads);
+        const args = runArgs(e);
         const fd = fs.openSync(r.log, 'a');
         fs.writeSync(fd, `\n# ${new Date().toISOString()} ${args.includes('--resume') ? 'resume' : 'start'}: ${[script, ...args].join(' ')}\n`);
         const child = spawn(process.execPath, [...execArgv, script, ...args], {
-          env: { ...process.env, ...(onGpu ? { CUDA_VISIBLE_DEVICES: slot } : {}) },
+          // The core share travels in the environment so the run's config keeps num_threads as given.
+          env: { ...process.env, ...(onGpu ? { CUDA_VISIBLE_DEVICES: slot } : {}), ...(threads === undefined ? {} : { [NUM_THREADS_ENV]: String(threads) }) },
           stdio: ['ignore', fd, fd, 'ipc'],
           detached: true,
         });
