@@ -3,3 +3,4 @@ export { registerWasmKernels, WASM_KERNEL_CONFIGS } from './wasm/kernels';
 export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend, loadAddon as loadLibtorchAddon } from './libtorch';
 export { wasmBinaryDir, packageWasmDir, WASM_BINARY_NAMES, WASM_DIR_ENV } from './wasm/paths';
 export { resolveThreads, THREADS_PINNED_VERSION } from './wasm/threads';
+export { busyCores, contentionWarning } from './contention';

@@ -1,11 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  busyCores,
+  contentionWarning,
   describeBackend,
   initBackend,
   packageWasmDir,
@@ -30,7 +32,7 @@ const builtAddon = path.join(root, 'runtime', 'backend', 'libtorch', 'native', '
 // fallbacks below wasm are what a machine without libtorch gets; the libtorch preference is checked in a child.
 const missingAddon = path.join(root, 'no-such-dir', 'icl_libtorch.node');
 process.env.ICL_LIBTORCH_ADDON = missingAddon;
-const addonReason = `the addon is not built (${path.relative(process.cwd(), missingAddon)} missing; run npm run build:libtorch with libtorch installed)`;
+const addonReason = `ICL_LIBTORCH_ADDON names ${missingAddon}, which does not exist`;
 
 describe('backend selection', () => {
   test('summariseLoadError gives one-line reasons', () => {
@@ -135,4 +137,25 @@ describe('backend selection', () => {
     });
     assert.equal(line, 'backend tensorflow (tfjs-node-gpu, GPU NVIDIA H200, 8 threads)');
   });
+});
+
+test('contentionWarning: only when busy cores leave the compute threads fewer cores than they need', () => {
+  assert.equal(contentionWarning(1, 2, 2), undefined);
+  assert.equal(contentionWarning(2, 0.3, 2), undefined);
+  assert.equal(contentionWarning(2, 0.5, 2), undefined);
+  assert.match(contentionWarning(2, 1.2, 2) ?? '', /^1\.2 of 2 cores are busy with other processes: with 2 compute threads .* num_threads 1 may be faster$/);
+  assert.equal(contentionWarning(8, 6, 16), undefined);
+  assert.match(contentionWarning(16, 6, 16) ?? '', /num_threads 10 may be faster$/);
+});
+
+test('busyCores counts other processes: a spinning child shows as a busy core', async () => {
+  const spin = spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 3000);']);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await busyCores(600);
+    // The spinning child alone keeps at least half a core busy even on a machine shared with others.
+    assert.ok(busy >= 0.5 && busy <= os.cpus().length + 0.01, `busy ${busy} while one core spins`);
+  } finally {
+    spin.kill();
+  }
 });
