@@ -4,9 +4,10 @@
  * training with periodic validation and checkpoints, events and logs throughout, clean stop on
  * SIGINT/SIGTERM, and resume from the last good checkpoint.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeBackend, initBackend, toDevice, type BackendInfo } from '../backend';
+import { busyCores, contentionWarning, describeBackend, initBackend, toDevice, type BackendInfo } from '../backend';
 import { configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
 import type { RingComm } from '../dist/ring';
 import { SyncCollective } from '../dist/sync_collective';
@@ -27,6 +28,7 @@ import { formatDuration, Progress } from './progress';
 import { createLrSchedule } from './schedule';
 import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeTextAtomic } from './run_dir';
 import { checkPrecision, trainStep, trainStepExchanged, trainStepOptions } from './step';
+import { processThreads } from '../dist/threads';
 
 /** Where a run continues from. */
 interface StartPoint {
@@ -136,8 +138,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   for (const w of configWarnings(cfg)) logger.warn(w);
 
   // Everything that can fail on bad input happens before the run folder is created.
-  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads));
   logger.info(describeBackend(backend));
+  if (!dist && !backend.gpu && backend.threads > 1) {
+    const busy = contentionWarning(backend.threads, await busyCores(), os.availableParallelism());
+    if (busy) logger.warn(busy);
+  }
   if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
   const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
   let model: Model | undefined;
@@ -333,6 +339,17 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     return file;
   };
 
+  // The resume point of the last epoch between periodic checkpoints: removed once a newer checkpoint is complete.
+  const periodic = (file: string): boolean => {
+    const m = /checkpoint_(\d+)\.ckpt$/.exec(file);
+    return m === null || Number(m[1]) % cfg.train.checkpoint_period === 0;
+  };
+  let rolling = start.checkpoint && !periodic(start.checkpoint) ? start.checkpoint : undefined;
+  const dropRollingCheckpoint = (): void => {
+    if (rolling && rolling !== lastCheckpoint) fs.rmSync(rolling, { force: true });
+    rolling = undefined;
+  };
+
   try {
     if (cfg.train.val_first && cfg.train.val_period > 0 && epoch === 0 && start.stepInEpoch === 0) {
       lastVal = await validate(0);
@@ -422,7 +439,16 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
         ...(val ? { val } : {}), lr, elapsed_s: elapsed,
       });
       if (dist) agreedStop = await anyOver(dist, agreedStop || stopSignal !== undefined);
-      if (e % cfg.train.checkpoint_period === 0 || e === epochs || stopRequested()) checkpoint(e, 0);
+      if (e % cfg.train.checkpoint_period === 0 || e === epochs || stopRequested()) {
+        checkpoint(e, 0);
+        dropRollingCheckpoint();
+      } else if (lead) {
+        // Between periodic checkpoints the newest epoch is kept as a resume point (the previous one is removed once
+        // the new one is complete), so a crash or a killed job loses at most one epoch.
+        const file = checkpoint(e, 0);
+        dropRollingCheckpoint();
+        rolling = file;
+      }
     }
     const status: RunStatus = stopRequested() ? 'stopped' : 'completed';
     events.write({ type: 'run_end', status, epoch });

@@ -96,8 +96,9 @@ describe('npm run train / evaluate', () => {
   });
 
   it('resumes a SIGKILLed run from its last checkpoint and ends exactly where an uninterrupted run ends', async () => {
+    // checkpoint_period 100, as the shipped configs: the newest epoch is still kept as a resume point.
     const out = path.join(work, 'killed');
-    const { child, done } = startCli('train', args(out));
+    const { child, done } = startCli('train', args(out, ['train.checkpoint_period', '100']));
     await waitForEvent(out, (e) => e.type === 'checkpoint' && e.epoch === 1);
     child.kill('SIGKILL');
     const killed = await done;
@@ -109,6 +110,8 @@ describe('npm run train / evaluate', () => {
     assert.equal(starts.length, 2);
     assert.ok(starts[1].resumed_from && starts[1].resumed_from.epoch >= 1);
     assert.deepEqual(finalVal(out), finalVal(reference));
+    // Resume points between periodic checkpoints are removed once a newer one is written: only the last remains.
+    assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.ckpt')), ['checkpoint_00003.ckpt']);
   });
 
   it('stops cleanly on SIGINT mid-epoch with a step checkpoint, and resumes to the same end', async () => {
