@@ -34,7 +34,7 @@ describe('libtorch backend absent', () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
-    assert.match(lines[0], /^device libtorch: the addon is not built \(.*icl_libtorch\.node missing; run npm run build:libtorch/);
+    assert.match(lines[0], /^device libtorch: ICL_LIBTORCH_ADDON names \/.*\/no-such-dir\/icl_libtorch\.node, which does not exist\. See docs\/libtorch\.md\.$/);
   });
 });
 

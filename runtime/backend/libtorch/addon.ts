@@ -59,6 +59,11 @@ let loaded: { ok: true; addon: LibtorchAddon } | { ok: false; reason: string } |
 export function loadAddon(): { ok: true; addon: LibtorchAddon } | { ok: false; reason: string } {
   if (loaded) return loaded;
   const file = addonPath();
+  const named = process.env[LIBTORCH_ADDON_ENV];
+  if (named && !fs.existsSync(file)) {
+    loaded = { ok: false, reason: `${LIBTORCH_ADDON_ENV} names ${named}, which does not exist` };
+    return loaded;
+  }
   if (!fs.existsSync(file)) {
     loaded = { ok: false, reason: `the addon is not built (${path.relative(process.cwd(), file) || file} missing; run npm run build:libtorch with libtorch installed)` };
     return loaded;

@@ -39,7 +39,7 @@ export function registerLibtorchBackend(device = 'cpu', numThreads = 0): { ok: t
   if (!loaded.ok) return loaded;
   const { addon } = loaded;
   const cudaDevices = addon.cudaDeviceCount();
-  if (device !== 'cpu' && cudaDevices === 0) return { ok: false, reason: `device ${device}: the linked libtorch sees no CUDA device (a CPU build?)` };
+  if (device !== 'cpu' && cudaDevices === 0) return { ok: false, reason: 'the linked libtorch sees no CUDA device (a CPU build?)' };
   registerLibtorchKernels();
   registerReluGradient();
   const existing = tf.engine().registryFactory[LIBTORCH_BACKEND_NAME];
