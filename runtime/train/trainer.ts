@@ -17,6 +17,7 @@ import { countParams, createModel } from '../models';
 import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import type { Model } from '../models/types';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
+import { readEvents } from '../protocol/reader';
 import { EventWriter } from '../protocol/writer';
 import { findLastCheckpoint, loadCheckpoint, loadModelTensors, modelTensors, restoreOptimizerState, saveCheckpoint } from './checkpoint';
 import { loadRunData, type RunData } from './data';
@@ -243,6 +244,13 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
   const epochs = cfg.scheduler.epochs;
   const start = startPoint(cfg, c);
+  if (start.checkpoint && start.epoch >= epochs && start.stepInEpoch === 0) {
+    // Resuming a finished run: nothing to train. Report its result instead of appending an empty run.
+    const vals = readEvents(c.outputDir).events.filter((e) => e.type === 'epoch' && e.val !== undefined);
+    const last = vals[vals.length - 1];
+    logger.info(`the run already completed its ${epochs} epochs (${start.checkpoint}); to train longer, resume with scheduler.epochs larger than ${epochs}`);
+    return { status: 'completed', outputDir: c.outputDir, epoch: start.epoch, lastVal: last?.type === 'epoch' ? last.val : undefined, lastCheckpoint: start.checkpoint };
+  }
   const stepOpts = trainStepOptions(cfg, data.imageShape, data.nClasses);
   const world = dist?.worldSize ?? 1;
   const lead = !dist || dist.rank === 0;

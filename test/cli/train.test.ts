@@ -95,6 +95,16 @@ describe('npm run train / evaluate', () => {
     assert.equal(labels.length % 64, 200 * 4 % 64, 'npy header padded to 64 bytes');
   });
 
+  it('resuming a completed run reports its result and appends nothing', async () => {
+    const before = fs.readFileSync(path.join(reference, 'events.jsonl'), 'utf8');
+    const r = await runCli('train', ['--resume', reference]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the run already completed its 3 epochs/);
+    assert.equal(r.json!.status, 'completed');
+    assert.equal(r.json!.val_accuracy, finalVal(reference).accuracy);
+    assert.equal(fs.readFileSync(path.join(reference, 'events.jsonl'), 'utf8'), before);
+  });
+
   it('resumes a SIGKILLed run from its last checkpoint and ends exactly where an uninterrupted run ends', async () => {
     // checkpoint_period 100, as the shipped configs: the newest epoch is still kept as a resume point.
     const out = path.join(work, 'killed');
