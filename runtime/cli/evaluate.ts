@@ -27,6 +27,12 @@ runCli(async () => {
   if (!cfg.test.checkpoint) {
     throw Object.assign(new Error('test.checkpoint is required: pass `test.checkpoint RUN_DIR/checkpoint_NNNNN.ckpt`'), { name: 'ConfigError' });
   }
+  if (!fs.existsSync(cfg.test.checkpoint)) {
+    const dir = path.dirname(cfg.test.checkpoint);
+    const there = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort() : [];
+    const hint = there.length ? ` (${dir} has ${there.join(', ')})` : '';
+    throw Object.assign(new Error(`test.checkpoint: ${cfg.test.checkpoint} does not exist${hint}`), { name: 'ConfigError' });
+  }
   const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);

@@ -95,6 +95,12 @@ describe('npm run train / evaluate', () => {
     assert.equal(labels.length % 64, 200 * 4 % 64, 'npy header padded to 64 bytes');
   });
 
+  it('evaluate names a missing checkpoint and the ones that exist (exit 2)', async () => {
+    const r = await runCli('evaluate', ['--config', path.join(reference, 'config.yaml'), 'test.checkpoint', path.join(reference, 'checkpoint_00009.ckpt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: test\.checkpoint: .*checkpoint_00009\.ckpt does not exist \(.* has checkpoint_00001\.ckpt, checkpoint_00002\.ckpt, checkpoint_00003\.ckpt\)$/m);
+  });
+
   it('resuming a completed run reports its result and appends nothing', async () => {
     const before = fs.readFileSync(path.join(reference, 'events.jsonl'), 'utf8');
     const r = await runCli('train', ['--resume', reference]);
