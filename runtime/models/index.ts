@@ -4,6 +4,7 @@
  * weights initialised by `model.init_mode` from a PRNG seeded with `train.seed`.
  */
 import type { Config } from '../config';
+import { ConfigError } from '../config/errors';
 import { Rng } from '../data/rng';
 import type { BuildContext } from './build_context';
 import { buildResNetPreact } from './cifar/resnet_preact';
@@ -54,14 +55,15 @@ const INIT_STREAM = 0x1e17;
 
 /**
  * Builds the configured model.
- * @throws Error naming `model.type`/`model.name` when that combination is not built (yet).
+ * @throws ConfigError naming `model.type`/`model.name` when that combination is not built (yet), or when the model
+ *   cannot be built for the data (e.g. VGG on 28×28).
  */
 export function createModel(cfg: Config): Model {
   const table = cfg.model.type === 'imagenet' ? IMAGENET_MODELS : CIFAR_MODELS;
   const build = table[cfg.model.name];
   if (!build) {
     const have = Object.keys(table).join(', ') || 'none yet';
-    throw new Error(`model.name ${cfg.model.name} is not available for model.type ${cfg.model.type} (available: ${have})`);
+    throw new ConfigError(`model.name ${cfg.model.name} is not available for model.type ${cfg.model.type} (available: ${have})`);
   }
   const ctx: BuildContext = {
     inChannels: cfg.dataset.n_channels,

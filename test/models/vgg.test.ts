@@ -28,8 +28,9 @@ describe('vgg (arXiv 1409.1556): structure', () => {
   it('refuses 28x28 input with a message naming the size, the map chain and what works', () => {
     assert.throws(
       () => build('cifar/vgg.yaml', ['dataset.name', 'FashionMNIST']),
+      // A ConfigError: the CLIs print its one line and exit 2 (a bad config), as for any other bad value.
       (e: Error) =>
-        /dataset\.image_size 28/.test(e.message) && /28 -> 14 -> 7 -> 3 -> 1 -> 0/.test(e.message) && /at least 32x32/.test(e.message),
+        e.name === 'ConfigError' && /dataset\.image_size 28/.test(e.message) && /28 -> 14 -> 7 -> 3 -> 1 -> 0/.test(e.message) && /at least 32x32/.test(e.message),
     );
     assert.throws(() => build('imagenet/vgg16.yaml', ['dataset.image_size', '16']), /dataset\.image_size 16/);
   });

@@ -16,6 +16,7 @@
  * the conv biases keep PyTorch's default U(±1/sqrt(fan_in)), as the original leaves them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../../config/errors';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ParamRegistry, pooledSize } from '../layers';
 import type { Model } from '../types';
@@ -53,7 +54,7 @@ export class VggStage {
 
 /**
  * Side of the last feature map of the 5 VGG stages (each halves with a 2×2/2 max-pool).
- * @throws Error naming the input size, the chain of map sizes and what works, when the map vanishes
+ * @throws ConfigError naming the input size, the chain of map sizes and what works, when the map vanishes
  *   (any input under 32 pixels, e.g. 28×28 MNIST; the original cannot build these either).
  */
 export function vggFeatureMapSize(imageSize: number, modelType: 'cifar' | 'imagenet'): number {
@@ -62,7 +63,7 @@ export function vggFeatureMapSize(imageSize: number, modelType: 'cifar' | 'image
     const next = pooledSize(chain[chain.length - 1], 2, 2);
     chain.push(Math.max(next, 0));
     if (next < 1) {
-      throw new Error(
+      throw new ConfigError(
         `vgg (${modelType} type) cannot be built for dataset.image_size ${imageSize}: its 5 stages each halve the map ` +
           `with a 2x2 max-pool (${chain.join(' -> ')}), so the map vanishes at stage ${stage}; the original framework fails ` +
           `there too. VGG needs images of at least 32x32 pixels (e.g. CIFAR-10/100); for 28x28 data use another model ` +
@@ -83,7 +84,7 @@ export function flattenChw(x: tf.Tensor4D): tf.Tensor2D {
 /** Builds the 5 VGG stages (`stage1` … `stage5`). */
 export function buildVggStages(root: ParamRegistry, cfg: VggConfig, ctx: BuildContext): VggStage[] {
   if (cfg.n_channels.length !== 5 || cfg.n_layers.length !== 5) {
-    throw new Error(`vgg: n_channels and n_layers need 5 entries (one per stage), got ${cfg.n_channels.length} and ${cfg.n_layers.length}`);
+    throw new ConfigError(`vgg: n_channels and n_layers need 5 entries (one per stage), got ${cfg.n_channels.length} and ${cfg.n_layers.length}`);
   }
   let inC = ctx.inChannels;
   return cfg.n_channels.map((outC, s) => {
