@@ -24,7 +24,7 @@ test('one data-parallel run over the chosen GPUs: --nproc_per_node N and CUDA_VI
 });
 
 test('data-parallel on the CPU: N wasm processes, no GPU', () => {
-  assert.deepEqual(cpuDataParallelPlan(3), { flags: ['--nproc_per_node', '3'], overrides: ['device', 'wasm'], env: { CUDA_VISIBLE_DEVICES: '' } });
+  assert.deepEqual(cpuDataParallelPlan(3), { flags: ['--nproc_per_node', '3'], overrides: ['device', 'cpu'], env: { CUDA_VISIBLE_DEVICES: '' } });
   assert.throws(() => cpuDataParallelPlan(0));
   assert.equal(validateProcessCount('2'), undefined);
   assert.match(validateProcessCount('0') ?? '', /whole number/);
