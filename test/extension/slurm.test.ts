@@ -8,7 +8,7 @@ import { findRunDirs, runStatus, summarizeRun } from '../../extension/runs/colle
 import { SlurmPoller, describeSlurm, hasSlurmJobs, isFinalSlurmState, newestJobId, SLURM_POLL_MS } from '../../extension/runs/slurm';
 import { runCli, tempDir } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';
-import { down, skip } from '../slurm/local';
+import { down, skip, tinyRunArgs } from '../slurm/local';
 
 const ROOT = path.resolve('test/extension/fixtures/slurm_runs');
 const dir = (rel: string) => path.join(ROOT, rel);
@@ -99,10 +99,7 @@ test('local Slurm: a tiny submitted run appears in the Runs view data at once an
   const out = path.join(root, 'tiny', 'exp00');
   const r = await runCli('submit', [
     '--slurm', '--time', '00:10:00',
-    'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'wasm', 'dataset.max_train_samples', '128',
-    'model.name', 'vgg', 'model.vgg.n_channels', '[4, 4, 4, 4, 4]', 'model.vgg.n_layers', '[1, 1, 1, 1, 1]',
-    'augmentation.use_random_crop', 'False', 'augmentation.use_random_horizontal_flip', 'False',
-    'train.batch_size', '32', 'scheduler.epochs', '1', 'train.output_dir', out,
+    ...tinyRunArgs(cifar), 'train.output_dir', out,
   ]);
   assert.equal(r.code, 0, r.stderr);
   const jobId = String(r.json!.job_id);

@@ -4,6 +4,7 @@
  * test fail instead of skipping). Also the overrides of the tiny runs those tests submit.
  */
 import { execFileSync } from 'node:child_process';
+import { overrideValue } from '../../runtime/queue/file';
 
 function slurmDown(): string | undefined {
   try {
@@ -35,4 +36,9 @@ export function tinyRun(cifar: string, samples = 128): Record<string, string | n
     'train.batch_size': 32,
     'scheduler.epochs': 1,
   };
+}
+
+/** {@link tinyRun} as command-line `key value` pairs. */
+export function tinyRunArgs(cifar: string, samples = 128): string[] {
+  return Object.entries(tinyRun(cifar, samples)).flatMap(([k, v]) => [k, overrideValue(v)]);
 }

@@ -15,7 +15,7 @@ import { batchScript, gresGpus, onlySubmission, shellQuote } from '../../runtime
 import { submitToSlurm } from '../../runtime/slurm/submit';
 import { events, runCli, tempDir } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';
-import { down, skip } from './local';
+import { down, skip, tinyRunArgs } from './local';
 
 const work = tempDir('icl-slurm-');
 
@@ -89,10 +89,7 @@ describe('npm run submit -- --slurm (local Slurm)', () => {
     const out = path.join(work, 'slurm-run');
     const r = await runCli('submit', [
       '--slurm', '--nproc_per_node', '2', '--time', '00:10:00',
-      'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'wasm', 'dataset.max_train_samples', '256',
-      'model.name', 'vgg', 'model.vgg.n_channels', '[4, 4, 4, 4, 4]', 'model.vgg.n_layers', '[1, 1, 1, 1, 1]',
-      'augmentation.use_random_crop', 'False', 'augmentation.use_random_horizontal_flip', 'False',
-      'train.batch_size', '32', 'scheduler.epochs', '1', 'train.output_dir', out,
+      ...tinyRunArgs(cifar, 256), 'train.output_dir', out,
     ]);
     assert.equal(r.code, 0, r.stderr);
     const jobId = String(r.json!.job_id);
