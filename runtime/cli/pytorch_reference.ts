@@ -15,11 +15,12 @@ export interface PytorchTiming {
 
 /** A running scripts/bench_pytorch.py --serve. */
 export class PytorchReference {
-  private readonly lines: AsyncIterator<string>;
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly engine: string, lines: AsyncIterator<string>, private readonly stderr: () => string) {
-    this.lines = lines;
-  }
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly engine: string,
+    private readonly lines: AsyncIterator<string>,
+    private readonly stderr: () => string,
+  ) {}
 
   /**
    * Starts the process and waits until it has built the model and warmed up.

@@ -447,16 +447,11 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
         ...(val ? { val } : {}), lr, elapsed_s: elapsed,
       });
       if (dist) agreedStop = await anyOver(dist, agreedStop || stopSignal !== undefined);
-      if (e % cfg.train.checkpoint_period === 0 || e === epochs || stopRequested()) {
-        checkpoint(e, 0);
-        dropRollingCheckpoint();
-      } else if (lead) {
-        // Between periodic checkpoints the newest epoch is kept as a resume point (the previous one is removed once
-        // the new one is complete), so a crash or a killed job loses at most one epoch.
-        const file = checkpoint(e, 0);
-        dropRollingCheckpoint();
-        rolling = file;
-      }
+      // Every epoch is checkpointed: periodic ones and the last are kept; one in between is the resume point until the
+      // next is complete (then removed), so a crash or a killed job loses at most one epoch.
+      const file = checkpoint(e, 0);
+      dropRollingCheckpoint();
+      if (!(e % cfg.train.checkpoint_period === 0 || e === epochs || stopRequested())) rolling = file;
     }
     const status: RunStatus = stopRequested() ? 'stopped' : 'completed';
     events.write({ type: 'run_end', status, epoch });
