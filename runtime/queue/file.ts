@@ -109,6 +109,7 @@ export function readQueueFile(file: string, outputDir?: string): QueueFile {
     const r = (typeof raw === 'string' ? { config: raw } : raw) as Record<string, unknown> | null;
     if (!r || typeof r !== 'object' || Array.isArray(r)) return fail(file, where, 'expected a mapping with config and overrides (or a config path)');
     for (const k of Object.keys(r)) if (!['config', 'overrides', 'name', 'nproc_per_node'].includes(k)) fail(file, `${where}.${k}`, 'unknown key (known: config, overrides, name, nproc_per_node)');
+    oneLine(file, `${where}.config`, r.config);
     const config = r.config === undefined ? undefined : typeof r.config === 'string' ? resolveConfig(file, `${where}.config`, r.config) : fail(file, `${where}.config`, 'expected a path');
     let overrides: string[] = [];
     if (Array.isArray(r.overrides)) {
