@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReferenceRow, ResultRow } from '../../webviews/results/contract';
+import { referenceTable, runsTable } from '../../webviews/results/tables';
 
 class FakeText {
   readonly nodeType = 3;
@@ -43,8 +44,7 @@ const created: string[] = [];
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
-test('a run named <img src=x onerror=alert(1)> shows as text in the Results tables', async () => {
-  const { referenceTable, runsTable } = await import('../../webviews/results/tables');
+test('a run named <img src=x onerror=alert(1)> shows as text in the Results tables', () => {
   const row: ResultRow = {
     id: 'experiments/x', name: HOSTILE, state: 'completed', model: 'wrn', dataset: '<b>CIFAR10</b>',
     params: { 'train.base_lr': '<script>alert(2)</script>' }, epoch: 1, epochs: 1, trainSeconds: 5,
