@@ -53,7 +53,7 @@ runCli(async () => {
   const steps = intFlag(cli.flags, 'steps', 10);
   const evalSteps = intFlag(cli.flags, 'eval-steps', 10);
   const warmup = intFlag(cli.flags, 'warmup', 2);
-  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
   const optimizer = createOptimizer(cfg.train, model.params);
