@@ -100,6 +100,22 @@ describe('backend selection', () => {
     ].map((l) => l.replace('1.13.0', r.stdout.match(/libtorch (\d+\.\d+\.\d+)/)?.[1] ?? '?')));
   });
 
+  test('device cuda on a CPU-only libtorch build says so in one line, naming LIBTORCH', { skip: (!fs.existsSync(builtAddon) && 'the libtorch addon is not built') || (!noNode && 'tfjs-node is installed here') }, () => {
+    const script = [
+      "const { initBackend, loadLibtorchAddon } = require('./runtime/backend');",
+      "if (loadLibtorchAddon().addon.cudaBuilt()) { console.log('CUDA build'); process.exit(0); }",
+      "initBackend('cuda', 1).then(() => process.exit(3), (e) => { console.log(e.message); process.exit(0); });",
+    ].join('\n');
+    const env = { ...process.env };
+    delete env.ICL_LIBTORCH_ADDON;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    if (r.stdout.trim() === 'CUDA build') return;
+    assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
+    assert.match(r.stdout, /libtorch on CUDA is unavailable \(the addon is built against a CPU-only libtorch \d+\.\d+/);
+    assert.match(r.stdout, /LIBTORCH=\/path\/to\/libtorch npm run build:libtorch/);
+  });
+
   test('cuda/gpu fail with a clear one-paragraph error', { skip: !noNode && 'tfjs-node is installed here' }, async () => {
     for (const device of ['cuda', 'gpu'] as const) {
       await assert.rejects(initBackend(device, 1), (e: Error) => {

@@ -39,7 +39,9 @@ function pipTorch(python) {
   });
   if (r.status !== 0) return undefined;
   const [root, abi, version] = r.stdout.trim().split('\n');
-  if (!fs.existsSync(path.join(root, 'include', 'ATen', 'ATen.h')) || !fs.existsSync(path.join(root, 'lib', 'libtorch_cpu.so'))) return undefined;
+  // Debian's python3-torch has lib/ and include/ATen but not the C++ API headers (those are in libtorch-dev).
+  const needed = [['include', 'ATen', 'ATen.h'], ['include', 'torch', 'library.h'], ['lib', 'libtorch_cpu.so']];
+  if (!needed.every((p) => fs.existsSync(path.join(root, ...p)))) return undefined;
   return { where: `PyTorch ${version} of ${python} (${root})`, includes: libtorchIncludes(root), libdir: path.join(root, 'lib'), abi: Number(abi) };
 }
 
