@@ -391,8 +391,9 @@ export async function initBackend(device: Device, numThreads: number, cudnn?: Cu
       const autoWould = [loadAddon().ok ? 'libtorch' : '', safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node' : '', 'wasm'].filter(Boolean).join(' if it loads, else ');
       throw new Error(
         `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}) and libtorch on CUDA is ` +
-          `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}; or build the libtorch backend against a ` +
-          `CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch). 'device auto' would use ${autoWould}.`,
+          `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}` +
+          `${lt.reason.includes('LIBTORCH=') ? '' : '; or build the libtorch backend against a CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch)'}. ` +
+          `'device auto' would use ${autoWould}.`,
       );
     }
     case 'cpu':
