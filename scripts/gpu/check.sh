@@ -17,7 +17,9 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 G="$root/.gpu-check"
 mode=${ICL_GPU_CHECK_DEVICE:-cuda}
-budget=${ICL_GPU_CHECK_BUDGET:-450}
+# The rehearsal runs on a shared 2-core machine: longer boxes (x ICL_GPU_CHECK_BOX_SCALE) and budget there.
+[ "$mode" = cpu ] && scale=${ICL_GPU_CHECK_BOX_SCALE:-8} || scale=${ICL_GPU_CHECK_BOX_SCALE:-1}
+budget=${ICL_GPU_CHECK_BUDGET:-$((450 * scale))}
 py=${ICL_PYTHON:-python3}
 t_start=$(date +%s)
 work=$(mktemp -d /tmp/icl-gpu-check.XXXXXX)
@@ -35,7 +37,7 @@ esac
 
 elapsed() { echo $(($(date +%s) - t_start)); }
 # Seconds step may use: its own box, capped by what the budget has left (at least 5).
-box() { local left=$((budget - $(elapsed))); [ "$1" -lt "$left" ] && echo "$1" || echo $((left > 5 ? left : 5)); }
+box() { local want=$(($1 * scale)) left=$((budget - $(elapsed))); [ "$want" -lt "$left" ] && echo "$want" || echo $((left > 5 ? left : 5)); }
 record() { # name status detail seconds
   local line
   line=$(printf '%-8s %-4s %s (%ss)' "$1" "$2" "$3" "$4")
@@ -46,6 +48,7 @@ record() { # name status detail seconds
 # run NAME SECONDS CMD...: runs CMD under timeout, output to $logs/NAME.log (and its tail on failure); sets $rc, $took.
 run() {
   local name=$1 secs=$2 t0
+  boxed=$secs
   shift 2
   t0=$(date +%s)
   timeout --kill-after=5 "$secs" "$@" >"$logs/$name.log" 2>&1
@@ -53,7 +56,7 @@ run() {
   took=$(($(date +%s) - t0))
   if [ "$rc" -ne 0 ]; then echo "-- $name exit $rc; last lines of $logs/$name.log:"; tail -n 15 "$logs/$name.log"; fi
 }
-timeout_note() { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "timed out after $1 s" || echo "exit $rc"; }
+timeout_note() { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "timed out after $boxed s" || echo "exit $rc"; }
 
 echo "gpu check: mode $mode, commit $(cat "$G/COMMIT" 2>/dev/null || echo ?), budget $budget s, logs $logs"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
@@ -82,7 +85,7 @@ if [ "$rc" -eq 0 ] && [ -f "$addon" ]; then
     record build PASS "libtorch $lt_version, $lt_kind, $lt_devices CUDA device(s); $against" "$took"
   fi
 else
-  record build FAIL "$(timeout_note 170); see $logs/build.log" "$took"
+  record build FAIL "$(timeout_note); see $logs/build.log" "$took"
 fi
 export ICL_LIBTORCH_ADDON="$addon"
 
@@ -97,7 +100,7 @@ else
   if [ "$rc" -eq 0 ] && [ "${pass:-0}" -gt 0 ] && [ "${skipn:-1}" -eq 0 ]; then
     record kernels PASS "$pass tests on $test_device tensors" "$took"
   else
-    record kernels FAIL "pass ${pass:-?}, fail ${failn:-?}, skipped ${skipn:-?}, $(timeout_note 60)" "$took"
+    record kernels FAIL "pass ${pass:-?}, fail ${failn:-?}, skipped ${skipn:-?}, $(timeout_note)" "$took"
   fi
 
   # 3. The quick-start recipe.
@@ -114,7 +117,7 @@ else
   if [ "$rc" -eq 0 ] && [ "${acc_v:-none}" != none ] && awk -v a="$acc_v" 'BEGIN { exit !(a >= 0.70) }'; then
     record train PASS "test accuracy $acc_v, loss $loss_v (PyTorch's band 0.76-0.78) on ${backend_line:-?}" "$took"
   else
-    record train FAIL "accuracy ${acc_v:-none} (needs >= 0.70), $(timeout_note 100), ${backend_line:-no backend line}" "$took"
+    record train FAIL "accuracy ${acc_v:-none} (needs >= 0.70), $(timeout_note), ${backend_line:-no backend line}" "$took"
   fi
 
   # 4. Side by side with PyTorch eager, alternating rounds.
@@ -138,7 +141,7 @@ else
         try { const j = JSON.parse(s);
           console.log(j.train_images_per_sec + '/' + j.pytorch_train_images_per_sec + ' img/s train ' + j.train_ratio + 'x, eval ' + j.eval_ratio + 'x');
         } catch { console.log(''); } });" 2>/dev/null)
-    if [ "$rc" -eq 0 ] && [ -n "$res" ]; then bench_detail+=("$name $res"); else bench_ok=0; bench_detail+=("$name failed ($(timeout_note 90))"); fi
+    if [ "$rc" -eq 0 ] && [ -n "$res" ]; then bench_detail+=("$name $res"); else bench_ok=0; bench_detail+=("$name failed ($(timeout_note))"); fi
   done
   detail=$(IFS=';'; echo "${bench_detail[*]}")
   [ "$bench_ok" -eq 1 ] && record bench PASS "ours/PyTorch: ${detail//;/; }" "$bench_took" || record bench FAIL "${detail//;/; }" "$bench_took"
@@ -156,7 +159,7 @@ else
   elif [ "$rc" -eq 0 ] && [ "${ended:-}" = completed ]; then
     record dist PASS "2 processes on one $device device, addon process-group functions: $groups" "$took"
   else
-    record dist FAIL "$(timeout_note 70), run_end ${ended:-absent}; see $logs/dist.log" "$took"
+    record dist FAIL "$(timeout_note), run_end ${ended:-absent}; see $logs/dist.log" "$took"
   fi
 fi
 

@@ -31,7 +31,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 tar xzf "$pkg" -C "$stage" package/bin/node package/include/node --exclude='package/include/node/openssl'
 mv "$stage/package" "$stage/node-v$version-linux-x64"
-XZ_OPT="-9e -T0" tar cJf "$out/node.tar.xz" -C "$stage" "node-v$version-linux-x64"
+XZ_OPT="-9 -T0" tar cJf "$out/node.tar.xz" -C "$stage" "node-v$version-linux-x64"
 
 # 2. The bundled runtime and the kernel tests.
 node scripts/gpu/bundle.mjs "$out/app" >/dev/null
