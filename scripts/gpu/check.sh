@@ -63,7 +63,11 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 "$py" -c 'import torch; print("python3 torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count(), "cxx11 abi", torch.compiled_with_cxx11_abi())' 2>&1 | tail -n 1
 
 # Node (carried; no npm, no node-gyp).
-tar xJf "$G/node.tar.xz" -C "$work"
+if command -v xz >/dev/null; then
+  tar xJf "$G/node.tar.xz" -C "$work"
+else # no xz-utils: Python's tarfile reads xz (lzma) too
+  "$py" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$G/node.tar.xz" "$work"
+fi
 node_bin=$(echo "$work"/node-v*/bin)
 export PATH="$node_bin:$PATH"
 node=$node_bin/node
@@ -79,7 +83,8 @@ if [ "$rc" -eq 0 ] && [ -f "$addon" ]; then
   read -r lt_version lt_kind lt_devices <<<"$facts"
   against=$(grep -o 'against .*' "$logs/build.log" | head -n 1)
   if [ "$mode" = cuda ] && { [ "$lt_kind" != CUDA ] || [ "${lt_devices:-0}" -lt 1 ]; }; then
-    record build FAIL "built $against but the addon sees: libtorch $facts (CUDA libraries not loaded?)" "$took"
+    [ "$lt_kind" = CUDA ] && why="its CUDA libtorch $lt_version sees no CUDA device" || why="the libtorch found ($lt_version) is CPU-only: is PyTorch with CUDA on $py?"
+    record build FAIL "built $against, but $why" "$took"
   else
     built_ok=1
     record build PASS "libtorch $lt_version, $lt_kind, $lt_devices CUDA device(s); $against" "$took"
@@ -90,7 +95,7 @@ fi
 export ICL_LIBTORCH_ADDON="$addon"
 
 if [ "$built_ok" -ne 1 ]; then
-  for n in kernels train bench dist; do record "$n" FAIL "not run: the addon did not build" 0; done
+  for n in kernels train bench dist; do record "$n" FAIL "not run: step build failed" 0; done
 else
   # 2. Kernel tests on $test_device tensors.
   run kernels "$(box 60)" env ICL_LIBTORCH_TEST_DEVICE="$test_device" "$node" --test --test-concurrency=1 "$G/app/tests/libtorch_kernels.test.js"
