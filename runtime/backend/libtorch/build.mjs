@@ -8,7 +8,7 @@
 // with --no-as-needed so that its CUDA libraries load (else torch::cuda::device_count() is 0, pytorch/pytorch#36437).
 //
 // It builds with npm's bundled node-gyp when that exists beside this Node; otherwise (a bare Node without npm, as the
-// GPU check carries) it compiles the sources that native/binding.gyp lists with $CXX (default c++) directly, with
+// GPU check carries) it compiles the sources that native/binding.gyp lists with $CXX (else c++, g++ or clang++) directly, with
 // binding.gyp's own flags (its `<!(node -p …)` expressions evaluated here) plus node-gyp's defaults for an addon.
 // ICL_LIBTORCH_BUILD=direct forces that path.
 // Output: runtime/backend/libtorch/native/build/Release/icl_libtorch.node (found by addon.ts).
@@ -98,7 +98,7 @@ console.log(`libtorch backend: building the addon against ${what}${gypJs ? '' : 
 const t0 = Date.now();
 const status = gypJs ? buildWithGyp(gypJs) : await buildDirect();
 if (status !== 0) {
-  console.error(`libtorch backend: build failed (${gypJs ? 'node-gyp' : process.env.CXX ?? 'c++'} exit ${status})`);
+  console.error(`libtorch backend: build failed (${gypJs ? 'node-gyp' : 'the direct compile'} exit ${status})`);
   process.exit(status ?? 1);
 }
 console.log(`libtorch backend: built native/build/Release/icl_libtorch.node in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -143,7 +143,8 @@ async function buildDirect() {
   const objDir = path.join(native, 'build', 'direct');
   fs.mkdirSync(out, { recursive: true });
   fs.mkdirSync(objDir, { recursive: true });
-  const cxx = process.env.CXX ?? 'c++';
+  const onPath = (exe) => (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, exe)));
+  const cxx = process.env.CXX ?? ['c++', 'g++', 'clang++'].find(onPath) ?? 'c++';
   const run = (args) => new Promise((resolve) => {
     const p = spawn(cxx, args, { cwd: native, stdio: 'inherit' });
     p.on('error', (e) => {
