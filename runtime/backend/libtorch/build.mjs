@@ -94,7 +94,7 @@ const gypJs = process.env.ICL_LIBTORCH_BUILD === 'direct'
     ].find((p) => p && fs.existsSync(p));
 const nodeDir = path.join(path.dirname(process.execPath), '..');
 const what = `${found.where}, C++11 ABI ${abi}${cuda.libs ? ', CUDA' : ', CPU only'}`;
-console.log(`libtorch backend: building the addon against ${what}${gypJs ? '' : ' (direct compile: no node-gyp beside this Node)'}`);
+console.log(`libtorch backend: building the addon against ${what}${gypJs ? '' : process.env.ICL_LIBTORCH_BUILD === 'direct' ? ' (direct compile)' : ' (direct compile: no node-gyp beside this Node)'}`);
 const t0 = Date.now();
 const status = gypJs ? buildWithGyp(gypJs) : await buildDirect();
 if (status !== 0) {
