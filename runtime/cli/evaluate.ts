@@ -33,7 +33,7 @@ runCli(async () => {
     const hint = there.length ? ` (${dir} has ${there.join(', ')})` : '';
     throw Object.assign(new Error(`test.checkpoint: ${cfg.test.checkpoint} does not exist${hint}`), { name: 'ConfigError' });
   }
-  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
   const ckpt = loadCheckpoint(cfg.test.checkpoint);

@@ -139,7 +139,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   for (const w of configWarnings(cfg)) logger.warn(w);
 
   // Everything that can fail on bad input happens before the run folder is created.
-  const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads));
+  const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads), cfg.cudnn);
   logger.info(describeBackend(backend));
   if (!dist && !backend.gpu && backend.threads > 1) {
     const busy = contentionWarning(backend.threads, await busyCores(), os.availableParallelism());
