@@ -65,7 +65,7 @@ test('config → loaders: random resized crops of imageSize, n_classes checked a
     const plan = data.trainLoader.plan;
     assert.deepEqual(new BatchBuilder(plan, data.train.images, data.train.labels).build(1, 2, epochOrder(plan, 1)), batches[1]);
     let evalN = 0;
-    for await (const b of data.testLoader.epoch(0)) evalN += b.n;
+    for await (const b of data.valLoader!.epoch(0)) evalN += b.n;
     assert.equal(evalN, 6);
   } finally {
     data.close();
