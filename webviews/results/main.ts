@@ -17,11 +17,12 @@ function runsTable(rows: ResultRow[], paramKeys: string[], reference: ReferenceR
     { label: 'epochs', key: 'epoch', cell: (r) => `${r.epoch}${r.epochs !== undefined ? `/${r.epochs}` : ''}`, num: true },
     { label: 'best err %', key: 'bestError', cell: (r) => fmt(r.bestError), num: true },
     { label: 'last err %', key: 'lastError', cell: (r) => fmt(r.lastError), num: true },
+    { label: 'validated on', cell: (r) => r.valSet },
     { label: 'time', key: 'trainSeconds', cell: (r) => dur(r.trainSeconds), num: true },
     { label: 'backend', cell: (r) => r.backend ?? '' },
     { label: 'reference', cell: (r) => (r.refIndex !== undefined ? reference[r.refIndex].model : '') },
     { label: 'ref err %', cell: (r) => (r.refIndex !== undefined ? fmt(reference[r.refIndex].projectError ?? reference[r.refIndex].paperError) : ''), num: true },
-    { label: 'diff', key: 'refDiff', cell: (r) => (r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}`), num: true },
+    { label: 'diff', key: 'refDiff', cell: (r) => (r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' †' : ''}`), num: true },
   ];
   const head = h('tr', {}, ...cols.map((c) => {
     const th = h('th', { class: c.key ? 'sortable' : '' }, c.label + (c.key === sort.key ? (sort.descending ? ' ▼' : ' ▲') : ''));
@@ -30,6 +31,14 @@ function runsTable(rows: ResultRow[], paramKeys: string[], reference: ReferenceR
   }));
   const body = rows.map((r) => h('tr', { 'data-run': r.name, class: `state-${r.state}` }, ...cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))));
   return h('table', { id: 'runs' }, h('thead', {}, head), h('tbody', {}, ...body));
+}
+
+/** Under the runs table when a run was validated off the test split: its errors are not test errors. */
+function offTestNote(rows: ResultRow[]): HTMLElement[] {
+  const off = rows.filter((r) => r.offTest);
+  if (!off.length) return [];
+  return [h('p', { class: 'note', id: 'off-test-note' },
+    `† ${off.map((r) => r.name).join(', ')}: validated on images held out from the training files (train.use_test_as_val False), not the test split; the errors and the differences to the references' test errors compare a validation figure with test figures. Evaluate a checkpoint on the test split (npm run evaluate) for a test error.`)];
 }
 
 function referenceTable(reference: ReferenceRow[]): HTMLElement {
@@ -68,6 +77,7 @@ function main(): void {
     content.replaceChildren(
       h('h3', {}, `Runs (${m.rows.length})`),
       m.rows.length ? runsTable(m.rows, m.paramKeys, m.reference, m.sort) : h('p', { class: 'empty' }, 'No run chosen: select runs in the Runs view, or press "Runs…".'),
+      ...offTestNote(m.rows),
       referenceHeading(m),
       m.reference.length ? referenceTable(m.reference) : h('p', { class: 'empty' }, 'No reference row for these models and datasets.'),
     );
