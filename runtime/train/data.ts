@@ -113,16 +113,35 @@ function loadSplit(
   return ds;
 }
 
+/** How an eval loader is built: validation's (`validation.*`) or evaluate's (`test.*`; never drops a batch). */
+export interface EvalLoaderOptions {
+  batchSize: number;
+  /** `*.dataloader.num_workers`: 0 builds batches in-thread, more uses one worker thread. */
+  numWorkers: number;
+  /** `validation.dataloader.drop_last`: drop the last incomplete batch. */
+  dropLast?: boolean;
+}
+
+/** The eval loader options of validation during training (`validation.batch_size`, `validation.dataloader.*`). */
+export const validationLoaderOptions = (cfg: Config): EvalLoaderOptions => ({
+  batchSize: cfg.validation.batch_size,
+  numWorkers: cfg.validation.dataloader.num_workers,
+  dropLast: cfg.validation.dataloader.drop_last,
+});
+
+function evalLoader(cfg: Config, ds: ImageDataset, opts: EvalLoaderOptions, shard?: Shard): BatchLoader {
+  const part = shard && shard.worldSize > 1 ? sliceDataset(ds, shard) : ds;
+  return new BatchLoader(part, { mode: 'eval', batchSize: opts.batchSize, dropLast: opts.dropLast ?? false, transform: normalisation(cfg), workers: Math.min(1, opts.numWorkers) });
+}
+
 /**
- * Loads the test split with its eval loader (normalise only), batch `batchSize`. Folder datasets:
+ * Loads the test split with its eval loader (normalise only). Folder datasets:
  * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
  * to `dataset.image_size` at load.
  */
-export function loadTestData(cfg: Config, batchSize: number, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
+export function loadTestData(cfg: Config, loader: EvalLoaderOptions, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
   const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
-  const part = shard && shard.worldSize > 1 ? sliceDataset(test, shard) : test;
-  const loader = new BatchLoader(part, { mode: 'eval', batchSize, transform: normalisation(cfg), workers: 0 });
-  return { test, loader };
+  return { test, loader: evalLoader(cfg, test, loader, shard) };
 }
 
 /** The validation set a config asks for: `test`, `held_out` (train.use_test_as_val False, val_ratio > 0) or `none`. */
@@ -164,7 +183,7 @@ function loadTrainAndHeldOut(cfg: Config): { train: ImageDataset & { layout?: So
  * Loads the training set and the validation set (respecting `dataset.max_train_samples`/`max_test_samples`;
  * see {@link valSource}) and builds the loaders: train batches `train.batch_size`, shuffled per epoch from `train.seed`, drop_last as
  * `train.dataloader.drop_last`, built in a worker thread unless `train.dataloader.num_workers` is 0;
- * validation batches `validation.batch_size`, eval transforms, in order. With a `shard` of a world larger
+ * validation batches `validation.batch_size` (`validation.dataloader.*`), eval transforms, in order. With a `shard` of a world larger
  * than 1 (data-parallel), the train loader is this rank's {@link ShardedTrainLoader} and the
  * validation loader covers this rank's slice of the validation set.
  */
@@ -174,7 +193,7 @@ export function loadRunData(cfg: Config, shard?: Shard): RunData {
   let val: ImageDataset;
   let valLoader: BatchLoader | null = null;
   if (source === 'test') {
-    const t = loadTestData(cfg, cfg.validation.batch_size, shard);
+    const t = loadTestData(cfg, validationLoaderOptions(cfg), shard);
     val = t.test;
     valLoader = t.loader;
     if (isFolderDataset(cfg) && val.nClasses !== train.nClasses) {
@@ -182,10 +201,7 @@ export function loadRunData(cfg: Config, shard?: Shard): RunData {
     }
   } else {
     val = heldOut?.val ?? subsetDataset(train, []);
-    if (val.n > 0) {
-      const part = shard && shard.worldSize > 1 ? sliceDataset(val, shard) : val;
-      valLoader = new BatchLoader(part, { mode: 'eval', batchSize: cfg.validation.batch_size, transform: normalisation(cfg), workers: 0 });
-    }
+    if (val.n > 0) valLoader = evalLoader(cfg, val, validationLoaderOptions(cfg), shard);
   }
   const valSplit: ValSplitInfo = source === 'held_out'
     ? { source, n: val.n, ratio: cfg.train.val_ratio, seed: cfg.train.seed }

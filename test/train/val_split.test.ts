@@ -61,8 +61,15 @@ test('loadRunData holds out floor(n·val_ratio) training images, validates on th
     for await (const b of data.valLoader!.epoch(0)) labels.push(...b.y);
     assert.deepEqual(labels, Array.from(data.val.labels));
     assert.equal(data.valLoader!.plan.mode, 'eval');
+    assert.equal(data.valLoader!.stepsPerEpoch, 3); // 18 images, validation.batch_size 7, the last batch kept
   } finally {
     data.close();
+  }
+  const dropped = loadRunData(cfgOf('train.use_test_as_val', 'False', 'train.val_ratio', '0.2', 'dataset.max_train_samples', '90', 'validation.dataloader.drop_last', 'True', 'validation.dataloader.num_workers', '0'));
+  try {
+    assert.equal(dropped.valLoader!.stepsPerEpoch, 2);
+  } finally {
+    dropped.close();
   }
 });
 
