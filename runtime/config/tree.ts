@@ -288,8 +288,9 @@ export const CONFIG_TREE = section('Image Classification Lab config', {
   augmentation,
   tta: section('Test-time transforms (imagenet-type models)', {
     use_resize: bool(false, 'Resize the shorter side to tta.resize before cropping'),
-    use_center_crop: bool(false, 'Center-crop to dataset.image_size', {
-      compat: 'has no effect: the evaluation images of folder datasets are always center-cropped to dataset.image_size (the original needed True unless every image already had that size, and then cropping changes nothing)',
+    use_center_crop: bool(true, 'Center-crop to dataset.image_size', {
+      note: "The original's default is False, with which it can batch only images that already have image_size; here the default is True, what the shipped ImageNet config sets.",
+      compat: 'has no effect: the evaluation images of folder datasets are always center-cropped to dataset.image_size (cropping an image that already has that size changes nothing)',
     }),
     resize: int(256, 'Shorter side after resizing', positive),
   }),

@@ -146,10 +146,10 @@ test('the check fails on a new key without a reader or a compatibility mark, and
 });
 
 test('a compatibility-only key set to a non-default value is warned about in one line, once; docs/config.md marks them', () => {
-  const cfg: Config = loadConfig({ overrides: ['train.use_apex', 'False', 'tta.use_center_crop', 'True', 'test.dataloader.pin_memory', 'True'] });
+  const cfg: Config = loadConfig({ overrides: ['train.use_apex', 'False', 'tta.use_center_crop', 'False', 'test.dataloader.pin_memory', 'True'] });
   assert.deepEqual(compatWarnings(cfg), [
     'train.use_apex false has no effect: there is no NVIDIA apex here; training is float32 (train.precision O0) either way',
-    'tta.use_center_crop true has no effect: the evaluation images of folder datasets are always center-cropped to dataset.image_size (the original needed True unless every image already had that size, and then cropping changes nothing)',
+    'tta.use_center_crop false has no effect: the evaluation images of folder datasets are always center-cropped to dataset.image_size (cropping an image that already has that size changes nothing)',
     'test.dataloader.pin_memory true has no effect: batches are built in host memory and handed to the engine, with no pinned memory or asynchronous copy (CUDA DataLoader options in the original)',
   ]);
   assert.equal(configWarnings(cfg).filter((w) => w.startsWith('train.use_apex')).length, 1);
