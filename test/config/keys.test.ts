@@ -49,17 +49,15 @@ const MODEL_VARIANTS: Record<string, string[]> = {
   shake_shake: ['model.shake_shake.depth', '8', 'model.shake_shake.initial_channels', '4'],
   se_resnet_preact: ['model.se_resnet_preact.depth', '8', 'model.se_resnet_preact.initial_channels', '4', 'model.se_resnet_preact.se_reduction', '2'],
 };
-const IMAGENET_TINY = (name: string): string[] => [
-  'model.type', 'imagenet', 'model.name', name, 'dataset.name', 'ImageNet', 'dataset.image_size', '32', 'dataset.n_classes', '3',
-  ...({
-    vgg: ['model.vgg.n_channels', '[4, 4, 4, 4, 4]', 'model.vgg.n_layers', '[1, 1, 1, 1, 1]'],
-    resnet: ['model.resnet.n_blocks', '[1, 1, 1, 1]', 'model.resnet.initial_channels', '4'],
-    resnet_preact: ['model.resnet_preact.n_blocks', '[1, 1, 1, 1]', 'model.resnet_preact.initial_channels', '4', 'model.resnet_preact.preact_stage', '[true, true, true, true]'],
-    densenet: ['model.densenet.n_blocks', '[1, 1, 1, 1]', 'model.densenet.growth_rate', '2'],
-    pyramidnet: ['model.pyramidnet.n_blocks', '[1, 1, 1, 1]', 'model.pyramidnet.initial_channels', '4', 'model.pyramidnet.alpha', '4'],
-    resnext: ['model.resnext.n_blocks', '[1, 1, 1, 1]', 'model.resnext.initial_channels', '4', 'model.resnext.cardinality', '2', 'model.resnext.base_channels', '2'],
-  } as Record<string, string[]>)[name],
-];
+/** The imagenet-type model of an architecture: the cifar variant's widths, one block per stage. */
+function imagenetTiny(name: string): string[] {
+  const out = ['model.type', 'imagenet', 'model.name', name, 'dataset.name', 'ImageNet', 'dataset.image_size', '32', 'dataset.n_classes', '3'];
+  const cifar = MODEL_VARIANTS[name];
+  for (let i = 0; i < cifar.length; i += 2) if (!cifar[i].endsWith('.depth') && cifar[i] !== 'dataset.name') out.push(cifar[i], cifar[i + 1]);
+  if (name !== 'vgg') out.push(`model.${name}.n_blocks`, '[1, 1, 1, 1]');
+  if (name === 'resnet_preact') out.push('model.resnet_preact.preact_stage', '[true, true, true, true]');
+  return out;
+}
 
 /** What the runtime builds from a config when training, read through the recording proxy. */
 function buildReads(overrides: string[], what: { model?: boolean; optimizer?: boolean } = {}): void {
@@ -103,7 +101,7 @@ test('a tiny train (held-out validation), evaluate and bench: the keys they read
 
 test('every model, optimizer, schedule, augmentation and the folder-dataset transforms: the keys the runtime reads to build them', () => {
   for (const [name, tiny] of Object.entries(MODEL_VARIANTS)) buildReads(['model.name', name, 'dataset.name', 'CIFAR10', ...tiny], { model: true, optimizer: name === 'resnet' });
-  for (const name of IMAGENET_MODEL_NAMES) buildReads(IMAGENET_TINY(name), { model: true });
+  for (const name of IMAGENET_MODEL_NAMES) buildReads(imagenetTiny(name), { model: true });
   for (const opt of OPTIMIZERS) buildReads(['train.optimizer', opt, ...MODEL_VARIANTS.resnet], { model: true, optimizer: true });
   for (const type of SCHEDULER_TYPES) {
     for (const warmup of ['linear', 'exponential']) buildReads(['scheduler.type', type, 'scheduler.epochs', '12', 'scheduler.warmup.type', warmup, 'scheduler.warmup.epochs', '2', 'scheduler.T0', '10']);
