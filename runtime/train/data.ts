@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Config } from '../config';
 import { BatchLoader, datasetInfo, loadDataset, type ImageDataset, type TransformOptions } from '../data';
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
-import { splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
+import { randomSplit, splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
 import { listImageFolder, loadImageFolder } from '../data/image_folder';
 import { ShardedTrainLoader, sliceDataset, type Shard } from '../dist/sampler';
 import type { ValSplitInfo } from '../protocol/events';
@@ -174,9 +174,8 @@ function loadTrainAndHeldOut(cfg: Config): { train: ImageDataset & { layout?: So
       heldOut: { val: loadSplit(cfg, 'train', max, { indices: indices.val, processing: 'eval' }), indices },
     };
   }
-  const all = loadSplit(cfg, 'train', max);
-  const indices = splitIndices(all.n, cfg.train.val_ratio, cfg.train.seed);
-  return { train: subsetDataset(all, indices.train), heldOut: { val: subsetDataset(all, indices.val), indices } };
+  const { train, val, indices } = randomSplit(loadSplit(cfg, 'train', max), cfg.train.val_ratio, cfg.train.seed);
+  return { train, heldOut: { val, indices } };
 }
 
 /**
