@@ -6,6 +6,7 @@
 import { configToPlainObject, defaultConfig } from '../../runtime/config/index';
 import type { ExportFormat, ReferenceRow, ResultRow, SortState } from '../../webviews/results/contract';
 import { validatesOffTest, type RunSummary } from '../runs/collect';
+import { csvLine } from '../util/csv';
 
 /** The shape of paper_results.json (only what is used). */
 export interface PaperResults {
@@ -244,9 +245,11 @@ export function tableCells(rows: readonly ResultRow[], paramKeys: readonly strin
   return [header, ...body];
 }
 
-const csvCell = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-/** A Markdown table cell holds one line: `|` escaped, line breaks as `<br>`. */
-const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+/**
+ * A Markdown table cell holds one line of text: `<` and `>` as `&lt;` and `&gt;` (no HTML tag), an
+ * `&` that would start an entity as `&amp;`, `|` escaped, line breaks as `<br>`.
+ */
+const mdCell = (s: string): string => s.replace(/&(?=#?\w+;)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 const TEX_ESCAPES: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}' };
 /** A LaTeX cell: the special characters escaped in one pass (so the braces of `\\textbackslash{}` stay), line breaks as spaces. */
 const texCell = (s: string): string => s.replace(/\r?\n/g, ' ').replace(/[\\~^&%$#_{}]/g, (c) => TEX_ESCAPES[c]);
@@ -254,7 +257,7 @@ const texCell = (s: string): string => s.replace(/\r?\n/g, ' ').replace(/[\\~^&%
 /** The table in an export format. */
 export function exportTable(cells: readonly string[][], format: ExportFormat): string {
   const [header, ...body] = cells;
-  if (format === 'csv') return `${cells.map((r) => r.map(csvCell).join(',')).join('\n')}\n`;
+  if (format === 'csv') return `${cells.map(csvLine).join('\n')}\n`;
   if (format === 'markdown') {
     return `${[`| ${header.map(mdCell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n')}\n`;
   }

@@ -34,4 +34,5 @@ export { applyForcedDatasetFields, compatWarnings, configWarnings, depthRule, fi
 export { configToPlainObject, dumpConfig, dumpMinConfig, formatValue } from './dump';
 export { arxivUrl, configJsonSchema, configMarkdown, leafMarkdown, typeName, CONFIG_SCHEMA_ID } from './schema';
 export { cliFlagsHelp, parseCliArgs, type CliArgs, type ExtraFlag } from './args';
+export { describeControl, firstControl, oneLineProblem } from './one_line';
 export { parseLiteral, type Literal } from './literal';

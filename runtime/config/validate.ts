@@ -4,6 +4,7 @@
  */
 import { formatValue } from './dump';
 import { ConfigError, type Origin } from './errors';
+import { oneLineProblem } from './one_line';
 import { IMAGENET_MODEL_NAMES, configLeaves, getPath, type Config } from './tree';
 
 /** image_size / n_channels / n_classes the original forces for its built-in datasets. */
@@ -126,6 +127,11 @@ export function validateConfig(cfg: Config, origins: ReadonlyMap<string, Origin>
   // Allowed values and ranges of every leaf.
   for (const { path, spec } of configLeaves()) {
     const v = getPath(cfg, path);
+    // Every free-text value is a path or a URL: one line, no control characters (docs/security.md).
+    if (typeof v === 'string') {
+      const p = oneLineProblem(v);
+      if (p) fail(path, p);
+    }
     if (spec.allowed && !spec.allowed.includes(v as string)) {
       fail(path, `invalid value '${String(v)}' (allowed: ${spec.allowed.join(', ')})`);
     }

@@ -164,6 +164,7 @@ async function testResults(ctx, origin) {
   pg.on('pageerror', (e) => pageErrors.push(String(e)));
   pg.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url || ''}`); });
   pg.on('response', (r) => { if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.url()}`); });
+  pg.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); void d.dismiss(); });
   await pg.goto(`${origin}/results.html`);
   await pg.waitForFunction(() => window.__posted.length > 0, null, { timeout: TIMEOUT });
   let posted = await pg.evaluate(() => window.__posted);
@@ -195,6 +196,13 @@ async function testResults(ctx, origin) {
   await pg.waitForFunction(() => window.__posted.length >= 3, null, { timeout: TIMEOUT });
   posted = await pg.evaluate(() => window.__posted);
   check('results: sorting and the toggle post sort and showAllReference', same(posted.slice(1), [{ type: 'sort', sort: { key: 'lastError', descending: true } }, { type: 'showAllReference', all: true }]), posted);
+
+  // A run named like an HTML tag shows as text: no element is made of it (issue 18, docs/security.md).
+  const HOSTILE = '<img src=x onerror=alert(1)>';
+  await feed(pg, { ...resultsSnapshot, rows: [{ ...resultsSnapshot.rows[0], id: 'experiments/hostile', name: HOSTILE }] });
+  await pg.waitForFunction(() => document.body.getAttribute('data-rows') === '1', null, { timeout: TIMEOUT });
+  const hostile = { name: await pg.locator('#runs tbody tr td').first().textContent(), imgs: await pg.locator('img').count() };
+  check('results: a run named <img src=x onerror=alert(1)> shows as text', same(hostile, { name: HOSTILE, imgs: 0 }), hostile);
   const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
   check('results: no page error, console error or CSP violation', errs.length === 0, errs);
   await pg.close();
