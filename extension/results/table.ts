@@ -5,7 +5,7 @@
  */
 import { configToPlainObject, defaultConfig } from '../../runtime/config/index';
 import type { ExportFormat, ReferenceRow, ResultRow, SortState } from '../../webviews/results/contract';
-import type { RunSummary } from '../runs/collect';
+import { validatesOffTest, type RunSummary } from '../runs/collect';
 import { csvLine } from '../util/csv';
 
 /** The shape of paper_results.json (only what is used). */
@@ -163,6 +163,19 @@ export function matchScore(ref: ReferenceRow, run: RunSummary): number | undefin
   return score;
 }
 
+/** What a run's errors were measured on, for the table: `test`, `held-out 200`, `none`. */
+export function valSetText(run: Pick<RunSummary, 'valSplit'>): string {
+  const v = run.valSplit;
+  if (!v || v.source === 'test') return 'test';
+  return v.source === 'none' ? 'none' : `held-out ${v.n}`;
+}
+
+/** The text of a difference to a reference row's test error; marked when the run's error is not a test error. */
+export function diffText(r: Pick<ResultRow, 'refDiff' | 'offTest'>): string {
+  if (r.refDiff === undefined) return '';
+  return `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' (held-out val vs test)' : ''}`;
+}
+
 /** The rows of the runs, with the closest reference row each (marked in `reference`). */
 export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[]): { rows: ResultRow[]; paramKeys: string[] } {
   const paramKeys = differingKeys(runs.map((r) => r.config));
@@ -192,6 +205,8 @@ export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[
       epochs: run.epochs,
       bestError: run.bestError,
       lastError: run.lastError,
+      valSet: valSetText(run),
+      offTest: validatesOffTest(run),
       trainSeconds: run.trainSeconds,
       backend: run.backend,
       refIndex,
@@ -217,14 +232,14 @@ const fmt = (n: number | undefined, d = 2): string => (n === undefined ? '' : n.
 
 /** The table as text cells: header then one line per row. */
 export function tableCells(rows: readonly ResultRow[], paramKeys: readonly string[], reference: readonly ReferenceRow[]): string[][] {
-  const header = ['run', 'model', 'dataset', ...paramKeys, 'params', 'epochs', 'best error %', 'last error %', 'time s', 'backend', 'reference', 'reference error %', 'diff'];
+  const header = ['run', 'model', 'dataset', ...paramKeys, 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff'];
   const body = rows.map((r) => {
     const ref = r.refIndex !== undefined ? reference[r.refIndex] : undefined;
     return [
       r.name, r.model, r.dataset, ...paramKeys.map((k) => r.params[k] ?? ''),
       r.nParams === undefined ? '' : String(r.nParams), `${r.epoch}${r.epochs !== undefined ? `/${r.epochs}` : ''}`,
-      fmt(r.bestError), fmt(r.lastError), fmt(r.trainSeconds, 0), r.backend ?? '',
-      ref ? ref.model : '', ref ? fmt(ref.projectError ?? ref.paperError ?? undefined) : '', r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}`,
+      fmt(r.bestError), fmt(r.lastError), r.valSet, fmt(r.trainSeconds, 0), r.backend ?? '',
+      ref ? ref.model : '', ref ? fmt(ref.projectError ?? ref.paperError ?? undefined) : '', diffText(r),
     ];
   });
   return [header, ...body];

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { CommandId, RunItemContext } from '../ids';
 import { DisposableObject } from '../util/disposable';
-import { describeRun, formatDuration, runStatus, type RunState, type RunSummary } from './collect';
+import { describeRun, describeValSplit, formatDuration, runStatus, type RunState, type RunSummary } from './collect';
 import type { RunsModel } from './model';
 import { isActiveSlurmJob } from './slurm';
 
@@ -35,6 +35,7 @@ export class RunItem extends vscode.TreeItem {
       ['epochs', run.epochs !== undefined ? `${run.epoch}/${run.epochs}` : undefined],
       ['best top-1 error', run.bestError?.toFixed(2) + '%'],
       ['last top-1 error', run.lastError?.toFixed(2) + '%'],
+      ['validated on', run.bestError !== undefined ? describeValSplit(run.valSplit) : undefined],
       ['params', run.params?.toLocaleString('en-US')],
       ['backend', run.backend],
       ['training time', formatDuration(run.trainSeconds)],

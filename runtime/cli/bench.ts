@@ -14,6 +14,7 @@
  * `allreduce_ms` (median per step) and `allreduce_world_size`.
  */
 import { describeBackend, initBackend, toDevice } from '../backend';
+import { compatWarnings } from '../config';
 import { benchAllReduce } from '../dist/bench';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
@@ -51,13 +52,14 @@ runCli(async () => {
   });
   if (!cli) return 0;
   const cfg = cli.config;
+  for (const w of compatWarnings(cfg)) process.stderr.write(`WARNING: ${w}\n`);
   const steps = intFlag(cli.flags, 'steps', 10);
   const evalSteps = intFlag(cli.flags, 'eval-steps', 10);
   const warmup = intFlag(cli.flags, 'warmup', 2);
   const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
-  const optimizer = createOptimizer(cfg.train, model.params);
+  const optimizer = createOptimizer(cfg.train, model.params, cfg.optim);
   const s = cfg.dataset.image_size;
   const c = cfg.dataset.n_channels;
   const k = cfg.dataset.n_classes;

@@ -1,6 +1,6 @@
 /** The data module: dataset readers, location, transforms, seeded randomness and the batch loader. */
 export { DATASETS, DATASET_NAMES, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './datasets';
-export { loadDataset, subsetDataset, randomSplit, sharedBytes, type ImageDataset, type LoadDatasetOptions } from './dataset';
+export { loadDataset, subsetDataset, randomSplit, splitIndices, sharedBytes, type ImageDataset, type LoadDatasetOptions, type SplitIndices } from './dataset';
 export { locateDataset, searchDirs, downloadHelp, DATA_DIR_ENV, type LocateOptions, type LocatedDataset, type LocateEnvironment } from './locate';
 export { readIdxImages, readIdxLabels, readIdxPair, parseIdxImages, parseIdxLabels, readMaybeGzip, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxImages } from './idx';
 export { readCifarFiles, parseCifar, cifarRecordSize, type CifarKind, type CifarData } from './cifar';

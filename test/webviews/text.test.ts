@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReferenceRow, ResultRow } from '../../webviews/results/contract';
-import { referenceTable, runsTable } from '../../webviews/results/tables';
+import { offTestNote, referenceTable, runsTable } from '../../webviews/results/tables';
 
 class FakeText {
   readonly nodeType = 3;
@@ -47,7 +47,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 test('a run named <img src=x onerror=alert(1)> shows as text in the Results tables', () => {
   const row: ResultRow = {
     id: 'experiments/x', name: HOSTILE, state: 'completed', model: 'wrn', dataset: '<b>CIFAR10</b>',
-    params: { 'train.base_lr': '<script>alert(2)</script>' }, epoch: 1, epochs: 1, trainSeconds: 5,
+    params: { 'train.base_lr': '<script>alert(2)</script>' }, epoch: 1, epochs: 1, trainSeconds: 5, valSet: 'held-out 5', offTest: true,
   } as ResultRow;
   const ref = { table: 'wrn', dataset: 'CIFAR10', model: '<i>WRN</i>', projectError: null, stat: null, paper: '&lt;3', paperError: 3, epochs: 200, overrides: { 'model.wrn.depth': '<u>28</u>' }, matchedBy: [] } as unknown as ReferenceRow;
   const table = runsTable([row], ['train.base_lr'], [ref], { key: 'name', descending: false }, () => undefined) as unknown as FakeElement;
@@ -61,4 +61,9 @@ test('a run named <img src=x onerror=alert(1)> shows as text in the Results tabl
   assert.equal(lrCell.textContent, '<script>alert(2)</script>');
   const refCells = ((refTable.childNodes[1] as FakeElement).childNodes[0] as FakeElement).childNodes.map((c) => (c as FakeElement).textContent);
   assert.deepEqual([refCells[1], refCells[4], refCells[6]], ['<i>WRN</i>', '&lt;3', 'model.wrn.depth <u>28</u>']);
+  // The note under a run validated off the test split names it as text too.
+  const [note] = offTestNote([row]) as unknown as FakeElement[];
+  assert.equal(note.tagName, 'p');
+  assert.deepEqual(note.childNodes.map((c) => c instanceof FakeText), [true]);
+  assert.ok(note.textContent.startsWith(`† ${HOSTILE}: validated on images held out`), note.textContent);
 });

@@ -2,7 +2,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, vscodeApi } from '../shared/vscode';
 import { FromResults, ToResults, type ExportFormat, type ResultsHostMessage, type ResultsWebviewMessage } from './contract';
-import { referenceTable, runsTable } from './tables';
+import { offTestNote, referenceTable, runsTable } from './tables';
 
 const send = (m: ResultsWebviewMessage): void => vscodeApi().postMessage(m);
 
@@ -32,6 +32,7 @@ function main(): void {
     content.replaceChildren(
       h('h3', {}, `Runs (${m.rows.length})`),
       m.rows.length ? runsTable(m.rows, m.paramKeys, m.reference, m.sort, (sort) => send({ type: FromResults.Sort, sort })) : h('p', { class: 'empty' }, 'No run chosen: select runs in the Runs view, or press "Runs…".'),
+      ...offTestNote(m.rows),
       referenceHeading(m),
       m.reference.length ? referenceTable(m.reference) : h('p', { class: 'empty' }, 'No reference row for these models and datasets.'),
     );

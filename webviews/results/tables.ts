@@ -23,11 +23,12 @@ export function runsTable(rows: ResultRow[], paramKeys: string[], reference: Ref
     { label: 'epochs', key: 'epoch', cell: (r) => `${r.epoch}${r.epochs !== undefined ? `/${r.epochs}` : ''}`, num: true },
     { label: 'best err %', key: 'bestError', cell: (r) => fmt(r.bestError), num: true },
     { label: 'last err %', key: 'lastError', cell: (r) => fmt(r.lastError), num: true },
+    { label: 'validated on', cell: (r) => r.valSet },
     { label: 'time', key: 'trainSeconds', cell: (r) => dur(r.trainSeconds), num: true },
     { label: 'backend', cell: (r) => r.backend ?? '' },
     { label: 'reference', cell: (r) => (r.refIndex !== undefined ? reference[r.refIndex].model : '') },
     { label: 'ref err %', cell: (r) => (r.refIndex !== undefined ? fmt(reference[r.refIndex].projectError ?? reference[r.refIndex].paperError) : ''), num: true },
-    { label: 'diff', key: 'refDiff', cell: (r) => (r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}`), num: true },
+    { label: 'diff', key: 'refDiff', cell: (r) => (r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' †' : ''}`), num: true },
   ];
   const head = h('tr', {}, ...cols.map((c) => {
     const th = h('th', { class: c.key ? 'sortable' : '' }, c.label + (c.key === sort.key ? (sort.descending ? ' ▼' : ' ▲') : ''));
@@ -36,6 +37,14 @@ export function runsTable(rows: ResultRow[], paramKeys: string[], reference: Ref
   }));
   const body = rows.map((r) => h('tr', { 'data-run': r.name, class: `state-${r.state}` }, ...cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))));
   return h('table', { id: 'runs' }, h('thead', {}, head), h('tbody', {}, ...body));
+}
+
+/** Under the runs table when a run was validated off the test split: its errors are not test errors (none otherwise). */
+export function offTestNote(rows: ResultRow[]): HTMLElement[] {
+  const off = rows.filter((r) => r.offTest);
+  if (!off.length) return [];
+  return [h('p', { class: 'note', id: 'off-test-note' },
+    `† ${off.map((r) => r.name).join(', ')}: validated on images held out from the training files (train.use_test_as_val False), not the test split; the errors and the differences to the references' test errors compare a validation figure with test figures. Evaluate a checkpoint on the test split (npm run evaluate) for a test error.`)];
 }
 
 /** The reference rows of the papers and the original framework (cells as text). */
