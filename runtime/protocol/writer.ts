@@ -21,7 +21,11 @@ export class EventWriter {
   write(event: RunEventInput): RunEvent {
     const { type, ...fields } = event;
     const full = { type, time: new Date().toISOString(), ...fields } as RunEvent;
-    fs.writeSync(this.fd, `${JSON.stringify(full)}\n`);
+    try {
+      fs.writeSync(this.fd, `${JSON.stringify(full)}\n`);
+    } catch (err) {
+      throw new Error(`cannot write ${this.file}: ${(err as Error).message}`);
+    }
     return full;
   }
 

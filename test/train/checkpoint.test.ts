@@ -169,9 +169,15 @@ test('findLastCheckpoint: tag, leftover temp files, truncated newest, missing or
   assert.equal(findLastCheckpoint(dir), f20);
   fs.writeFileSync(path.join(dir, 'last_checkpoint'), 'checkpoint_00099.ckpt');
   assert.equal(findLastCheckpoint(dir), f20);
-  // a tag naming a valid older checkpoint is trusted
+  // issue 12 finding 7: a kill between a checkpoint's rename and the tag's leaves the tag naming
+  // the older one; the newer complete checkpoint wins (at most the epochs since it are lost)
   fs.writeFileSync(path.join(dir, 'last_checkpoint'), 'checkpoint_00010.ckpt\n');
-  assert.equal(findLastCheckpoint(dir), f10);
+  assert.equal(findLastCheckpoint(dir), f20);
+  // a step checkpoint (stopped 5 steps into epoch 21) is newer than epoch 20, older than epoch 21
+  const s20 = saveCheckpoint(dir, 20, input(model), { stepInEpoch: 5 });
+  fs.writeFileSync(path.join(dir, 'last_checkpoint'), 'checkpoint_00020.ckpt\n');
+  assert.equal(findLastCheckpoint(dir), s20);
+  fs.rmSync(s20);
   // nothing readable at all
   for (const f of [f10, f20]) fs.writeFileSync(f, 'not a checkpoint');
   assert.equal(findLastCheckpoint(dir), undefined);
