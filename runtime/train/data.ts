@@ -74,8 +74,24 @@ export function trainTransform(cfg: Config, source?: SourceLayout): TransformOpt
   };
 }
 
-/** Checks what a folder dataset's files imply against the config (classes, channels). */
-function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }): void {
+/**
+ * Checks that val/ has exactly the class folders of train/ (labels are folder indices, so any
+ * difference would silently swap labels).
+ * @throws Error listing the folders only in one of them
+ */
+export function checkSameClasses(dir: string, train: readonly string[], val: readonly string[]): void {
+  const onlyTrain = train.filter((c) => !val.includes(c));
+  const onlyVal = val.filter((c) => !train.includes(c));
+  if (onlyTrain.length === 0 && onlyVal.length === 0) return;
+  const list = (xs: string[]) => (xs.length ? xs.join(', ') : 'none');
+  throw new Error(
+    `${dir}: val/ must have the class folders of train/ (labels are folder indices): only in train/: ${list(onlyTrain)}; only in val/: ${list(onlyVal)}`,
+  );
+}
+
+/** Checks what a folder dataset's files imply against the config (classes, channels), and val's classes against train's. */
+function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }, trainClasses?: readonly string[]): void {
+  if (trainClasses) checkSameClasses(cfg.dataset.dataset_dir, trainClasses, ds.classes ?? []);
   if (cfg.dataset.n_channels !== 3) {
     throw new Error(`dataset.n_channels is ${cfg.dataset.n_channels}, but ${cfg.dataset.name} images are decoded to RGB: set dataset.n_channels 3`);
   }
@@ -87,24 +103,24 @@ function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }): vo
   }
 }
 
-function loadSplit(cfg: Config, split: 'train' | 'test', maxSamples: number): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
+function loadSplit(cfg: Config, split: 'train' | 'test', maxSamples: number, trainClasses?: readonly string[]): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
   if (!isFolderDataset(cfg)) return loadDataset({ name: cfg.dataset.name, split, datasetDir: cfg.dataset.dataset_dir, maxSamples });
   if (!cfg.dataset.dataset_dir) throw new Error(`dataset.name ${cfg.dataset.name} needs dataset.dataset_dir: a folder with train/ and val/, one sub-folder per class`);
   const ds = loadImageFolder({
     dir: cfg.dataset.dataset_dir, split, imageSize: cfg.dataset.image_size, maxSamples,
     resize: cfg.tta.use_resize ? cfg.tta.resize : null,
   });
-  checkFolder(cfg, ds);
+  checkFolder(cfg, ds, trainClasses);
   return ds;
 }
 
 /**
  * Loads the test split with its eval loader (normalise only), batch `batchSize`. Folder datasets:
  * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
- * to `dataset.image_size` at load.
+ * to `dataset.image_size` at load; with `trainClasses`, its class folders must be those.
  */
-export function loadTestData(cfg: Config, batchSize: number, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
-  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
+export function loadTestData(cfg: Config, batchSize: number, shard?: Shard, trainClasses?: readonly string[]): { test: ImageDataset; loader: BatchLoader } {
+  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples, trainClasses);
   const part = shard && shard.worldSize > 1 ? sliceDataset(test, shard) : test;
   const loader = new BatchLoader(part, { mode: 'eval', batchSize, transform: normalisation(cfg), workers: 0 });
   return { test, loader };
@@ -120,10 +136,7 @@ export function loadTestData(cfg: Config, batchSize: number, shard?: Shard): { t
  */
 export function loadRunData(cfg: Config, shard?: Shard): RunData {
   const train = loadSplit(cfg, 'train', cfg.dataset.max_train_samples);
-  const { test, loader: testLoader } = loadTestData(cfg, cfg.validation.batch_size, shard);
-  if (isFolderDataset(cfg) && test.nClasses !== train.nClasses) {
-    throw new Error(`${cfg.dataset.dataset_dir}: train/ has ${train.nClasses} class folders but val/ has ${test.nClasses}`);
-  }
+  const { test, loader: testLoader } = loadTestData(cfg, cfg.validation.batch_size, shard, train.classes);
   const trainLoader = shard && shard.worldSize > 1
     ? new ShardedTrainLoader(train, {
       batchSize: cfg.train.batch_size,
