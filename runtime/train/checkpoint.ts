@@ -483,14 +483,23 @@ export function modelTensors(model: Model): { params: Record<string, tf.Variable
   };
 }
 
+/** `type/name` and depth of the model a checkpoint's config describes, e.g. `cifar/resnet_preact (depth 14)`. */
+function describeSavedModel(config: Record<string, unknown> | undefined): string | undefined {
+  const m = config?.model as Record<string, unknown> | undefined;
+  if (!m || typeof m.name !== 'string') return undefined;
+  const section = m[m.name] as { depth?: unknown } | undefined;
+  return `${String(m.type)}/${m.name}${typeof section?.depth === 'number' ? ` (depth ${section.depth})` : ''}`;
+}
+
 /**
  * Copies saved parameters and buffers into the model's variables by name. Every check runs before any
  * copy, so on error the model is unchanged.
  * @param saved e.g. a {@link Checkpoint}; only `params` and `buffers` are read.
- * @throws Error listing every missing name (in the model, not saved), unexpected name (saved, not in the
- *   model), and shape or dtype mismatch.
+ * @throws Error naming the model the checkpoint holds (from its config) and the first few
+ *   mismatches (missing names, unexpected names, shape or dtype), with the count of the rest.
  */
-export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostTensor>, 'params' | 'buffers'>): void {
+export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostTensor>, 'params' | 'buffers'> & { config?: Record<string, unknown> }): void {
+  const savedModel = describeSavedModel(saved.config);
   const problems: string[] = [];
   const plan: Array<[tf.Variable, HostTensor]> = [];
   const groups = [
@@ -501,8 +510,9 @@ export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostT
     const names = new Set(own.map((p) => p.name));
     const missing = own.filter((p) => !(p.name in theirs)).map((p) => p.name);
     const unexpected = Object.keys(theirs).filter((n) => !names.has(n));
-    if (missing.length > 0) problems.push(`missing ${group}: ${missing.join(', ')}`);
-    if (unexpected.length > 0) problems.push(`unexpected ${group}: ${unexpected.join(', ')}`);
+    const names5 = (xs: string[]) => `${xs.slice(0, 5).join(', ')}${xs.length > 5 ? ` (and ${xs.length - 5} more)` : ''}`;
+    if (missing.length > 0) problems.push(`missing ${group}: ${names5(missing)}`);
+    if (unexpected.length > 0) problems.push(`unexpected ${group}: ${names5(unexpected)}`);
     for (const p of own) {
       const t = theirs[p.name];
       if (t === undefined) continue;
@@ -515,7 +525,12 @@ export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostT
       }
     }
   }
-  if (problems.length > 0) throw new Error(`checkpoint does not match model '${model.name}': ${problems.join('; ')}`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 4);
+    const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
+    const holds = savedModel ? `holds model ${savedModel}, ` : '';
+    throw new Error(`checkpoint ${holds}does not match model '${model.name}': ${shown.join('; ')}${more}`);
+  }
   tf.tidy(() => {
     for (const [v, t] of plan) v.assign(tf.tensor(t.values, t.shape, t.dtype));
   });

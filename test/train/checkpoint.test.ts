@@ -321,3 +321,20 @@ test('loadModelTensors: lists missing / unexpected names and mismatches; the mod
   assert.deepEqual(Array.from(b.params[0].variable.dataSync()), Array.from(a.params[0].variable.dataSync()));
   [a, b].forEach((m) => m.dispose());
 });
+
+test('loadModelTensors: a mismatch names the model the checkpoint holds, and stays short (issue 12 finding 8)', () => {
+  const b = tinyModel(100);
+  const params: Record<string, HostTensor> = {};
+  for (let i = 0; i < 40; i++) params[`stage${i}.block.conv.weight`] = { dtype: 'float32', shape: [1], values: new Float32Array(1) };
+  const config = { model: { type: 'cifar', name: 'resnet_preact', resnet_preact: { depth: 14 } } };
+  assert.throws(
+    () => loadModelTensors(b, { params, buffers: {}, config }),
+    (err: Error) => {
+      assert.match(err.message, /^checkpoint holds model cifar\/resnet_preact \(depth 14\), does not match model 'tiny': missing params: /);
+      assert.match(err.message, /unexpected params: stage0\.block\.conv\.weight, stage1\.block\.conv\.weight, stage2\.block\.conv\.weight, stage3\.block\.conv\.weight, stage4\.block\.conv\.weight \(and 35 more\)/);
+      assert.ok(err.message.length < 600, `${err.message.length} characters`);
+      return true;
+    },
+  );
+  b.dispose();
+});
