@@ -161,7 +161,7 @@ function existingAncestor(dir: string): string {
       st = fs.statSync(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new RunDirError(`cannot create run folder ${dir}: ${p} is not a usable folder (${code})`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new RunDirError(`cannot create run folder ${dir}: ${p} is not a usable folder (${code})`);
     }
     if (st) {
       if (!st.isDirectory()) throw new RunDirError(`cannot create run folder ${dir}: ${p} is a file, not a folder`);

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { LOCK_FILE } from '../../runtime/train/run_dir';
 import { tempDir, writeSyntheticMnist } from '../cli/fixtures';
-import { events, leftovers, resume, train, underFaults } from './helpers';
+import { CONFIG, events, leftovers, resume, startCliWithFaults, tinyArgs, train, underFaults } from './helpers';
 
 const work = tempDir('icl-findings-');
 const data = path.join(work, 'data');
@@ -20,6 +20,14 @@ const checkpoints = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWit
 
 describe('resume, checkpoints kept, locks', () => {
   before(() => writeSyntheticMnist(data, 32, 20));
+
+  it('a run folder below a file: exit 2 at once with one line (it hung, issue 12 finding 1)', async () => {
+    const file = path.join(work, 'afile');
+    fs.writeFileSync(file, '');
+    const r = await startCliWithFaults('train', ['--config', CONFIG, ...tinyArgs(data, path.join(file, 'run'))]).done;
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim(), `error: cannot create run folder ${path.join(file, 'run')}: ${file} is a file, not a folder`);
+  });
 
   it('a resume that fails (checkpoint of another model) leaves config.yaml as it was; one that starts rewrites it', async () => {
     const out = path.join(work, 'depth');
