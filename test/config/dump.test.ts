@@ -43,10 +43,10 @@ describe('dumpConfig / dumpMinConfig', () => {
 
   it('writes only the keys that differ from the defaults to the minimal config', () => {
     assert.equal(dumpMinConfig(defaultConfig()), '');
-    const cfg = loadConfig({ overrides: ['train.batch_size', '64', 'dataset.name', 'CIFAR100', 'optim.adam.betas', '[0.5, 0.9]', 'train.output_dir', ''] });
+    const cfg = loadConfig({ overrides: ['train.batch_size', '64', 'dataset.name', 'CIFAR100', 'optim.adam.betas', '[0.5, 0.9]', 'train.dist.init_method', ''] });
     assert.equal(
       dumpMinConfig(cfg),
-      "dataset:\n  name: CIFAR100\n  n_classes: 100\ntrain:\n  batch_size: 64\n  output_dir: ''\noptim:\n  adam:\n    betas: [0.5, 0.9]\n",
+      "dataset:\n  name: CIFAR100\n  n_classes: 100\ntrain:\n  batch_size: 64\n  dist:\n    init_method: ''\noptim:\n  adam:\n    betas: [0.5, 0.9]\n",
     );
   });
 
