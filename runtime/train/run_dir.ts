@@ -222,9 +222,11 @@ export function checkRunDir(dir: string, resume: boolean): void {
     return;
   }
   if (!st.isDirectory()) throw new RunDirError(`train.output_dir ${dir} is a file, not a folder`);
-  if (fs.readdirSync(dir).length === 0) return;
   const lock = readLock(dir);
   if (lock && !lockIsStale(dir, lock)) throw new RunDirError(inUseMessage(dir, lock));
+  // Empty, or holding only what a start killed before its config.yaml left (a stale lock, temp files).
+  const names = fs.readdirSync(dir).filter((n) => n !== LOCK_FILE && !(TEMP_NAME_RE.test(n) && writerGone(Number(TEMP_NAME_RE.exec(n)![1]))));
+  if (names.length === 0) return;
   if (fs.existsSync(path.join(dir, 'config.yaml'))) {
     throw new RunDirError(`output directory ${dir} already exists; resume it with --resume ${dir}, or choose another train.output_dir`);
   }

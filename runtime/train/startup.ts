@@ -143,7 +143,16 @@ function startPoint(cfg: Config, c: Pick<RunContext, 'outputDir' | 'resume' | 'l
  * `outputDir`; a resumed run's `config.yaml` (it may carry new overrides) and `env.yaml` in place.
  */
 function writeRunFiles(cfg: Config, outputDir: string, backend: BackendInfo, how: 'new' | 'resume' | 'submitted', releases: Releases): void {
+  // 'submitted': a folder that exists already (Slurm's slurm/ files, or empty), locked by the caller or here.
   const env = dumpEnvInfo(collectEnvInfo(backend));
+  if (how === 'new' && fs.existsSync(outputDir)) {
+    // An empty folder given beforehand (it may be a mount point, which cannot be renamed over): written in
+    // place under its lock; config.yaml first, so a killed start leaves a resumable folder or a stale lock.
+    const lock = lockRunDir(outputDir);
+    releases.add(() => lock.release());
+    removeLeftovers(outputDir);
+    how = 'submitted';
+  }
   if (how !== 'new') {
     writeTextAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
     if (how === 'submitted') writeMin(cfg, outputDir);

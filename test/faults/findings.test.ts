@@ -29,6 +29,24 @@ describe('resume, checkpoints kept, locks', () => {
     assert.equal(r.stderr.trim(), `error: cannot create run folder ${path.join(file, 'run')}: ${file} is a file, not a folder`);
   });
 
+  it('an existing empty folder (a mount point cannot be renamed over) is written in place; a start killed there leaves it usable', async () => {
+    const rec = path.join(work, 'empty-record');
+    fs.mkdirSync(rec);
+    const recorded = await underFaults({ root: rec, mode: 'record' }, () => train(data, rec, ['scheduler.epochs', '1']));
+    assert.equal(recorded.error, undefined);
+    const at = recorded.points.findIndex((p) => p.file === 'config.yaml.tmp' && p.op === 'write');
+    assert.ok(at > 0, 'the lock comes before config.yaml');
+    const out = path.join(work, 'empty');
+    fs.mkdirSync(out);
+    const killed = await underFaults({ root: out, mode: 'kill', at, killWith: 'freeze' }, () => train(data, out, ['scheduler.epochs', '1']));
+    assert.equal(killed.struck, true);
+    assert.ok(fs.existsSync(path.join(out, LOCK_FILE)), 'a stale lock is left');
+    const r = await train(data, out, ['scheduler.epochs', '1']);
+    assert.equal(r.epoch, 1);
+    assert.deepEqual(leftovers(out), []);
+    assert.equal(fs.existsSync(path.join(out, LOCK_FILE)), false);
+  });
+
   it('a resume that fails (checkpoint of another model) leaves config.yaml as it was; one that starts rewrites it', async () => {
     const out = path.join(work, 'depth');
     await train(data, out);
