@@ -1,6 +1,6 @@
 /**
  * The fault-injection tier (docs/reliability.md): every write, rename and fsync of a tiny run is
- * failed (EIO) and, in turn, killed (a torn write, then nothing more reaches the disk), at start-up,
+ * failed (EIO), and every write and rename killed (a torn write, then nothing more reaches the disk), at start-up,
  * at the checkpoints, at the step checkpoint of a run stopped by SIGINT, and in `evaluate`. After
  * each fault the command must end at once with an error naming the file, the run folder must be
  * absent or resumable, `--resume` must continue from the newest complete checkpoint, and no temp
