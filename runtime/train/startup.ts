@@ -140,10 +140,10 @@ function startPoint(cfg: Config, c: Pick<RunContext, 'outputDir' | 'resume' | 'l
 
 /**
  * Writes the run's config files: a new run's into a staging folder (with the lock) renamed to
- * `outputDir`; a resumed run's `config.yaml` (it may carry new overrides) and `env.yaml` in place.
+ * `outputDir`, or in place when `outputDir` exists (empty, or Slurm's submission files); a resumed
+ * run's `config.yaml` (it may carry new overrides) and `env.yaml` in place.
  */
 function writeRunFiles(cfg: Config, outputDir: string, backend: BackendInfo, how: 'new' | 'resume' | 'submitted', releases: Releases): void {
-  // 'submitted': a folder that exists already (Slurm's slurm/ files, or empty), locked by the caller or here.
   const env = dumpEnvInfo(collectEnvInfo(backend));
   if (how === 'new' && fs.existsSync(outputDir)) {
     // An empty folder given beforehand (it may be a mount point, which cannot be renamed over): written in
