@@ -4,7 +4,7 @@ import { CONFIG_READS_ENV, recordReads } from '../config/reads';
 
 /**
  * Runs a CLI's body and turns any error into one line on stderr (`error: …`) and exit code 1
- * (2 for usage and config errors). A stack trace is printed only with `ICL_DEBUG=1`.
+ * (2 for usage and config errors, and a run folder that cannot be used: exists, in use). A stack trace is printed only with `ICL_DEBUG=1`.
  */
 export function runCli(body: () => Promise<number | void>): void {
   body().then(
@@ -15,7 +15,7 @@ export function runCli(body: () => Promise<number | void>): void {
       const e = err instanceof Error ? err : new Error(String(err));
       process.stderr.write(`error: ${e.message}\n`);
       if (process.env.ICL_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
-      process.exitCode = e.name === 'ConfigError' ? 2 : 1;
+      process.exitCode = e.name === 'ConfigError' || e.name === 'RunDirError' ? 2 : 1;
     },
   );
 }

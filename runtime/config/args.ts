@@ -44,7 +44,7 @@ function flagList(flags: Record<string, ExtraFlag>): string {
 /**
  * Parses CLI arguments (without `node` and the script: `process.argv.slice(2)`).
  * @param extraFlags flags this CLI accepts besides `--config`, `--resume` and `-h/--help`.
- * @throws ConfigError naming an unknown flag, or a flag missing its value.
+ * @throws ConfigError naming an unknown flag, a flag missing its value, or a flag with a value given twice.
  */
 export function parseCliArgs(argv: readonly string[], extraFlags: Record<string, ExtraFlag> = {}): CliArgs {
   const flags: Record<string, ExtraFlag> = { ...COMMON, ...extraFlags };
@@ -53,6 +53,7 @@ export function parseCliArgs(argv: readonly string[], extraFlags: Record<string,
   let positional = 0;
   let expectValue = false;
   let rest = false;
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (rest || expectValue || NUMBER_LIKE.test(a)) {
@@ -70,7 +71,11 @@ export function parseCliArgs(argv: readonly string[], extraFlags: Record<string,
     }
     if (a.startsWith('-') && a.length > 1) {
       args.push(a);
-      const name = a.startsWith('--') ? a.slice(2) : (Object.entries(flags).find(([, f]) => f.short === a.slice(1))?.[0] ?? '');
+      const name = a.startsWith('--') ? a.slice(2).split('=')[0] : (Object.entries(flags).find(([, f]) => f.short === a.slice(1))?.[0] ?? '');
+      if (flags[name]?.type === 'string') {
+        if (given.has(name)) throw new ConfigError(`--${name} is given twice; give it once (change single values with key value overrides)`);
+        given.add(name);
+      }
       if (flags[name]?.type === 'string' && !a.includes('=') && i + 1 < argv.length) args.push(argv[++i]);
       continue;
     }

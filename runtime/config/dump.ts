@@ -7,12 +7,19 @@ import { firstControl } from './one_line';
 import type { LeafSpec, SectionSpec } from './spec';
 import { CONFIG_TREE, type Config } from './tree';
 
-/** Formats a float so that it reads back as a float (`0.0`, `0.0001`, `1e-9`). */
+/**
+ * Formats a float so that YAML 1.2 and YAML 1.1 (PyYAML, so the original) both read it back as
+ * the same float: always a `.`, and an exponent with its sign and two digits (`0.0`, `0.0001`,
+ * `1.0e-09`, `1.5e+21`); PyYAML reads `1e-9` as a string.
+ */
 export function formatFloat(v: number): string {
   if (Number.isNaN(v)) return '.nan';
   if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
   if (Number.isInteger(v) && Math.abs(v) < 1e16) return v.toFixed(1);
-  return String(v);
+  const s = String(v);
+  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-])(\d+)$/.exec(s);
+  if (!m) return s.includes('.') ? s : `${s}.0`;
+  return `${m[1]}${m[2]}.${m[3] ?? '0'}e${m[4]}${m[5].padStart(2, '0')}`;
 }
 
 /**

@@ -57,6 +57,9 @@ export function loadConfigWithOrigins(opts: LoadConfigOptions = {}): LoadedConfi
   const ctx: MergeContext = { cfg: defaultConfig(), origins: new Map() };
   if (opts.resumeDir !== undefined) {
     const file = path.join(opts.resumeDir, CONFIG_FILE);
+    if (fs.existsSync(opts.resumeDir) && !fs.statSync(opts.resumeDir).isDirectory()) {
+      throw new ConfigError(`--resume takes the run folder, not a file: --resume ${path.dirname(opts.resumeDir)}`, { origin: { file: opts.resumeDir } });
+    }
     if (!fs.existsSync(file)) {
       throw new ConfigError(`no ${CONFIG_FILE} in this folder, so it is not a run folder to resume`, { origin: { file: opts.resumeDir } });
     }

@@ -102,7 +102,8 @@ function yamlReason(err: YAML.YAMLError): string {
  */
 export function mergeYamlText(ctx: MergeContext, text: string, file: string): void {
   const lc = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  // YAML 1.1 merge keys (`<<: *defaults`) as PyYAML reads them; duplicate keys are reported by mergeMap with both lines.
+  const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true, uniqueKeys: false });
   if (doc.errors.length) {
     const err = doc.errors[0];
     const pos = err.linePos?.[0] ?? lc.linePos(err.pos[0]);
@@ -123,13 +124,41 @@ interface YamlSource {
   text: string;
 }
 
+function isMergeKey(node: unknown): boolean {
+  return YAML.isScalar(node) && (typeof node.value === 'symbol' || (node.value === '<<' && node.type === YAML.Scalar.PLAIN));
+}
+
+/**
+ * Merges the maps a merge key (`<<: *a` or `<<: [*a, *b]`) names; in a list the earlier map wins,
+ * as in YAML 1.1, and the keys of the map holding the merge key win over all of them.
+ */
+function mergeMergeKey(ctx: MergeContext, pair: YAML.Pair, path: string, spec: SectionSpec, src: YamlSource): void {
+  const value = pair.value as YAML.Node | null;
+  const items = YAML.isSeq(value) ? [...value.items] : [value];
+  for (const item of items.reverse()) {
+    const m = YAML.isAlias(item) ? item.resolve(src.doc) : item;
+    if (!YAML.isMap(m)) {
+      throw new ConfigError('a merge key (<<) takes a mapping or a list of them, e.g. <<: *defaults', { key: path ? `${path}.<<` : '<<', origin: positionOf(item as YAML.Node | null, src.lc, src.file) });
+    }
+    mergeMap(ctx, m, path, spec, src);
+  }
+}
+
 function mergeMap(ctx: MergeContext, map: YAML.YAMLMap, path: string, spec: SectionSpec, src: YamlSource): void {
   const { doc, lc, file } = src;
+  for (const pair of map.items) if (isMergeKey(pair.key)) mergeMergeKey(ctx, pair, path, spec, src);
+  const seen = new Map<string, number>();
   for (const pair of map.items) {
     const keyNode = pair.key as YAML.Node | null;
+    if (isMergeKey(keyNode)) continue;
     const name = YAML.isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
     const key = path ? `${path}.${name}` : name;
     const keyPos = positionOf(keyNode, lc, file);
+    const firstLine = seen.get(name);
+    if (firstLine !== undefined) {
+      throw new ConfigError(`duplicate key: set on line ${firstLine} and again on line ${keyPos.line ?? '?'}`, { key, origin: keyPos });
+    }
+    seen.set(name, keyPos.line ?? 0);
     if (!Object.prototype.hasOwnProperty.call(spec.children, name)) {
       throw new ConfigError(`unknown key${didYouMean(key)}`, { key, origin: keyPos });
     }

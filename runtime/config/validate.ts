@@ -146,6 +146,7 @@ export function validateConfig(cfg: Config, origins: ReadonlyMap<string, Origin>
       }
     }
   }
+  if (cfg.train.output_dir.trim() === '') fail('train.output_dir', "is empty: give the run folder (it would be the current directory), e.g. train.output_dir experiments/exp00");
   const m = cfg.model;
   if (m.type === 'imagenet' && !(IMAGENET_MODEL_NAMES as readonly string[]).includes(m.name)) {
     fail('model.name', `'${m.name}' has no imagenet-type model (imagenet: ${IMAGENET_MODEL_NAMES.join(', ')})`);

@@ -123,7 +123,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<number> {
   const plans = planWorkers(o, port, gpus);
   const script = o.script ?? process.argv[1];
   const execArgv = o.execArgv ?? process.execArgv;
-  const threads = plans[0].args[plans[0].args.length - 1];
+  const threads = plans[0].env[NUM_THREADS_ENV];
   log(
     `launching ${o.nproc} workers on this machine (${gpus.length && plans[0].env.CUDA_VISIBLE_DEVICES !== undefined ? `GPUs ${plans.map((p) => p.env.CUDA_VISIBLE_DEVICES).join(',')}` : 'CPU'}, ${threads} thread(s) each, rendezvous 127.0.0.1:${port})`,
   );
@@ -183,7 +183,9 @@ export async function launchWorkers(o: LaunchOptions): Promise<number> {
     if (closeEventLog(o.outputDir, `${cause}; resume with --resume ${o.outputDir} --nproc_per_node ${o.nproc}`)) log(`wrote run_end (failed) for ${cause}`);
   }
   if (firstFailure) {
-    log(`the run failed: worker rank ${firstFailure.rank} ${firstFailure.what}; resume it with: npm run train -- --resume ${o.outputDir} --nproc_per_node ${o.nproc}`);
+    // Advise a resume only when there is a run to resume (a run that failed to start wrote nothing).
+    const resumable = fs.existsSync(path.join(o.outputDir, 'config.yaml'));
+    log(`the run failed: worker rank ${firstFailure.rank} ${firstFailure.what}${resumable ? `; resume it with: npm run train -- --resume ${o.outputDir} --nproc_per_node ${o.nproc}` : ` before its run folder ${o.outputDir} was written`}`);
     return 1;
   }
   return e0.code ?? 1;

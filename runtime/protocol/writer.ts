@@ -11,17 +11,25 @@ export class EventWriter {
   private readonly fd: number;
   readonly file: string;
 
-  /** Opens (creating or appending to) the event log of `runDir`. */
+  /** Opens (creating or appending to) the event log of `runDir`; a torn last line (a killed writer's) is ended first. */
   constructor(runDir: string) {
     this.file = path.join(runDir, EVENTS_FILE);
-    this.fd = fs.openSync(this.file, 'a');
+    this.fd = fs.openSync(this.file, 'a+');
+    // A run killed mid-write left a torn last line: end it, so that the next event is a line of its own.
+    const size = fs.fstatSync(this.fd).size;
+    const last = Buffer.alloc(1);
+    if (size > 0 && fs.readSync(this.fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) fs.writeSync(this.fd, '\n');
   }
 
   /** Stamps `time` and appends the event; returns the event written. */
   write(event: RunEventInput): RunEvent {
     const { type, ...fields } = event;
     const full = { type, time: new Date().toISOString(), ...fields } as RunEvent;
-    fs.writeSync(this.fd, `${JSON.stringify(full)}\n`);
+    try {
+      fs.writeSync(this.fd, `${JSON.stringify(full)}\n`);
+    } catch (err) {
+      throw new Error(`cannot write ${this.file}: ${(err as Error).message}`);
+    }
     return full;
   }
 

@@ -157,7 +157,19 @@ function leBytes(values: Float32Array | Int32Array): Uint8Array {
   return out;
 }
 
-function fsyncDir(dir: string): void {
+/**
+ * A file-system error re-thrown so that its message names the file: `cannot <op> <file>: <message>`
+ * (Node's messages for write and fsync name none); `code` is kept. Errors naming it already pass.
+ */
+export function fileError(op: string, file: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (!(e instanceof Error)) return new Error(`cannot ${op} ${file}: ${String(err)}`);
+  if (e.message.includes(file)) return e;
+  return Object.assign(new Error(`cannot ${op} ${file}: ${e.message}`), { code: e.code });
+}
+
+/** fsync of a folder (after a rename in it), where the platform allows it. */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');
@@ -180,26 +192,27 @@ function fsyncDir(dir: string): void {
 export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'wx');
-  let ok = false;
+  let fd: number | undefined;
   try {
+    fd = fs.openSync(tmp, 'wx');
     for (const chunk of chunks) {
       let done = 0;
       while (done < chunk.byteLength) done += fs.writeSync(fd, chunk, done, chunk.byteLength - done);
     }
     fs.fsyncSync(fd);
-    ok = true;
-  } finally {
     fs.closeSync(fd);
-    if (!ok) fs.rmSync(tmp, { force: true });
-  }
-  try {
+    fd = undefined;
     fs.renameSync(tmp, file);
   } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw fileError('write', file, err);
   }
-  fsyncDir(dir);
+  try {
+    fsyncDir(dir);
+  } catch (err) {
+    throw fileError('sync the folder of', file, err);
+  }
 }
 
 /**
@@ -412,54 +425,52 @@ export interface FindCheckpointOptions {
 }
 
 /**
- * The checkpoint a run should resume from: the file named by `<runDir>/last_checkpoint` if it passes
- * {@link probeCheckpoint}; otherwise (tag missing, empty, naming a missing or truncated/corrupt file) the
- * `checkpoint_<epoch>.ckpt` with the highest epoch that passes it. Temp files of interrupted writes are
- * never candidates. A tag naming a valid older checkpoint is trusted (it may have been set by hand).
+ * The checkpoint a run should resume from: the newest complete one. Candidates are the
+ * `checkpoint_<epoch>[_step<step>].ckpt` files (and the file `<runDir>/last_checkpoint` names),
+ * newest first by (epoch, step); the first that passes {@link probeCheckpoint} wins. The tag
+ * only breaks ties: it is written after its checkpoint, so a kill between the two renames leaves
+ * it naming the older one, which must not win over the newer complete file. Temp files of
+ * interrupted writes are never candidates.
  * @returns the path, or undefined when the folder has no readable checkpoint (or does not exist).
  */
 export function findLastCheckpoint(runDir: string, options: FindCheckpointOptions = {}): string | undefined {
   const skip = options.onSkip ?? (() => {});
-  const tried = new Set<string>();
-  const ok = (file: string): boolean => {
-    tried.add(path.resolve(file));
-    try {
-      probeCheckpoint(file);
-      return true;
-    } catch (err) {
-      skip(file, (err as Error).message);
-      return false;
-    }
-  };
   const tagFile = path.join(runDir, LAST_CHECKPOINT_FILE);
   let tag: string | undefined;
   try {
     tag = fs.readFileSync(tagFile, 'utf8').trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') skip(tagFile, (err as Error).message);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') skip(tagFile, (err as Error).message);
   }
-  if (tag !== undefined) {
-    if (tag === '') skip(tagFile, 'empty tag file');
-    else {
-      const named = path.resolve(runDir, tag);
-      if (ok(named)) return named;
-    }
-  }
+  if (tag === '') skip(tagFile, 'empty tag file');
   let names: string[];
   try {
     names = fs.readdirSync(runDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
-  const candidates = names
-    .map((name) => ({ name, m: CHECKPOINT_NAME_RE.exec(name) }))
-    .filter((c): c is { name: string; m: RegExpExecArray } => c.m !== null)
-    .sort((a, b) => Number(b.m[1]) - Number(a.m[1]) || Number(b.m[2] ?? 0) - Number(a.m[2] ?? 0) || (a.name < b.name ? 1 : -1));
-  for (const c of candidates) {
-    const file = path.join(runDir, c.name);
-    if (tried.has(path.resolve(file))) continue;
-    if (ok(file)) return file;
+  const tagged = tag ? path.resolve(runDir, tag) : undefined;
+  const files = new Set(names.filter((n) => CHECKPOINT_NAME_RE.test(n)).map((n) => path.join(runDir, n)));
+  if (tagged && !files.has(tagged) && !names.includes(path.basename(tagged))) files.add(tagged);
+  const key = (file: string): [number, number] => {
+    const m = CHECKPOINT_NAME_RE.exec(path.basename(file));
+    return m ? [Number(m[1]), Number(m[2] ?? 0)] : [-1, -1];
+  };
+  const candidates = [...files].sort((a, b) => {
+    const [ea, sa] = key(a);
+    const [eb, sb] = key(b);
+    return eb - ea || sb - sa || (a === tagged ? -1 : b === tagged ? 1 : a < b ? 1 : -1);
+  });
+  for (const file of candidates) {
+    try {
+      probeCheckpoint(file);
+      return file;
+    } catch (err) {
+      skip(file, (err as Error).message);
+    }
   }
   return undefined;
 }
@@ -472,14 +483,23 @@ export function modelTensors(model: Model): { params: Record<string, tf.Variable
   };
 }
 
+/** `type/name` and depth of the model a checkpoint's config describes, e.g. `cifar/resnet_preact (depth 14)`. */
+function describeSavedModel(config: Record<string, unknown> | undefined): string | undefined {
+  const m = config?.model as Record<string, unknown> | undefined;
+  if (!m || typeof m.name !== 'string') return undefined;
+  const section = m[m.name] as { depth?: unknown } | undefined;
+  return `${String(m.type)}/${m.name}${typeof section?.depth === 'number' ? ` (depth ${section.depth})` : ''}`;
+}
+
 /**
  * Copies saved parameters and buffers into the model's variables by name. Every check runs before any
  * copy, so on error the model is unchanged.
  * @param saved e.g. a {@link Checkpoint}; only `params` and `buffers` are read.
- * @throws Error listing every missing name (in the model, not saved), unexpected name (saved, not in the
- *   model), and shape or dtype mismatch.
+ * @throws Error naming the model the checkpoint holds (from its config) and the first few
+ *   mismatches (missing names, unexpected names, shape or dtype), with the count of the rest.
  */
-export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostTensor>, 'params' | 'buffers'>): void {
+export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostTensor>, 'params' | 'buffers'> & { config?: Record<string, unknown> }): void {
+  const savedModel = describeSavedModel(saved.config);
   const problems: string[] = [];
   const plan: Array<[tf.Variable, HostTensor]> = [];
   const groups = [
@@ -490,8 +510,9 @@ export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostT
     const names = new Set(own.map((p) => p.name));
     const missing = own.filter((p) => !(p.name in theirs)).map((p) => p.name);
     const unexpected = Object.keys(theirs).filter((n) => !names.has(n));
-    if (missing.length > 0) problems.push(`missing ${group}: ${missing.join(', ')}`);
-    if (unexpected.length > 0) problems.push(`unexpected ${group}: ${unexpected.join(', ')}`);
+    const names5 = (xs: string[]) => `${xs.slice(0, 5).join(', ')}${xs.length > 5 ? ` (and ${xs.length - 5} more)` : ''}`;
+    if (missing.length > 0) problems.push(`missing ${group}: ${names5(missing)}`);
+    if (unexpected.length > 0) problems.push(`unexpected ${group}: ${names5(unexpected)}`);
     for (const p of own) {
       const t = theirs[p.name];
       if (t === undefined) continue;
@@ -504,7 +525,12 @@ export function loadModelTensors(model: Model, saved: Pick<CheckpointInput<HostT
       }
     }
   }
-  if (problems.length > 0) throw new Error(`checkpoint does not match model '${model.name}': ${problems.join('; ')}`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 4);
+    const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
+    const holds = savedModel ? `holds model ${savedModel}, ` : '';
+    throw new Error(`checkpoint ${holds}does not match model '${model.name}': ${shown.join('; ')}${more}`);
+  }
   tf.tidy(() => {
     for (const [v, t] of plan) v.assign(tf.tensor(t.values, t.shape, t.dtype));
   });

@@ -86,8 +86,24 @@ export function trainTransform(cfg: Config, source?: SourceLayout): TransformOpt
   };
 }
 
-/** Checks what a folder dataset's files imply against the config (classes, channels). */
-function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }): void {
+/**
+ * Checks that val/ has exactly the class folders of train/ (labels are folder indices, so any
+ * difference would silently swap labels).
+ * @throws Error listing the folders only in one of them
+ */
+export function checkSameClasses(dir: string, train: readonly string[], val: readonly string[]): void {
+  const onlyTrain = train.filter((c) => !val.includes(c));
+  const onlyVal = val.filter((c) => !train.includes(c));
+  if (onlyTrain.length === 0 && onlyVal.length === 0) return;
+  const list = (xs: string[]) => (xs.length ? xs.join(', ') : 'none');
+  throw new Error(
+    `${dir}: val/ must have the class folders of train/ (labels are folder indices): only in train/: ${list(onlyTrain)}; only in val/: ${list(onlyVal)}`,
+  );
+}
+
+/** Checks what a folder dataset's files imply against the config (classes, channels), and val's classes against train's. */
+function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }, trainClasses?: readonly string[]): void {
+  if (trainClasses) checkSameClasses(cfg.dataset.dataset_dir, trainClasses, ds.classes ?? []);
   if (cfg.dataset.n_channels !== 3) {
     throw new Error(`dataset.n_channels is ${cfg.dataset.n_channels}, but ${cfg.dataset.name} images are decoded to RGB: set dataset.n_channels 3`);
   }
@@ -101,6 +117,7 @@ function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }): vo
 
 function loadSplit(
   cfg: Config, split: 'train' | 'test', maxSamples: number, part?: { indices: ArrayLike<number>; processing: 'train' | 'eval' },
+  trainClasses?: readonly string[],
 ): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
   if (!isFolderDataset(cfg)) return loadDataset({ name: cfg.dataset.name, split, datasetDir: cfg.dataset.dataset_dir, maxSamples });
   if (!cfg.dataset.dataset_dir) throw new Error(`dataset.name ${cfg.dataset.name} needs dataset.dataset_dir: a folder with train/ and val/, one sub-folder per class`);
@@ -109,7 +126,7 @@ function loadSplit(
     resize: cfg.tta.use_resize ? cfg.tta.resize : null,
     ...(part ?? {}),
   });
-  checkFolder(cfg, ds);
+  checkFolder(cfg, ds, trainClasses);
   return ds;
 }
 
@@ -137,10 +154,10 @@ function evalLoader(cfg: Config, ds: ImageDataset, opts: EvalLoaderOptions, shar
 /**
  * Loads the test split with its eval loader (normalise only). Folder datasets:
  * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
- * to `dataset.image_size` at load.
+ * to `dataset.image_size` at load; with `trainClasses`, its class folders must be those.
  */
-export function loadTestData(cfg: Config, loader: EvalLoaderOptions, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
-  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
+export function loadTestData(cfg: Config, loader: EvalLoaderOptions, shard?: Shard, trainClasses?: readonly string[]): { test: ImageDataset; loader: BatchLoader } {
+  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples, undefined, trainClasses);
   return { test, loader: evalLoader(cfg, test, loader, shard) };
 }
 
@@ -163,7 +180,7 @@ export function describeValSplit(v: ValSplitInfo): string {
  * every data-parallel rank holds out the same images). The held-out part gets eval transforms
  * (folder datasets: resized and center-cropped at load, like val/).
  */
-function loadTrainAndHeldOut(cfg: Config): { train: ImageDataset & { layout?: SourceLayout }; heldOut?: { val: ImageDataset; indices: SplitIndices } } {
+function loadTrainAndHeldOut(cfg: Config): { train: ImageDataset & { layout?: SourceLayout; classes?: string[] }; heldOut?: { val: ImageDataset; indices: SplitIndices } } {
   const max = cfg.dataset.max_train_samples;
   if (valSource(cfg) !== 'held_out') return { train: loadSplit(cfg, 'train', max) };
   if (isFolderDataset(cfg)) {
@@ -192,12 +209,9 @@ export function loadRunData(cfg: Config, shard?: Shard): RunData {
   let val: ImageDataset;
   let valLoader: BatchLoader | null = null;
   if (source === 'test') {
-    const t = loadTestData(cfg, validationLoaderOptions(cfg), shard);
+    const t = loadTestData(cfg, validationLoaderOptions(cfg), shard, train.classes);
     val = t.test;
     valLoader = t.loader;
-    if (isFolderDataset(cfg) && val.nClasses !== train.nClasses) {
-      throw new Error(`${cfg.dataset.dataset_dir}: train/ has ${train.nClasses} class folders but val/ has ${val.nClasses}`);
-    }
   } else {
     val = heldOut?.val ?? subsetDataset(train, []);
     if (val.n > 0) valLoader = evalLoader(cfg, val, validationLoaderOptions(cfg), shard);

@@ -13,6 +13,7 @@ export function logTimestamp(d = new Date()): string {
  */
 export class Logger {
   private fd: number | undefined;
+  private file = '';
   /** Lines logged before a file was attached; written to it on attach. */
   private pending: string[] = [];
   /** Called before a console line is written (e.g. to clear a progress bar). */
@@ -24,8 +25,10 @@ export class Logger {
   /** Also appends every line to `file`, starting with the lines logged so far. */
   attachFile(file: string): void {
     this.fd = fs.openSync(file, 'a');
-    for (const line of this.pending) fs.writeSync(this.fd, line);
+    this.file = file;
+    const pending = this.pending;
     this.pending = [];
+    for (const line of pending) this.toFile(line);
   }
 
   info(message: string): void {
@@ -46,8 +49,15 @@ export class Logger {
   }
 
   private toFile(line: string): void {
-    if (this.fd !== undefined) fs.writeSync(this.fd, line);
-    else this.pending.push(line);
+    if (this.fd === undefined) {
+      this.pending.push(line);
+      return;
+    }
+    try {
+      fs.writeSync(this.fd, line);
+    } catch (err) {
+      throw new Error(`cannot write ${this.file}: ${(err as Error).message}`);
+    }
   }
 
   close(): void {

@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
+import { writeFileAtomic } from './checkpoint';
 
 /**
  * Writes a NumPy `.npy` file (format version 1.0, little-endian, C order) that `numpy.load`
- * reads directly. dtype `<f4` for Float32Array, `<i4` for Int32Array.
+ * reads directly, atomically (temp file, fsync, rename). dtype `<f4` for Float32Array, `<i4` for Int32Array.
  * @param shape array shape; its product must equal `data.length`
- * @throws Error when the shape does not match the data
+ * @throws Error when the shape does not match the data; file-system errors naming the file
  */
 export function writeNpy(file: string, data: Float32Array | Int32Array, shape: number[]): void {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -20,5 +20,5 @@ export function writeNpy(file: string, data: Float32Array | Int32Array, shape: n
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
   const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'), body]));
+  writeFileAtomic(file, [pre, Buffer.from(header, 'latin1'), body]);
 }

@@ -1,38 +1,274 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from './checkpoint';
+import { fileError, fsyncDir, writeFileAtomic } from './checkpoint';
 
-/** Thrown for problems with the run folder; the CLI prints the message alone. */
-export class RunDirError extends Error {}
+/** Thrown for problems with the run folder (exit code 2, as config errors); the CLI prints the message alone. */
+export class RunDirError extends Error {
+  override name = 'RunDirError';
+}
+
+/** Name of the lock file a running run holds in its folder: JSON `{ pid, host, started }`. */
+export const LOCK_FILE = 'run.lock';
+
+/** Temp files of {@link writeFileAtomic} and staging folders: `<name>.tmp-<pid>-<hex>`; group 1 is the pid. */
+export const TEMP_NAME_RE = /\.tmp-(\d+)-[0-9a-f]+$/;
+
+/** What a lock file holds. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  /** ISO time the run took the lock. */
+  started: string;
+}
+
+/** Lock files this process holds (absolute paths). */
+const held = new Set<string>();
+process.on('exit', () => {
+  // A second Ctrl-C exits at once (trainer.ts): the lock still goes.
+  for (const file of held) fs.rmSync(file, { force: true });
+});
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a writer with `pid` is gone: not running, or this process when it does not hold `lockFile`. */
+function writerGone(pid: number, lockFile?: string): boolean {
+  if (pid === process.pid) return lockFile === undefined || !held.has(lockFile);
+  return !pidAlive(pid);
+}
+
+/** The lock of `dir`, or undefined when there is none; `{}` fields when it cannot be read (half written). */
+export function readLock(dir: string): Partial<LockInfo> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
+    return v !== null && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Whether the lock of `dir` is stale: its process is gone (same host, pid not running), or the
+ * file is unreadable (its writer was killed while writing it; a live writer links it complete).
+ * A lock from another host is never taken for stale: only its owner can tell.
+ */
+export function lockIsStale(dir: string, info: Partial<LockInfo>): boolean {
+  if (typeof info.pid !== 'number' || typeof info.host !== 'string') return true;
+  return info.host === os.hostname() && writerGone(info.pid, path.resolve(dir, LOCK_FILE));
+}
+
+function inUseMessage(dir: string, info: Partial<LockInfo>): string {
+  return `run folder ${dir} is in use by process ${info.pid} on ${info.host} (since ${info.started}; lock file ${path.join(dir, LOCK_FILE)}): ` +
+    'wait for that run to end, or delete the lock file if that process is gone';
+}
+
+/** A run folder's lock, held by this process until {@link RunLock.release}. */
+export class RunLock {
+  constructor(public file: string) {
+    held.add(file);
+  }
+
+  /** The folder was renamed (staging folder to run folder): the lock moved with it. */
+  moved(dir: string): void {
+    held.delete(this.file);
+    this.file = path.join(dir, LOCK_FILE);
+    held.add(this.file);
+  }
+
+  /** Removes the lock file (once). */
+  release(): void {
+    if (!held.delete(this.file)) return;
+    fs.rmSync(this.file, { force: true });
+  }
+}
+
+/**
+ * Locks run folder `dir` (which exists) for this process: writes `run.lock` with pid, host and
+ * time, complete or not at all (a temp file hard-linked into place). A stale lock (see
+ * {@link lockIsStale}) is replaced.
+ * @throws RunDirError when a live run holds the folder; file-system errors naming the file.
+ */
+export function lockRunDir(dir: string): RunLock {
+  const file = path.resolve(dir, LOCK_FILE);
+  const info: LockInfo = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
+  for (let attempt = 0; ; attempt++) {
+    const tmp = tempName(file);
+    writeFileAtomic(tmp, [Buffer.from(`${JSON.stringify(info)}\n`, 'utf8')]);
+    try {
+      fs.linkSync(tmp, file);
+      return new RunLock(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError('create', file, err);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    const other = readLock(dir);
+    if (other === undefined) continue;
+    if (attempt > 0 || !lockIsStale(dir, other)) throw new RunDirError(inUseMessage(dir, other));
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** `<file>.tmp-<pid>-<hex>`: a name no other writer uses, never matched by the names of a run's files. */
+export function tempName(file: string): string {
+  return `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Removes what interrupted writers left in `dir`: temp files (`*.tmp-<pid>-<hex>`, and staging
+ * folders when `prefix` is given: only names starting with it) whose writer is gone.
+ * @returns the names removed.
+ */
+export function removeLeftovers(dir: string, prefix = ''): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME_RE.exec(name);
+    if (!m || !name.startsWith(prefix) || !writerGone(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** The first existing folder of `dir` and its parents, checked to be a writable folder. */
+function existingAncestor(dir: string): string {
+  let p = dir;
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new RunDirError(`cannot create run folder ${dir}: ${p} is not a usable folder (${code})`);
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new RunDirError(`cannot create run folder ${dir}: ${p} is a file, not a folder`);
+      return p;
+    }
+    p = path.dirname(p);
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents, one by one (a recursive mkdir reports a read-only disk
+ * as ENOENT).
+ * @throws RunDirError naming the folder that cannot be created and why.
+ */
+export function makeDirs(dir: string): void {
+  const base = existingAncestor(dir);
+  const missing: string[] = [];
+  for (let p = dir; p !== base; p = path.dirname(p)) missing.unshift(p);
+  for (const p of missing) {
+    try {
+      fs.mkdirSync(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new RunDirError(`cannot create folder ${p}: ${(err as Error).message}`);
+    }
+  }
+}
 
 /**
  * Checks that `dir` can hold a new run (absent or empty), or, when resuming, that it is a run folder.
  * Creates nothing, so a run that fails to start leaves no folder behind.
- * @throws RunDirError when `dir` exists and `resume` is false (as the original refuses it), or
- *   when resuming a folder that does not exist or has no `config.yaml`.
+ * @throws RunDirError when `dir` exists and `resume` is false (as the original refuses it), when
+ *   a live run holds it (its lock file), or when resuming a folder that does not exist or has no
+ *   `config.yaml`.
  */
 export function checkRunDir(dir: string, resume: boolean): void {
-  const exists = fs.existsSync(dir);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    st = undefined;
+  }
   if (resume) {
-    if (!exists) throw new RunDirError(`cannot resume: ${dir} does not exist`);
+    if (!st) throw new RunDirError(`cannot resume: ${dir} does not exist`);
+    if (!st.isDirectory()) throw new RunDirError(`cannot resume: ${dir} is a file; --resume takes the run folder (--resume ${path.dirname(dir)})`);
     if (!fs.existsSync(path.join(dir, 'config.yaml'))) {
       throw new RunDirError(`cannot resume: ${dir} has no config.yaml (is it a run folder?)`);
     }
     return;
   }
-  if (exists && fs.readdirSync(dir).length > 0) {
-    throw new RunDirError(
-      `output directory ${dir} already exists; resume it with --resume ${dir}, or choose another train.output_dir`,
-    );
+  if (!st) {
+    const base = existingAncestor(dir);
+    try {
+      fs.accessSync(base, fs.constants.W_OK);
+    } catch (err) {
+      throw new RunDirError(`cannot create run folder ${dir}: ${base} is not writable (${(err as Error).message})`);
+    }
+    return;
   }
+  if (!st.isDirectory()) throw new RunDirError(`train.output_dir ${dir} is a file, not a folder`);
+  const lock = readLock(dir);
+  if (lock && !lockIsStale(dir, lock)) throw new RunDirError(inUseMessage(dir, lock));
+  // Empty, or holding only what a start killed before its config.yaml left (a stale lock, temp files).
+  const names = fs.readdirSync(dir).filter((n) => n !== LOCK_FILE && !(TEMP_NAME_RE.test(n) && writerGone(Number(TEMP_NAME_RE.exec(n)![1]))));
+  if (names.length === 0) return;
+  if (fs.existsSync(path.join(dir, 'config.yaml'))) {
+    throw new RunDirError(`output directory ${dir} already exists; resume it with --resume ${dir}, or choose another train.output_dir`);
+  }
+  throw new RunDirError(`output directory ${dir} already exists and holds other files (no config.yaml: not a run to resume); choose another train.output_dir`);
 }
 
-/** {@link checkRunDir}, then creates the folder. */
-export function prepareRunDir(dir: string, resume: boolean): void {
-  checkRunDir(dir, resume);
-  fs.mkdirSync(dir, { recursive: true });
+/**
+ * Creates the staging folder of a new run next to `dir` (`.<name>.tmp-<pid>-<hex>`, after
+ * removing those of runs that were killed), creating `dir`'s missing parents. The run's first
+ * files go there; {@link commitRunDir} renames it to `dir`, so a start that fails or is killed
+ * leaves no run folder.
+ * @throws RunDirError naming the folder that cannot be created.
+ */
+export function stageRunDir(dir: string): string {
+  const parent = path.dirname(dir);
+  makeDirs(parent);
+  removeLeftovers(parent, `.${path.basename(dir)}.tmp-`);
+  const staging = path.join(parent, `.${path.basename(tempName(dir))}`);
+  try {
+    fs.mkdirSync(staging);
+  } catch (err) {
+    throw new RunDirError(`cannot create folder ${staging}: ${(err as Error).message}`);
+  }
+  return staging;
+}
+
+/**
+ * Renames the staging folder to `dir` (absent or empty) and syncs the parent folder.
+ * @throws RunDirError when another run created `dir` meanwhile; file-system errors naming the folder.
+ */
+export function commitRunDir(staging: string, dir: string): void {
+  try {
+    fs.renameSync(staging, dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+      const other = readLock(dir);
+      throw new RunDirError(other ? inUseMessage(dir, other) : `output directory ${dir} was filled by another process while this run started; choose another train.output_dir`);
+    }
+    throw fileError('rename', `${staging} to ${dir}`, err);
+  }
+  fsyncDir(path.dirname(dir));
 }
 
 /** Writes `text` to `file` atomically (temp file in the same folder, fsync, rename), see checkpoint.ts. */

@@ -6,58 +6,19 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { busyCores, contentionWarning, describeBackend, initBackend, toDevice, type BackendInfo } from '../backend';
-import { configToPlainObject, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
+import { configToPlainObject, type Config } from '../config';
 import type { RingComm } from '../dist/ring';
 import { SyncCollective } from '../dist/sync_collective';
 import { anyOver, broadcastVariables, gradExchange, sumOver } from '../dist/sync';
-import { onlySubmission } from '../slurm/script';
-import { countParams, createModel } from '../models';
 import { setBatchNormSync } from '../models/ops/batch_norm_sync';
-import type { Model } from '../models/types';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
-import { EventWriter } from '../protocol/writer';
-import { findLastCheckpoint, loadCheckpoint, loadModelTensors, modelTensors, restoreOptimizerState, saveCheckpoint } from './checkpoint';
-import { describeValSplit, loadRunData, type RunData } from './data';
+import { modelTensors, saveCheckpoint } from './checkpoint';
 import { evaluateModel } from './evaluate';
-import { Logger } from './logger';
 import { AverageMeter } from './metrics';
-import { createOptimizer, type Optimizer } from './optim';
 import { formatDuration, Progress } from './progress';
-import { createLrSchedule } from './schedule';
-import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeTextAtomic } from './run_dir';
-import { checkPrecision, trainStep, trainStepExchanged, trainStepOptions } from './step';
-import { processThreads } from '../dist/threads';
-
-/** Where a run continues from. */
-interface StartPoint {
-  /** Epochs completed. */
-  epoch: number;
-  /** Steps already done inside epoch `epoch + 1` (a run stopped mid-epoch); 0 otherwise. */
-  stepInEpoch: number;
-  globalStep: number;
-  /** Running train meters of the partial epoch. */
-  meters?: { loss: [number, number]; acc1: [number, number]; acc5: [number, number] };
-  checkpoint?: string;
-}
-
-/**
- * The random state saved in a checkpoint's `rng` field. Every random draw of a run is keyed, not
- * sequential: weights from (train.seed), the sample order of epoch e from (train.seed, e), the
- * augmentation of step s from (train.seed, e, s) (runtime/data/batch.ts). So the position in the
- * run is the whole state: `step_in_epoch` (0 at an epoch boundary) plus the epoch and global step of
- * the checkpoint header. `meters` keeps the partial epoch's running means for a mid-epoch resume.
- */
-interface ResumeState {
-  scheme: 'keyed(seed, epoch, step)';
-  seed: number;
-  step_in_epoch: number;
-  meters?: StartPoint['meters'];
-  /** Data-parallel workers of the run (absent: 1); a resume with another count gets other batches. */
-  world_size?: number;
-}
+import { startRun, type ResumeState, type RunContext, type StartPoint } from './startup';
+import { trainStep, trainStepExchanged, trainStepOptions } from './step';
 
 /** Options of {@link runTraining}. */
 export interface TrainOptions {
@@ -84,10 +45,6 @@ export interface TrainOptions {
 export function checkDistributedConfig(cfg: Config): void {
   void cfg;
 }
-
-/** The event log of rank 0, or nothing on the other ranks. */
-type Events = Pick<EventWriter, 'write' | 'close'>;
-const NO_EVENTS: Events = { write: (e) => ({ ...e, time: '' }) as never, close: () => undefined };
 
 /** Result of a run. */
 export interface TrainResult {
@@ -126,124 +83,20 @@ class Meters {
  *   event with status `failed` and re-thrown.
  */
 export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
-  const outputDir = path.resolve(cfg.train.output_dir);
-  const resume = opts.resume ?? false;
-  const dist = opts.dist && opts.dist.worldSize > 1 ? opts.dist : undefined;
-  const lead = !dist || dist.rank === 0;
-  checkPrecision(cfg.train.precision);
   checkDistributedConfig(cfg);
-  // A run submitted to Slurm starts in a folder that holds only its slurm/ submission files.
-  const submitted = !resume && onlySubmission(outputDir);
-  if (lead && !submitted) checkRunDir(outputDir, resume);
-  const logger = new Logger(opts.quiet || !lead);
-  for (const w of configWarnings(cfg)) logger.warn(w);
-
-  // Everything that can fail on bad input happens before the run folder is created.
-  const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads), cfg.cudnn);
-  logger.info(describeBackend(backend));
-  if (!dist && !backend.gpu && backend.threads > 1) {
-    const busy = contentionWarning(backend.threads, await busyCores(), os.availableParallelism());
-    if (busy) logger.warn(busy);
-  }
-  if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
-  const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
-  let model: Model | undefined;
-  let optimizer: Optimizer | undefined;
-  let lrAt: (t: number) => number;
+  const run = await startRun(cfg, opts);
   try {
-    if (data.trainLoader.stepsPerEpoch === 0) {
-      const have = dist ? `the ${Math.ceil(data.train.n / dist.worldSize)} training images of each of the ${dist.worldSize} workers` : `the ${data.train.n} training images`;
-      throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than ${have}: no full batch per epoch`);
-    }
-    lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
-    model = createModel(cfg);
-    optimizer = createOptimizer(cfg.train, model.params, cfg.optim);
-  } catch (err) {
-    data.close();
-    model?.dispose();
-    throw err;
-  }
-  logger.info(
-    `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${describeValSplit(data.valSplit)}; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
-  );
-  const params = countParams(model);
-  logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
-
-  let events: Events = NO_EVENTS;
-  if (lead) {
-    if (!submitted) prepareRunDir(outputDir, resume);
-    logger.attachFile(path.join(outputDir, 'log.txt'));
-    // On resume the config may carry new overrides (e.g. more epochs): keep config.yaml current.
-    writeTextAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
-    if (!resume) {
-      const min = dumpMinConfig(cfg);
-      if (min.trim() !== '') writeTextAtomic(path.join(outputDir, 'config_min.yaml'), min);
-    }
-    writeTextAtomic(path.join(outputDir, 'env.yaml'), dumpEnvInfo(collectEnvInfo(backend)));
-    events = new EventWriter(outputDir);
-  }
-  try {
-    return await trainLoop(cfg, { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, tty: opts.tty, dist });
+    return await trainLoop(cfg, run);
   } finally {
-    data.close();
-    optimizer.dispose();
-    model.dispose();
-    events.close();
-    logger.close();
+    run.release();
   }
 }
 
-interface LoopContext {
-  outputDir: string;
-  resume: boolean;
-  logger: Logger;
-  backend: BackendInfo;
-  data: RunData;
-  model: Model;
-  params: number;
-  optimizer: Optimizer;
-  /** Learning rate of iteration t (0-based). */
-  lrAt: (t: number) => number;
-  events: Events;
-  tty?: boolean;
-  dist?: RingComm;
-}
-
-function startPoint(cfg: Config, c: LoopContext): StartPoint {
-  if (c.resume) {
-    const file = findLastCheckpoint(c.outputDir, { onSkip: (f, why) => c.logger.warn(`skipping checkpoint ${f}: ${why}`) });
-    if (!file) {
-      c.logger.warn(`no readable checkpoint in ${c.outputDir}: starting from epoch 0`);
-      return { epoch: 0, stepInEpoch: 0, globalStep: 0 };
-    }
-    const ckpt = loadCheckpoint(file);
-    loadModelTensors(c.model, ckpt);
-    restoreOptimizerState(c.optimizer, ckpt.optimizer);
-    const state = (ckpt.rng ?? { step_in_epoch: 0 }) as Partial<ResumeState>;
-    const stepInEpoch = state.step_in_epoch ?? 0;
-    const world = c.dist?.worldSize ?? 1;
-    if ((state.world_size ?? 1) !== world) {
-      c.logger.warn(`the run was trained by ${state.world_size ?? 1} worker(s) and resumes with ${world}: the global batch and the batches of the resumed epochs differ from the original run's`);
-    }
-    if (state.seed !== undefined && state.seed !== cfg.train.seed) {
-      c.logger.warn(`train.seed is ${cfg.train.seed} but the run used ${state.seed}: the resumed batches will differ from the original run's`);
-    }
-    c.logger.info(`resuming from ${file}: epoch ${ckpt.epoch}${stepInEpoch ? ` step ${stepInEpoch}` : ''}, global step ${ckpt.global_step}`);
-    return { epoch: ckpt.epoch, stepInEpoch, globalStep: ckpt.global_step, meters: state.meters, checkpoint: file };
-  }
-  if (cfg.train.checkpoint) {
-    const ckpt = loadCheckpoint(cfg.train.checkpoint);
-    loadModelTensors(c.model, ckpt);
-    c.logger.info(`initial weights from ${cfg.train.checkpoint}`);
-  }
-  return { epoch: cfg.train.start_epoch, stepInEpoch: 0, globalStep: cfg.train.start_epoch * c.data.trainLoader.stepsPerEpoch };
-}
-
-async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
+async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
   const { logger, data, model, optimizer, events, lrAt, dist } = c;
   const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
   const epochs = cfg.scheduler.epochs;
-  const start = startPoint(cfg, c);
+  const { start } = c;
   if (start.checkpoint && start.epoch >= epochs && start.stepInEpoch === 0) {
     // Resuming a finished run: nothing to train. Report its result instead of appending an empty run.
     const vals = readEvents(c.outputDir).events.filter((e) => e.type === 'epoch' && e.val !== undefined);
@@ -356,7 +209,8 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     const m = /checkpoint_(\d+)\.ckpt$/.exec(file);
     return m === null || Number(m[1]) % cfg.train.checkpoint_period === 0;
   };
-  let rolling = start.checkpoint && !periodic(start.checkpoint) ? start.checkpoint : undefined;
+  // The final checkpoint of a completed schedule is its result (named by its result line): extending the run keeps it.
+  let rolling = start.checkpoint && !start.final && !periodic(start.checkpoint) ? start.checkpoint : undefined;
   const dropRollingCheckpoint = (): void => {
     if (rolling && rolling !== lastCheckpoint) fs.rmSync(rolling, { force: true });
     rolling = undefined;
@@ -463,8 +317,12 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     return { status, outputDir: c.outputDir, epoch, lastVal, lastCheckpoint };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    events.write({ type: 'run_end', status: 'failed', epoch, error: { message } });
-    logger.error(message);
+    try {
+      events.write({ type: 'run_end', status: 'failed', epoch, error: { message } });
+      logger.error(message);
+    } catch {
+      // e.g. a full disk: the error that ended the run is the one reported
+    }
     throw err;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -151,7 +151,7 @@ describe('npm run train / evaluate', () => {
 
   it('refuses an existing output folder, and resuming a folder that is not a run', async () => {
     const r = await runCli('train', args(reference));
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'a run folder that cannot be used is a usage error');
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^error: output directory .*reference already exists; resume it with --resume .*reference, or choose another train.output_dir/);
     const r2 = await runCli('train', ['--resume', path.join(work, 'nothing-here')]);

@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { loadConfig, parseCliArgs, parseLiteral } from '../../runtime/config';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { configError } from './helpers';
 
 describe('parseCliArgs', () => {
@@ -69,5 +72,23 @@ describe('parseLiteral (Python literal_eval rules)', () => {
 
   it('leaves everything else unparsed (it stays a string)', () => {
     for (const t of ['wrn', 'O1', '~/data', 'experiments/x', '[1, 2', '1.2.3', 'yes', '1e', '']) assert.equal(parseLiteral(t), undefined, t);
+  });
+});
+
+describe('issue 12 finding 8: flags and folders', () => {
+  it('refuses a flag with a value given twice, e.g. --config A --config B', () => {
+    assert.equal(configError(() => parseCliArgs(['--config', 'a.yaml', '--config', 'b.yaml'])).message, '--config is given twice; give it once (change single values with key value overrides)');
+    assert.match(configError(() => parseCliArgs(['--resume=a', '--resume', 'b'])).message, /^--resume is given twice/);
+  });
+
+  it('refuses an empty train.output_dir (it would be the current directory)', () => {
+    assert.match(configError(() => loadConfig({ overrides: ['train.output_dir', ''] })).message, /^command line: train\.output_dir: is empty: give the run folder/);
+  });
+
+  it('--resume RUN/config.yaml says to give the folder', () => {
+    const run = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-args-'));
+    fs.writeFileSync(path.join(run, 'config.yaml'), 'train:\n  seed: 1\n');
+    assert.equal(configError(() => loadConfig({ resumeDir: path.join(run, 'config.yaml') })).message, `${path.join(run, 'config.yaml')}: --resume takes the run folder, not a file: --resume ${run}`);
+    fs.rmSync(run, { recursive: true });
   });
 });

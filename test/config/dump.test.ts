@@ -23,7 +23,8 @@ describe('dumpConfig / dumpMinConfig', () => {
     assert.match(text, /\n  weight_decay: 0\.0001\n/);
     assert.match(text, /\n  gradient_clip: 0\.0\n/);
     assert.match(text, /\n  T_mul: 1\.0\n/);
-    assert.match(text, /\n    eps: 1e-9\n/);
+    // issue 12 finding 9: 1e-9 is a string to PyYAML (YAML 1.1); 1.0e-09 a float to both
+    assert.match(text, /\n    eps: 1\.0e-09\n/);
     assert.match(text, /\n    init_method: env:\/\/\n/);
     assert.ok(text.endsWith('\n'));
   });
@@ -42,10 +43,10 @@ describe('dumpConfig / dumpMinConfig', () => {
 
   it('writes only the keys that differ from the defaults to the minimal config', () => {
     assert.equal(dumpMinConfig(defaultConfig()), '');
-    const cfg = loadConfig({ overrides: ['train.batch_size', '64', 'dataset.name', 'CIFAR100', 'optim.adam.betas', '[0.5, 0.9]', 'train.output_dir', ''] });
+    const cfg = loadConfig({ overrides: ['train.batch_size', '64', 'dataset.name', 'CIFAR100', 'optim.adam.betas', '[0.5, 0.9]', 'train.dist.init_method', ''] });
     assert.equal(
       dumpMinConfig(cfg),
-      "dataset:\n  name: CIFAR100\n  n_classes: 100\ntrain:\n  batch_size: 64\n  output_dir: ''\noptim:\n  adam:\n    betas: [0.5, 0.9]\n",
+      "dataset:\n  name: CIFAR100\n  n_classes: 100\ntrain:\n  batch_size: 64\n  dist:\n    init_method: ''\noptim:\n  adam:\n    betas: [0.5, 0.9]\n",
     );
   });
 

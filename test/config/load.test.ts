@@ -257,7 +257,36 @@ describe('error messages', () => {
     assert.match(err.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: YAML syntax error: \\S`));
     assert.equal(err.file, file);
     const dup = yaml('dup.yaml', 'train:\n  seed: 1\n  seed: 2\n');
-    assert.equal(configError(() => loadConfig({ configFile: dup })).message, `${dup}:3:3: YAML syntax error: Map keys must be unique`);
+    // issue 12 finding 9: the key and both lines
+    assert.equal(configError(() => loadConfig({ configFile: dup })).message, `${dup}:3:3: train.seed: duplicate key: set on line 2 and again on line 3`);
+  });
+
+  it('resolves YAML merge keys (<<: *anchor), the keys beside them winning (issue 12 finding 9)', () => {
+    const file = yaml('merge.yaml', [
+      'optim:',
+      '  adam: &opt',
+      '    betas: [0.8, 0.99]',
+      '  lars:',
+      '    eps: 1.0e-08',
+      '    threshold: 0.001',
+      'train: &base',
+      '  seed: 7',
+      '  batch_size: 32',
+      'validation:',
+      '  <<: [{batch_size: 100}, {batch_size: 50, dataloader: {num_workers: 0}}]',
+      'test:',
+      '  <<: {batch_size: 64}',
+      '  batch_size: 16',
+      '',
+    ].join('\n'));
+    const cfg = loadConfig({ configFile: file });
+    assert.equal(cfg.validation.batch_size, 100, 'in a list of maps the first wins');
+    assert.equal(cfg.validation.dataloader.num_workers, 0);
+    assert.equal(cfg.test.batch_size, 16, 'the explicit key wins');
+    const file2 = yaml('merge2.yaml', 'train: &base\n  seed: 7\n  batch_size: 32\ntest:\n  batch_size: 3\n');
+    assert.equal(loadConfig({ configFile: file2 }).train.seed, 7);
+    const bad = yaml('merge3.yaml', 'train:\n  <<: 5\n');
+    assert.match(configError(() => loadConfig({ configFile: bad })).message, /train\.<<: a merge key \(<<\) takes a mapping/);
   });
 
   it('reports a missing config file', () => {

@@ -93,3 +93,14 @@ test('train.use_test_as_val False: the held-out part of train/ is read like val/
     data.close();
   }
 });
+
+test('val/ class folders must be those of train/, the error listing the difference (issue 12 finding 5)', () => {
+  const swapped = writeImageFolder(2);
+  // train/{ant,bee,cat}, val/{bee,cat,dog}: same count, other classes (labels would be swapped silently)
+  fs.renameSync(path.join(swapped, 'val', 'ant'), path.join(swapped, 'val', 'dog'));
+  const base = ['dataset.name', 'ImageFolder', 'dataset.dataset_dir', swapped, 'dataset.image_size', '16', 'dataset.n_classes', '3', 'train.batch_size', '2', 'train.dataloader.num_workers', '0'];
+  assert.throws(() => loadRunData(loadConfig({ overrides: base })), new RegExp(`^Error: ${swapped}: val/ must have the class folders of train/ \\(labels are folder indices\\): only in train/: ant; only in val/: dog$`));
+  // a val/ missing a class: the difference, not "set dataset.n_classes 2"
+  fs.rmSync(path.join(swapped, 'val', 'dog'), { recursive: true });
+  assert.throws(() => loadRunData(loadConfig({ overrides: base })), /only in train\/: ant; only in val\/: none$/);
+});

@@ -169,9 +169,15 @@ test('findLastCheckpoint: tag, leftover temp files, truncated newest, missing or
   assert.equal(findLastCheckpoint(dir), f20);
   fs.writeFileSync(path.join(dir, 'last_checkpoint'), 'checkpoint_00099.ckpt');
   assert.equal(findLastCheckpoint(dir), f20);
-  // a tag naming a valid older checkpoint is trusted
+  // issue 12 finding 7: a kill between a checkpoint's rename and the tag's leaves the tag naming
+  // the older one; the newer complete checkpoint wins (at most the epochs since it are lost)
   fs.writeFileSync(path.join(dir, 'last_checkpoint'), 'checkpoint_00010.ckpt\n');
-  assert.equal(findLastCheckpoint(dir), f10);
+  assert.equal(findLastCheckpoint(dir), f20);
+  // a step checkpoint (stopped 5 steps into epoch 21) is newer than epoch 20, older than epoch 21
+  const s20 = saveCheckpoint(dir, 20, input(model), { stepInEpoch: 5 });
+  fs.writeFileSync(path.join(dir, 'last_checkpoint'), 'checkpoint_00020.ckpt\n');
+  assert.equal(findLastCheckpoint(dir), s20);
+  fs.rmSync(s20);
   // nothing readable at all
   for (const f of [f10, f20]) fs.writeFileSync(f, 'not a checkpoint');
   assert.equal(findLastCheckpoint(dir), undefined);
@@ -314,4 +320,21 @@ test('loadModelTensors: lists missing / unexpected names and mismatches; the mod
   assert.equal(tf.memory().numTensors, n, 'no leak');
   assert.deepEqual(Array.from(b.params[0].variable.dataSync()), Array.from(a.params[0].variable.dataSync()));
   [a, b].forEach((m) => m.dispose());
+});
+
+test('loadModelTensors: a mismatch names the model the checkpoint holds, and stays short (issue 12 finding 8)', () => {
+  const b = tinyModel(100);
+  const params: Record<string, HostTensor> = {};
+  for (let i = 0; i < 40; i++) params[`stage${i}.block.conv.weight`] = { dtype: 'float32', shape: [1], values: new Float32Array(1) };
+  const config = { model: { type: 'cifar', name: 'resnet_preact', resnet_preact: { depth: 14 } } };
+  assert.throws(
+    () => loadModelTensors(b, { params, buffers: {}, config }),
+    (err: Error) => {
+      assert.match(err.message, /^checkpoint holds model cifar\/resnet_preact \(depth 14\), does not match model 'tiny': missing params: /);
+      assert.match(err.message, /unexpected params: stage0\.block\.conv\.weight, stage1\.block\.conv\.weight, stage2\.block\.conv\.weight, stage3\.block\.conv\.weight, stage4\.block\.conv\.weight \(and 35 more\)/);
+      assert.ok(err.message.length < 600, `${err.message.length} characters`);
+      return true;
+    },
+  );
+  b.dispose();
 });
