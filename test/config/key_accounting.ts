@@ -17,8 +17,6 @@ import type { LeafEntry } from '../../runtime/config';
  * The integrator removes this constant after merging those branches.
  */
 export const READ_ON_OTHER_BRANCHES: readonly string[] = [
-  'cudnn.benchmark',
-  'cudnn.deterministic',
   'train.dist.backend',
   'train.dist.init_method',
   'train.dist.world_size',
