@@ -30,6 +30,7 @@ import { createLrSchedule } from './schedule';
 import { checkRunDir, collectEnvInfo, dumpEnvInfo, prepareRunDir, writeTextAtomic } from './run_dir';
 import { checkPrecision, trainStep, trainStepExchanged, trainStepOptions } from './step';
 import { processThreads } from '../dist/threads';
+import { TensorBoardRunWriter } from './tensorboard/run_writer';
 
 /** Where a run continues from. */
 interface StartPoint {
@@ -282,6 +283,8 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     ...(dist ? { workers: dist.pids } : {}),
     ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
   });
+  // TensorBoard event files as the original's (rank 0, like the event log): opened in the try, closed in its finally.
+  let tb: TensorBoardRunWriter | undefined;
 
   let stopSignal: string | undefined;
   /** Data-parallel: whether any worker was asked to stop, as agreed at the last exchange. */
@@ -320,6 +323,8 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     logger.info(
       `Val epoch ${e} loss ${r.loss.toFixed(4)} acc@1 ${r.accuracy.toFixed(4)} acc@5 ${(r.accuracy5 ?? NaN).toFixed(4)} (${formatDuration((Date.now() - t0) / 1000)})`,
     );
+    tb?.validation(e, r, (Date.now() - t0) / 1000, model);
+    await tb?.valImages(e, data.testLoader.epoch(0), data.imageShape);
     return { loss: r.loss, accuracy: r.accuracy, accuracy5: r.accuracy5 };
   };
 
@@ -359,6 +364,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   };
 
   try {
+    if (lead && cfg.train.use_tensorboard) tb = new TensorBoardRunWriter(c.outputDir, cfg.tensorboard, { resumed: c.resume, ...start });
     if (cfg.train.val_first && cfg.train.val_period > 0 && epoch === 0 && start.stepInEpoch === 0) {
       lastVal = await validate(0);
       events.write({ type: 'epoch', epoch: 0, val: lastVal, lr: lrAt(0), elapsed_s: 0 });
@@ -380,6 +386,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
       if (resumeStep > 0) progress.update(resumeStep);
       for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
         lr = lrAt(globalStep);
+        tb?.trainBatch(e, batch, data.imageShape);
         // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
         model.setStep?.(globalStep + (dist ? dist.rank * 2 ** 40 : 0));
         batchN = batch.n;
@@ -407,8 +414,10 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
           events.write({
             type: 'step', epoch: e, step: batch.index, global_step: globalStep, loss: r.loss,
             accuracy: r.correct1 / r.n, lr, images_per_sec: imagesPerSec,
+            running: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
             ...(commMs !== undefined ? { allreduce_ms: commMs } : {}),
           });
+          tb?.runningStep(globalStep, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, lr);
           logger.fileOnly(
             `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
               `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
@@ -437,6 +446,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
       logger.info(
         `Epoch ${e}/${epochs} train loss ${meters.loss.mean.toFixed(4)} acc@1 ${meters.acc1.mean.toFixed(4)} lr ${lr.toPrecision(4)} elapsed ${formatDuration(elapsed)}`,
       );
+      tb?.trainEpoch(e, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, elapsed, lrAt(globalStep));
       let val: SplitMetrics | undefined;
       if (cfg.train.val_period > 0 && e % cfg.train.val_period === 0) {
         val = await validate(e);
@@ -465,6 +475,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    tb?.close();
     if (bnSync) {
       setBatchNormSync(null);
       bnSync.close();
