@@ -50,6 +50,8 @@ export interface TrainMeans {
 export class TensorBoardRunWriter {
   private readonly epochs: EventFileWriter;
   private readonly running: EventFileWriter;
+  /** The last epoch whose Train/Image is written. */
+  private imagedEpoch = -1;
 
   /**
    * Opens new event files in `outputDir` and `outputDir/running`. Resuming, what a killed run logged after
@@ -62,9 +64,13 @@ export class TensorBoardRunWriter {
     this.running = new EventFileWriter(path.join(outputDir, 'running'), start.resumed ? start.globalStep + 1 : undefined);
   }
 
-  /** Train/Image: the grid of the first batch of `epoch` (with `tensorboard.train_images`). */
+  /**
+   * Train/Image: the grid of the first batch of `epoch` (with `tensorboard.train_images`); after a resume in
+   * the middle of an epoch, of the first batch this run trains in it (the purge removed the earlier one).
+   */
   trainBatch(epoch: number, batch: Batch, imageShape: readonly [number, number, number]): void {
-    if (!this.options.train_images || batch.index !== 1) return;
+    if (!this.options.train_images || epoch === this.imagedEpoch) return;
+    this.imagedEpoch = epoch;
     this.epochs.add(epoch, [{ tag: 'Train/Image', image: gridImage(imageBatch(batch, imageShape)) }]);
   }
 
