@@ -36,6 +36,12 @@ const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist
 for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   fs.copyFileSync(path.join(wasmDir, f), path.join(out, 'cli', f));
 }
+// The TensorBoard event protobufs (runtime/train/tensorboard/event_proto.ts looks beside the CLI).
+const protoDst = path.join(out, 'cli', 'tensorboard-proto');
+fs.mkdirSync(protoDst, { recursive: true });
+for (const f of ['event.proto', 'summary.proto', 'histogram.proto']) {
+  fs.copyFileSync(path.join(root, 'runtime/train/tensorboard/proto', f), path.join(protoDst, f));
+}
 // The libtorch backend's addon, when built (npm run build:libtorch), where the bundled CLIs look for it
 // (runtime/backend/libtorch/addon.ts: <dir of the CLI>/native/build/Release); a stale copy is removed otherwise.
 const addonRel = 'native/build/Release/icl_libtorch.node';
@@ -47,6 +53,6 @@ if (fs.existsSync(addonSrc)) {
 } else {
   fs.rmSync(addonDst, { force: true });
 }
-const extras = fs.existsSync(addonSrc) ? ', the wasm binaries and the libtorch addon' : ' and the wasm binaries';
+const extras = fs.existsSync(addonSrc) ? ', the wasm binaries, the TensorBoard protobufs and the libtorch addon' : ', the wasm binaries and the TensorBoard protobufs';
 console.log(`built ${clis.map((c) => `dist/cli/${c}.js`).join(', ')}, dist/cli/{data-worker,allreduce-bench}.js${extras}`);
 await import('./build-extension.mjs');

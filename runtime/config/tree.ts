@@ -158,7 +158,7 @@ const train = section('Training', {
   output_dir: str('experiments/exp00', 'Run folder (config, checkpoints, event log)'),
   log_period: int(100, 'Steps between running training logs', positive),
   checkpoint_period: int(10, 'Epochs between kept checkpoints; the final epoch\'s is always kept (also when the run is later extended), and the newest epoch in between is kept as a resume point until the next checkpoint', positive),
-  use_tensorboard: bool(true, 'Write TensorBoard-style scalars'),
+  use_tensorboard: bool(true, 'Write TensorBoard event files (run folder and running/), as the original'),
   dataloader: dataloader(2, true, 'Training'),
   distributed: bool(false, 'Data-parallel training over several processes'),
   dist: section('Distributed training', {

@@ -90,6 +90,8 @@ export interface StepEvent extends EventBase {
   accuracy: number;
   /** Learning rate used for this step. */
   lr: number;
+  /** Means over the epoch's batches so far (the log line's values in parentheses; TensorBoard's Train/Running*). */
+  running?: SplitMetrics;
   /** Training throughput over the steps since the previous step event, images per second. */
   images_per_sec: number;
   /** Data-parallel runs: mean time per step spent in the gradient all-reduce (including waiting for slower workers), ms. */

@@ -19,6 +19,7 @@ import { AverageMeter } from './metrics';
 import { formatDuration, Progress } from './progress';
 import { startRun, type ResumeState, type RunContext, type StartPoint } from './startup';
 import { trainStep, trainStepExchanged, trainStepOptions } from './step';
+import { TensorBoardRunWriter } from './tensorboard/run_writer';
 
 /** Options of {@link runTraining}. */
 export interface TrainOptions {
@@ -136,6 +137,8 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
     val_split: data.valSplit,
   });
+  // TensorBoard event files as the original's (rank 0, like the event log): opened in the try, closed in its finally.
+  let tb: TensorBoardRunWriter | undefined;
 
   let stopSignal: string | undefined;
   /** Data-parallel: whether any worker was asked to stop, as agreed at the last exchange. */
@@ -177,6 +180,8 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     logger.info(
       `Val epoch ${e} loss ${r.loss.toFixed(4)} acc@1 ${r.accuracy.toFixed(4)} acc@5 ${(r.accuracy5 ?? NaN).toFixed(4)} (${formatDuration((Date.now() - t0) / 1000)})`,
     );
+    tb?.validation(e, r, (Date.now() - t0) / 1000, model);
+    await tb?.valImages(e, valLoader.epoch(0), data.imageShape);
     return { loss: r.loss, accuracy: r.accuracy, accuracy5: r.accuracy5 };
   };
 
@@ -217,6 +222,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
   };
 
   try {
+    if (lead && cfg.train.use_tensorboard) tb = new TensorBoardRunWriter(c.outputDir, cfg.tensorboard, { resumed: c.resume, ...start });
     if (cfg.train.val_first && valPeriod > 0 && epoch === 0 && start.stepInEpoch === 0) {
       lastVal = await validate(0);
       events.write({ type: 'epoch', epoch: 0, val: lastVal, lr: lrAt(0), elapsed_s: 0 });
@@ -238,6 +244,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
       if (resumeStep > 0) progress.update(resumeStep);
       for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
         lr = lrAt(globalStep);
+        tb?.trainBatch(e, batch, data.imageShape);
         // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
         model.setStep?.(globalStep + (dist ? dist.rank * 2 ** 40 : 0));
         batchN = batch.n;
@@ -265,8 +272,10 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
           events.write({
             type: 'step', epoch: e, step: batch.index, global_step: globalStep, loss: r.loss,
             accuracy: r.correct1 / r.n, lr, images_per_sec: imagesPerSec,
+            running: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
             ...(commMs !== undefined ? { allreduce_ms: commMs } : {}),
           });
+          tb?.runningStep(globalStep, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, lr);
           logger.fileOnly(
             `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
               `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
@@ -295,6 +304,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
       logger.info(
         `Epoch ${e}/${epochs} train loss ${meters.loss.mean.toFixed(4)} acc@1 ${meters.acc1.mean.toFixed(4)} lr ${lr.toPrecision(4)} elapsed ${formatDuration(elapsed)}`,
       );
+      tb?.trainEpoch(e, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, elapsed, lrAt(globalStep));
       let val: SplitMetrics | undefined;
       if (valPeriod > 0 && e % valPeriod === 0) {
         val = await validate(e);
@@ -327,6 +337,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    tb?.close();
     if (bnSync) {
       setBatchNormSync(null);
       bnSync.close();

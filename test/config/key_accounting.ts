@@ -22,10 +22,6 @@ export const READ_ON_OTHER_BRANCHES: readonly string[] = [
   'train.dist.world_size',
   'train.dist.node_rank',
   'train.dist.local_rank',
-  'train.use_tensorboard',
-  'tensorboard.train_images',
-  'tensorboard.val_images',
-  'tensorboard.model_params',
 ];
 
 /** Names a config object goes by at the top of a chain (`cfg.device`). */
