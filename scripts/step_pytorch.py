@@ -140,7 +140,8 @@ class AdaBound(torch.optim.Optimizer):
     """AdaBound / AdaBoundW (Luo et al., arXiv 1902.09843, Algorithm 2): Adam whose per-element step size
     lr_t = α·√(1−β2^t)/(1−β1^t) / (√v_t + eps) is clipped to [η_l(t), η_u(t)] with
     η_l = final_lr·(1 − 1/(γt + 1)), η_u = final_lr·(1 + 1/(γt)), final_lr scaled by lr/base_lr; the update is
-    lr_t·m_t. Weight decay: L2 added to the gradient (AdaBound) or decoupled, w ← w − lr·wd·w (AdaBoundW)."""
+    lr_t·m_t. Weight decay: L2 added to the gradient (AdaBound) or decoupled, w ← w − lr_t·m_t − wd·w (AdaBoundW, as
+    the authors' code, github.com/Luolc/AdaBound)."""
 
     def __init__(self, params, lr, betas, final_lr, gamma, base_lr, weight_decay, decoupled, eps=1e-8):
         super().__init__(params, dict(lr=lr, betas=betas, final_lr=final_lr, gamma=gamma, weight_decay=weight_decay, eps=eps))
@@ -158,7 +159,7 @@ class AdaBound(torch.optim.Optimizer):
                 if wd != 0 and not self.decoupled:
                     grad = grad.add(p, alpha=wd)
                 state = self.state[p]
-                state['step'] += 1
+                state['step'] += 1  # the state holds the steps before this one
                 t = state['step']
                 b1, b2 = group['betas']
                 state['exp_avg'].mul_(b1).add_(grad, alpha=1 - b1)
@@ -169,26 +170,33 @@ class AdaBound(torch.optim.Optimizer):
                 upper = final_lr * (1 + 1 / (group['gamma'] * t))
                 size = torch.full_like(p, step_size).div_(state['exp_avg_sq'].sqrt().add_(group['eps']))
                 size.clamp_(lower, upper).mul_(state['exp_avg'])
-                if wd != 0 and self.decoupled:
-                    p.add_(p, alpha=-wd * group['lr'])
+                decayed = p * wd if self.decoupled else None
                 p.sub_(size)
+                if decayed is not None:
+                    p.sub_(decayed)
 
 
 class LARS(torch.optim.Optimizer):
-    """LARS (You et al., arXiv 1708.03888, Algorithm 1) with momentum: local lr
-    λ = η·‖w‖/(‖∇w‖ + wd·‖w‖ + eps) (trust coefficient η = `threshold`... see the TypeScript optimizer) applied to
-    g + wd·w, then heavy-ball momentum v ← m·v + lr·λ·(g + wd·w), w ← w − v. Parameters whose norm or gradient norm is
-    0 take λ = 1."""
+    """LARS (You et al., arXiv 1708.03888, Algorithm 1) with the original framework's threshold: local lr
+    λ = ‖w‖ / (‖∇w‖ + eps + wd·‖w‖), or 1 where ‖w‖ < threshold; v ← m·v + lr·λ·(∇w + wd·w); w ← w − v."""
 
-    def __init__(self, params, lr, momentum, weight_decay, eps, threshold):
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eps=eps, threshold=threshold))
+    def __init__(self, params, lr, momentum, eps, threshold):
+        super().__init__(params, dict(lr=lr, momentum=momentum, eps=eps, threshold=threshold))
 
     @torch.no_grad()
     def step(self):
-        raise NotImplementedError  # replaced below once the TypeScript rule is read
-
-
-OPTIMIZERS = {}
+        for group in self.param_groups:
+            wd = group['weight_decay']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                wn = p.norm()
+                ratio = wn / (p.grad.norm() + group['eps'] + wd * wn)
+                local = torch.ones_like(ratio) if wn < group['threshold'] else ratio
+                delta = (p.grad + wd * p) * (local * group['lr'])
+                buf = self.state[p]['momentum_buffer']
+                buf.mul_(group['momentum']).add_(delta)
+                p.sub_(buf)
 
 
 # ---------- layout and transport ----------
@@ -260,13 +268,18 @@ def main():
                 st[slot] = to_torch(name, tensors[f'optimizer/{name}{key}'], p).clone()
     elif kind in ('adabound', 'adaboundw'):
         opt = AdaBound(groups, lr=lr, betas=tuple(o['betas']), final_lr=o['final_lr'], gamma=o['gamma'], base_lr=o['base_lr'],
-                       weight_decay=0, decoupled=kind == 'adaboundw')
+                       weight_decay=0, decoupled=kind == 'adaboundw')  # the groups' weight_decay wins
         slots = {'/exp_avg': 'exp_avg', '/exp_avg_sq': 'exp_avg_sq'}
         for name, p in params.items():
             st = opt.state[p]
             st['step'] = int(tensors[f'optimizer/{name}/step'])
             for key, slot in slots.items():
                 st[slot] = to_torch(name, tensors[f'optimizer/{name}{key}'], p).clone()
+    elif kind == 'lars':
+        opt = LARS(groups, lr=lr, momentum=o['momentum'], eps=o['eps'], threshold=o['threshold'])
+        slots = {'/momentum_buffer': 'momentum_buffer'}
+        for name, p in params.items():
+            opt.state[p]['momentum_buffer'] = to_torch(name, tensors[f'optimizer/{name}/momentum_buffer'], p).clone()
     else:
         raise SystemExit(f'step_pytorch: optimizer {kind} is not implemented here')
 
