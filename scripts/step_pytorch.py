@@ -26,6 +26,17 @@ import torch.nn.functional as F
 
 # ---------- networks (models/cifar/resnet_preact.py and resnet.py of the original) ----------
 
+def add_stages(net, chans, n, block):
+    """net.stage1..3 (strides 1, 2, 2), each n blocks `block1`..; block(stage, index, cin, cout, stride)."""
+    cin = chans[0]
+    for s, (cout, stride) in enumerate(zip(chans, [1, 2, 2])):
+        stage = nn.Sequential()
+        for b in range(n):
+            stage.add_module(f'block{b + 1}', block(s, b, cin if b == 0 else cout, cout, stride if b == 0 else 1))
+        setattr(net, f'stage{s + 1}', stage)
+        cin = cout
+
+
 class PreactBasicBlock(nn.Module):
     def __init__(self, cin, cout, stride, remove_first_relu, add_last_bn, preact):
         super().__init__()
@@ -67,15 +78,8 @@ class ResNetPreact(nn.Module):
         c = m['initial_channels']
         chans = [c, 2 * c, 4 * c]
         self.conv = nn.Conv2d(in_channels, chans[0], 3, 1, 1, bias=False)
-        cin = chans[0]
-        for s, (cout, stride) in enumerate(zip(chans, [1, 2, 2])):
-            stage = nn.Sequential()
-            for b in range(n):
-                stage.add_module(f'block{b + 1}', PreactBasicBlock(
-                    cin if b == 0 else cout, cout, stride if b == 0 else 1, m['remove_first_relu'], m['add_last_bn'],
-                    m['preact_stage'][s] if b == 0 else False))
-            setattr(self, f'stage{s + 1}', stage)
-            cin = cout
+        add_stages(self, chans, n, lambda s, b, cin, cout, stride: PreactBasicBlock(
+            cin, cout, stride, m['remove_first_relu'], m['add_last_bn'], m['preact_stage'][s] if b == 0 else False))
         self.bn = nn.BatchNorm2d(chans[2])
         self.fc = nn.Linear(chans[2], n_classes)
 
@@ -115,13 +119,7 @@ class ResNet(nn.Module):
         chans = [c, 2 * c, 4 * c]
         self.conv = nn.Conv2d(in_channels, chans[0], 3, 1, 1, bias=False)
         self.bn = nn.BatchNorm2d(chans[0])
-        cin = chans[0]
-        for s, (cout, stride) in enumerate(zip(chans, [1, 2, 2])):
-            stage = nn.Sequential()
-            for b in range(n):
-                stage.add_module(f'block{b + 1}', ResNetBasicBlock(cin if b == 0 else cout, cout, stride if b == 0 else 1))
-            setattr(self, f'stage{s + 1}', stage)
-            cin = cout
+        add_stages(self, chans, n, lambda s, b, cin, cout, stride: ResNetBasicBlock(cin, cout, stride))
         self.fc = nn.Linear(chans[2], n_classes)
 
     def forward(self, x):

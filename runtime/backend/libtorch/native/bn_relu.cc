@@ -90,35 +90,38 @@ bool atenUsesFma() {
   return fma;
 }
 
-// y[m, k] = x[m, k]·a[k] + b[k] (relu: max(0, ·)) over rows [first, last), one rounding (FMA) or two.
-template <bool Relu>
-void scaleShiftRows(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last, int64_t c) {
+// y[m, k] = x[m, k]·a[k] + b[k] (Relu: max(0, ·)) over rows [first, last), in one rounding (Fma) or two; inlined
+// into the two entry points below so that each is vectorised for its own target.
+template <bool Relu, bool Fma>
+__attribute__((always_inline)) inline void scaleShiftLoop(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last,
+                                                          int64_t c) {
   for (int64_t m = first; m < last; m++) {
     const float* __restrict xr = xp + m * c;
     float* __restrict yr = yp + m * c;
     const float* __restrict a = ap;
     const float* __restrict b = bp;
     for (int64_t k = 0; k < c; k++) {
-      const float v = xr[k] * a[k] + b[k];
+      float v;
+      if constexpr (Fma) {
+        v = __builtin_fmaf(xr[k], a[k], b[k]);
+      } else {
+        v = xr[k] * a[k] + b[k];
+      }
       yr[k] = Relu ? std::max(0.f, v) : v;
     }
   }
+}
+
+template <bool Relu>
+void scaleShiftRows(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last, int64_t c) {
+  scaleShiftLoop<Relu, false>(xp, ap, bp, yp, first, last, c);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 template <bool Relu>
 __attribute__((target("avx2,fma"))) void scaleShiftRowsFma(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last,
                                                             int64_t c) {
-  for (int64_t m = first; m < last; m++) {
-    const float* __restrict xr = xp + m * c;
-    float* __restrict yr = yp + m * c;
-    const float* __restrict a = ap;
-    const float* __restrict b = bp;
-    for (int64_t k = 0; k < c; k++) {
-      const float v = __builtin_fmaf(xr[k], a[k], b[k]);
-      yr[k] = Relu ? std::max(0.f, v) : v;
-    }
-  }
+  scaleShiftLoop<Relu, true>(xp, ap, bp, yp, first, last, c);
 }
 #endif
 
