@@ -251,7 +251,6 @@ export function stepOnPytorch(family: Family, setup: StepSetup, ours: StepResult
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-step-'));
   try {
     fs.writeFileSync(path.join(dir, 'in.json'), JSON.stringify(request));
-    if (process.env.ICL_STEP_KEEP) fs.copyFileSync(path.join(dir, 'in.json'), process.env.ICL_STEP_KEEP);
     const script = path.join(__dirname, '..', '..', 'scripts', 'step_pytorch.py');
     const r = spawnSync(TORCH_PYTHON, [script, path.join(dir, 'in.json'), path.join(dir, 'out.json'), ...(double ? ['--double'] : [])], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`scripts/step_pytorch.py failed (${r.status}): ${r.stderr}`);
