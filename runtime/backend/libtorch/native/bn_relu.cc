@@ -14,14 +14,24 @@
 //
 // Why: ATen runs BN and ReLU as separate operators, so the activations are read and written once more forward and
 // twice more backward (ReLU, then threshold_backward) than needed; these loops do y = max(0, x*a + b) in the pass
-// that normalises, and mask dy by y > 0 inside the two backward passes. Statistics are accumulated in double per
-// thread (two passes, mean then centred squares, as ATen's CPU batch norm).
+// that normalises, and mask dy by y > 0 inside the two backward passes.
 //
 // Tensors that are not CPU float32 (CUDA) take ATen's own batch norm on the [rows, C] view (ATen's channels-last
 // kernels on CUDA: statistics and normalisation in about 3 kernels) with the ReLU applied in place on its output, and
 // threshold_backward then native_batch_norm_backward (about 4 kernels) backward; the running statistics are two lerps.
 // Only device-generic at:: calls, so this compiles against a CPU-only libtorch too. ICL_BN_RELU_GENERIC=1 sends CPU
 // tensors down that path as well (the GPU check's CPU rehearsal runs the kernel tests so).
+//
+// The forward is PyTorch's CPU batch norm for a contiguous (NCHW) float tensor, the layout the original trains in,
+// to the bit (ATen/native/cpu/batch_norm_kernel.cpp, libtorch 1.13; checked against torch.native_batch_norm):
+//   mean = float(Σx / M) with Σ in double; var_sum = float(Σ double(float(x − mean)²)); var = var_sum / M in float;
+//   invstd = float(1 / sqrt(double(var) + eps)); α = γ·invstd; β' = fma(−mean, α, β); y = fma(x, α, β') where
+//   ATen's vectorised kernels use FMA (CPU capability AVX2/AVX-512), x·α + β' otherwise (capability DEFAULT).
+// Why to the bit: the ReLU mask y > 0 decides whether an element's whole dy reaches Σdy (dβ). y = x·α + β' cancels
+// when |mean·α| ≫ |y|, so two formulas or two roundings of the statistics disagree about the sign of elements with
+// y within a few ulp(mean·α) of 0; each such element moves dβ (and, through dx, everything upstream) by its dy.
+// With the statistics accumulated otherwise (in float blocks of 64 rows) one step of ResNet-preact-8 differed from
+// PyTorch's by up to 100× the float noise (issue 20, docs/libtorch.md).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -30,6 +40,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <cstring>
 #include <tuple>
 #include <vector>
 
@@ -54,8 +65,8 @@ int64_t channelsOf(const at::Tensor& x, const at::Tensor& gamma) {
   return c;
 }
 
-// Per-channel sums of two per-element quantities over all rows: rowFn(m, a, b) adds row m's values into the float
-// accumulators a[C] and b[C]. Float over blocks of 64 rows, double across blocks and threads. rowFn is written with
+// Per-channel sums of two per-element quantities over all rows: rowFn(m, a, b) adds row m's values into the double
+// accumulators a[C] and b[C] of its thread (as ATen's CPU batch norm, which sums in double). rowFn is written with
 // __restrict pointers and no branches so that GCC vectorises it (a data-dependent branch per element, e.g. on the
 // ReLU mask, costs more than the memory traffic).
 template <typename RowFn>
@@ -63,20 +74,9 @@ void channelSums(int64_t rows, int64_t c, RowFn rowFn, std::vector<double>& s1, 
   const int nt = at::get_num_threads();
   std::vector<double> part(2 * static_cast<size_t>(nt) * c, 0.0);
   at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
-    double* p1 = part.data() + 2 * static_cast<size_t>(at::get_thread_num()) * c;
-    double* p2 = p1 + c;
-    std::vector<float> block(2 * c);
-    float* __restrict a = block.data();
-    float* __restrict b = a + c;
-    for (int64_t m0 = begin; m0 < end; m0 += 64) {
-      std::fill(block.begin(), block.end(), 0.f);
-      const int64_t m1 = std::min(end, m0 + 64);
-      for (int64_t m = m0; m < m1; m++) rowFn(m, a, b);
-      for (int64_t k = 0; k < c; k++) {
-        p1[k] += a[k];
-        p2[k] += b[k];
-      }
-    }
+    double* __restrict a = part.data() + 2 * static_cast<size_t>(at::get_thread_num()) * c;
+    double* __restrict b = a + c;
+    for (int64_t m = begin; m < end; m++) rowFn(m, a, b);
   });
   s1.assign(c, 0.0);
   s2.assign(c, 0.0);
@@ -89,17 +89,77 @@ void channelSums(int64_t rows, int64_t c, RowFn rowFn, std::vector<double>& s1, 
   }
 }
 
-// y[m, k] = max(0, x[m, k]·a[k] + b[k]) over rows [0, rows), in parallel.
-void scaleShiftRelu(const float* xp, const float* ap, const float* bp, float* yp, int64_t rows, int64_t c) {
-  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t m = begin; m < end; m++) {
-      const float* __restrict xr = xp + m * c;
-      float* __restrict yr = yp + m * c;
-      const float* __restrict a = ap;
-      const float* __restrict b = bp;
-      for (int64_t k = 0; k < c; k++) yr[k] = std::max(0.f, xr[k] * a[k] + b[k]);
+// Whether ATen's vectorised CPU kernels run with FMA here: its capability AVX2 or AVX-512 (both need FMA), chosen as
+// ATen does (ATEN_CPU_CAPABILITY=default|avx2|avx512 overrides the CPU's own).
+bool atenUsesFma() {
+  static const bool fma = [] {
+    const char* env = std::getenv("ATEN_CPU_CAPABILITY");
+    if (env != nullptr && std::strcmp(env, "default") == 0) return false;
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+  }();
+  return fma;
+}
+
+// y[m, k] = x[m, k]·a[k] + b[k] (Relu: max(0, ·)) over rows [first, last), in one rounding (Fma) or two; inlined
+// into the two entry points below so that each is vectorised for its own target.
+template <bool Relu, bool Fma>
+__attribute__((always_inline)) inline void scaleShiftLoop(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last,
+                                                          int64_t c) {
+  for (int64_t m = first; m < last; m++) {
+    const float* __restrict xr = xp + m * c;
+    float* __restrict yr = yp + m * c;
+    const float* __restrict a = ap;
+    const float* __restrict b = bp;
+    for (int64_t k = 0; k < c; k++) {
+      float v;
+      if constexpr (Fma) {
+        v = __builtin_fmaf(xr[k], a[k], b[k]);
+      } else {
+        v = xr[k] * a[k] + b[k];
+      }
+      yr[k] = Relu ? std::max(0.f, v) : v;
     }
+  }
+}
+
+template <bool Relu>
+void scaleShiftRows(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last, int64_t c) {
+  scaleShiftLoop<Relu, false>(xp, ap, bp, yp, first, last, c);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <bool Relu>
+__attribute__((target("avx2,fma"))) void scaleShiftRowsFma(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last,
+                                                            int64_t c) {
+  scaleShiftLoop<Relu, true>(xp, ap, bp, yp, first, last, c);
+}
+#endif
+
+// y[m, k] = max(0, x[m, k]·a[k] + b[k]) (Relu, or without the max) over rows [0, rows), in parallel, rounded as ATen's
+// vectorised kernels round x·α + β' (see atenUsesFma).
+template <bool Relu>
+void scaleShift(const float* xp, const float* ap, const float* bp, float* yp, int64_t rows, int64_t c) {
+  const bool fma = atenUsesFma();
+  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fma) return scaleShiftRowsFma<Relu>(xp, ap, bp, yp, begin, end, c);
+#endif
+    scaleShiftRows<Relu>(xp, ap, bp, yp, begin, end, c);
   });
+}
+
+// α = γ·invstd and β' = β − mean·α in one rounding, as ATen's batch_norm_cpu_collect_linear_and_constant_terms.
+void linearTerms(const float* g, const float* be, const float* mean, const float* invstd, int64_t c, std::vector<float>& a, std::vector<float>& b) {
+  a.resize(c);
+  b.resize(c);
+  for (int64_t k = 0; k < c; k++) {
+    a[k] = invstd[k] * g[k];
+    b[k] = atenUsesFma() ? std::fmaf(-mean[k], a[k], be[k]) : be[k] - mean[k] * a[k];
+  }
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnReluTrain(const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& beta,
@@ -117,37 +177,32 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnReluTrain(const at:
   TORCH_CHECK(rows > 0, "icl bn_relu: empty batch");
   const float* xp = x.data_ptr<float>();
   std::vector<double> s1, s2, unused;
-  channelSums(rows, c, [&](int64_t m, float* __restrict a, float* __restrict) {
+  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict) {
     const float* __restrict xr = xp + m * c;
     for (int64_t k = 0; k < c; k++) a[k] += xr[k];
   }, s1, unused);
-  std::vector<float> meanF(c);
-  for (int64_t k = 0; k < c; k++) meanF[k] = static_cast<float>(s1[k] / rows);
-  const float* mf = meanF.data();
-  channelSums(rows, c, [&](int64_t m, float* __restrict a, float* __restrict) {
+  auto opts = x.options();
+  at::Tensor mean = at::empty({c}, opts), invstd = at::empty({c}, opts), var = at::empty({c}, opts);
+  float* mf = mean.data_ptr<float>();
+  for (int64_t k = 0; k < c; k++) mf[k] = static_cast<float>(s1[k] / rows);
+  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict) {
     const float* __restrict xr = xp + m * c;
     for (int64_t k = 0; k < c; k++) {
       const float d = xr[k] - mf[k];
-      a[k] += d * d;
+      a[k] += d * d;  // the float square, summed in double
     }
   }, s2, unused);
-  auto opts = x.options();
-  at::Tensor mean = at::empty({c}, opts), invstd = at::empty({c}, opts), var = at::empty({c}, opts);
-  std::vector<float> a(c), b(c);
-  const float* g = gamma.contiguous().data_ptr<float>();
-  const at::Tensor betaC = beta.contiguous();
-  const float* be = betaC.data_ptr<float>();
+  const float* inv = invstd.data_ptr<float>();
   for (int64_t k = 0; k < c; k++) {
-    const double v = s2[k] / rows;
-    const float inv = static_cast<float>(1.0 / std::sqrt(v + eps));
-    mean.data_ptr<float>()[k] = meanF[k];
-    var.data_ptr<float>()[k] = static_cast<float>(v);
-    invstd.data_ptr<float>()[k] = inv;
-    a[k] = g[k] * inv;
-    b[k] = be[k] - meanF[k] * a[k];
+    const float v = static_cast<float>(s2[k]) / static_cast<float>(rows);  // float var_sum / M, in float
+    var.data_ptr<float>()[k] = v;
+    invstd.data_ptr<float>()[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(v) + eps));
   }
+  std::vector<float> a, b;
+  const at::Tensor gammaC = gamma.contiguous(), betaC = beta.contiguous();
+  linearTerms(gammaC.data_ptr<float>(), betaC.data_ptr<float>(), mf, inv, c, a, b);
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
-  scaleShiftRelu(xp, a.data(), b.data(), y.data_ptr<float>(), rows, c);
+  scaleShift<true>(xp, a.data(), b.data(), y.data_ptr<float>(), rows, c);
   return {y, mean, invstd, var};
 }
 
@@ -171,7 +226,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> bnReluTrainBackward(const at::Ten
   const float* ga = gammaC.data_ptr<float>();
   // One pass for Σg and Σg·(x − μ), g = dy where y > 0 else 0.
   std::vector<double> sumG, sumGx;
-  channelSums(rows, c, [&](int64_t m, float* __restrict a, float* __restrict b) {
+  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict b) {
     const float* __restrict dyr = dyp + m * c;
     const float* __restrict yr = yp + m * c;
     const float* __restrict xr = xp + m * c;
@@ -222,14 +277,12 @@ at::Tensor bnReluEval(const at::Tensor& x_, const at::Tensor& runningMean, const
   }
   const at::Tensor x = x_.contiguous(), rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(),
                    be = beta.contiguous();
-  std::vector<float> a(c), b(c);
-  for (int64_t k = 0; k < c; k++) {
-    // As the ATen composition: a = γ·rsqrt(σ²_run + eps) in float32, b = β − μ_run·a.
-    a[k] = g.data_ptr<float>()[k] * (1.f / std::sqrt(rv.data_ptr<float>()[k] + static_cast<float>(eps)));
-    b[k] = be.data_ptr<float>()[k] - rm.data_ptr<float>()[k] * a[k];
-  }
+  // As ATen's inference batch norm: invstd = float(1 / sqrt(double(σ²_run) + eps)), then α, β' as in training.
+  std::vector<float> invstd(c), a, b;
+  for (int64_t k = 0; k < c; k++) invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv.data_ptr<float>()[k]) + eps));
+  linearTerms(g.data_ptr<float>(), be.data_ptr<float>(), rm.data_ptr<float>(), invstd.data(), c, a, b);
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
-  scaleShiftRelu(x.data_ptr<float>(), a.data(), b.data(), y.data_ptr<float>(), x.numel() / c, c);
+  scaleShift<true>(x.data_ptr<float>(), a.data(), b.data(), y.data_ptr<float>(), x.numel() / c, c);
   return y;
 }
 
