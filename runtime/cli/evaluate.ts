@@ -12,18 +12,20 @@ import * as path from 'node:path';
 import { describeBackend, initBackend, toDevice } from '../backend';
 import { createModel } from '../models';
 import { loadCheckpoint, loadModelTensors } from '../train/checkpoint';
-import { loadTestData } from '../train/data';
+import { ensureRunDataset, loadTestData } from '../train/data';
 import { evaluateModel } from '../train/evaluate';
 import { argmaxRows } from '../train/metrics';
+import { Logger } from '../train/logger';
 import { writeNpy } from '../train/npy';
-import { parseConfigCli, printJsonLine, runCli } from './main';
+import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run evaluate -- --config RUN_DIR/config.yaml test.checkpoint RUN_DIR/checkpoint_NNNNN.ckpt [test.output_dir DIR] [key value ...]`;
 
 runCli(async () => {
-  const cli = parseConfigCli(USAGE);
+  const cli = parseConfigCli(USAGE, NO_DOWNLOAD_FLAG);
   if (!cli) return 0;
   const cfg = cli.config;
+  applyNoDownload(cli);
   if (!cfg.test.checkpoint) {
     throw Object.assign(new Error('test.checkpoint is required: pass `test.checkpoint RUN_DIR/checkpoint_NNNNN.ckpt`'), { name: 'ConfigError' });
   }
@@ -38,6 +40,7 @@ runCli(async () => {
   const model = createModel(cfg);
   const ckpt = loadCheckpoint(cfg.test.checkpoint);
   loadModelTensors(model, ckpt);
+  await ensureRunDataset(cfg, new Logger());
   const { test, loader } = loadTestData(cfg, cfg.test.batch_size);
   const r = await evaluateModel(model, loader.epoch(0), [test.height, test.width, test.channels], test.nClasses, { keepLogits: true });
   loader.close();

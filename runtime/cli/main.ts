@@ -41,6 +41,16 @@ export function parseConfigCli(usage: string, extraFlags: Record<string, ExtraFl
   return { config, resumeDir: args.resumeDir, flags: args.flags };
 }
 
+/** The `--no-download` flag of the commands that read a dataset (train, evaluate). */
+export const NO_DOWNLOAD_FLAG: Record<string, ExtraFlag> = {
+  'no-download': { type: 'boolean', description: 'never download a missing dataset (sets dataset.download False)' },
+};
+
+/** Applies `--no-download` to the parsed config. */
+export function applyNoDownload(cli: ConfigCli): void {
+  if (cli.flags['no-download'] === true) cli.config.dataset.download = false;
+}
+
 /** Prints the final machine-readable line of a command. */
 export function printJsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);

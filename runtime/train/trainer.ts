@@ -20,7 +20,7 @@ import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol
 import { readEvents } from '../protocol/reader';
 import { EventWriter } from '../protocol/writer';
 import { findLastCheckpoint, loadCheckpoint, loadModelTensors, modelTensors, restoreOptimizerState, saveCheckpoint } from './checkpoint';
-import { loadRunData, type RunData } from './data';
+import { ensureRunDataset, loadRunData, type RunData } from './data';
 import { evaluateModel } from './evaluate';
 import { Logger } from './logger';
 import { AverageMeter } from './metrics';
@@ -146,6 +146,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
     if (busy) logger.warn(busy);
   }
   if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
+  await ensureRunDataset(cfg, logger);
   const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
   let model: Model | undefined;
   let optimizer: Optimizer | undefined;
@@ -164,7 +165,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
     throw err;
   }
   logger.info(
-    `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${data.test.n} test images; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
+    `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${data.test.n} test images (${data.test.files[0]}); ${data.trainLoader.stepsPerEpoch} steps per epoch`,
   );
   const params = countParams(model);
   logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
