@@ -191,7 +191,7 @@ export function locateDataset(opts: LocateOptions): LocatedDataset {
     const missing = wanted.filter((_, i) => !found[i]).map((names) => names[0]);
     if (missing.length < wanted.length) partial.push(`${dir} (missing ${missing.join(', ')})`);
   }
-  const wantedDesc = wanted.map((names) => names[0] + (info.format === 'idx' ? '[.gz]' : '')).join(', ');
+  const wantedDesc = wanted.map((names) => (info.format === 'idx' ? `${names[0]}[.gz]` : `${names[1]}[.bin]`)).join(', ');
   const lines = [
     `${info.name} ${opts.split} split not found: no folder holds ${wantedDesc}.`,
     'Looked in:',
