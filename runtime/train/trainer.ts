@@ -139,6 +139,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   for (const w of configWarnings(cfg)) logger.warn(w);
 
   // Everything that can fail on bad input happens before the run folder is created.
+  await ensureRunDataset(cfg, logger);
   const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads));
   logger.info(describeBackend(backend));
   if (!dist && !backend.gpu && backend.threads > 1) {
@@ -146,7 +147,6 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
     if (busy) logger.warn(busy);
   }
   if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
-  await ensureRunDataset(cfg, logger);
   const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
   let model: Model | undefined;
   let optimizer: Optimizer | undefined;
