@@ -125,7 +125,7 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
       // numpy's protocol-5 reduction: _frombuffer(buffer, dtype, shape, order)
       const [buf, dtype, shape, order] = args;
       if (!(buf instanceof PyBytes) || !(dtype instanceof Dtype) || !Array.isArray(shape)) return fail(`${name} with unexpected arguments`);
-      return Object.assign(new NdArray(), { data: buf.bytes, dtype: dtype.str, shape: shape.map(Number), fortranOrder: order === 'F' });
+      return Object.assign(new NdArray(), { data: buf.bytes, dtype: dtype.str, shape: Array.from(shape, Number), fortranOrder: order === 'F' });
     }
     if (name === 'numpy.dtype') return new Dtype(String(args[0] instanceof PyBytes ? args[0].toString() : args[0]));
     if (name === '_codecs.encode') {
@@ -141,7 +141,7 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
       if (!Array.isArray(state) || state.length < 5) fail('ndarray state is not a 5-tuple');
       const [, shape, dtype, fortran, raw] = state as PyValue[];
       if (!Array.isArray(shape) || !(dtype instanceof Dtype)) return void fail('ndarray state has no shape or dtype');
-      obj.shape = shape.map(Number);
+      obj.shape = Array.from(shape, Number);
       obj.dtype = dtype.str;
       obj.fortranOrder = fortran === true;
       if (raw instanceof PyBytes) obj.data = raw.bytes;
@@ -157,6 +157,7 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
 
   for (;;) {
     opAt = pos;
+    if (pos >= bytes.length) fail('truncated (ends before its STOP opcode)');
     op = u8();
     switch (op) {
       case 0x80: u8(); break; // PROTO

@@ -163,6 +163,18 @@ describe('dataset download', () => {
     assert.deepEqual(server.requests.map((q) => q.range), ['bytes=1500-']);
   });
 
+  it('a full disk names the file and what to do', { skip: !fs.existsSync('/dev/full') && 'no /dev/full' }, async () => {
+    const { opts, cache } = fresh('CIFAR10');
+    fs.mkdirSync(cache, { recursive: true });
+    const part = path.join(cache, 'cifar-10-python.tar.gz.part');
+    fs.symlinkSync('/dev/full', part); // every write fails with ENOSPC
+    await assert.rejects(ensureDataset(opts), {
+      name: 'DownloadError',
+      message: `${part}: disk full (ENOSPC) after 0 bytes; free space or set ICL_DATA_DIR to another disk, then run again to resume`,
+    });
+    assert.equal(fs.existsSync(path.join(cache, 'cifar-10-batches-py')), false);
+  });
+
   it('a folder left by a killed extraction is never taken for data, and is removed by the next download', async () => {
     const { opts, cache } = fresh('CIFAR10');
     const temp = path.join(cache, '.cifar-10-batches-py.tmp-999999-0123abcd');
