@@ -114,7 +114,7 @@ export class DownloadProgress {
     }
     const elapsed = (Date.now() - this.started) / 1000;
     const rate = elapsed > 0 ? (done - this.startBytes) / elapsed : 0;
-    const eta = total && rate > 0 ? formatDuration((total - done) / rate) : '?';
+    const eta = total && done >= total ? '0s' : total && rate > 0 ? formatDuration((total - done) / rate) : '?';
     const speed = `${megabytes(rate)}/s`;
     if (this.bar) {
       this.bar.update(done, { mb: `${megabytes(done)} of ${megabytes(total ?? 0)}`, speed, eta_h: eta });
