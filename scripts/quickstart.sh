@@ -18,6 +18,8 @@ packages=()
 if [ "$no_libtorch" != "1" ]; then
   dpkg -s libtorch-dev >/dev/null 2>&1 || packages+=(libtorch-dev)
   dpkg -s libgloo-dev >/dev/null 2>&1 || packages+=(libgloo-dev)
+  command -v g++ >/dev/null || packages+=(g++)
+  command -v make >/dev/null || packages+=(make)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
