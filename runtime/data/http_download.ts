@@ -119,11 +119,14 @@ function receive(res: http.IncomingMessage, url: string, part: string, append: b
     const out = fs.createWriteStream(part, { flags: append ? 'a' : 'w' });
     let received = 0;
     let failed: Error | undefined;
-    const fail = (err: Error): void => {
+    // A network failure keeps what arrived (flushed to the .part for the next attempt); a write error drops it.
+    const fail = (err: Error, writeError = false): void => {
       if (failed) return;
       failed = err;
+      res.unpipe(out);
       res.destroy();
-      out.destroy();
+      if (writeError) out.destroy();
+      else out.end();
     };
     res.socket.setTimeout(timeoutMs, () => fail(new Retryable(`${url}: no data for ${timeoutMs / 1000} s after ${received} bytes (server stalled); run again to resume, or ${OFFLINE_HINT}`)));
     res.on('data', (chunk: Buffer) => {
@@ -134,7 +137,7 @@ function receive(res: http.IncomingMessage, url: string, part: string, append: b
     res.on('error', (err) => fail(err instanceof DownloadError ? err : new Retryable(`${url}: ${err.message} after ${received} bytes; run again to resume`)));
     out.on('error', (err: NodeJS.ErrnoException) => {
       const what = err.code === 'ENOSPC' ? 'disk full' : err.code === 'EACCES' || err.code === 'EROFS' ? 'not writable' : err.message;
-      fail(new DownloadError(`${part}: ${what} (${err.code ?? 'write error'}) after ${size(part)} bytes; free space or set ICL_DATA_DIR to another disk, then run again to resume`));
+      fail(new DownloadError(`${part}: ${what} (${err.code ?? 'write error'}) after ${size(part)} bytes; free space or set ICL_DATA_DIR to another disk, then run again to resume`), true);
     });
     out.on('close', () => {
       if (failed) reject(failed);

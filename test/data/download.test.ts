@@ -122,6 +122,16 @@ describe('dataset download', () => {
     assert.equal(test.images[784 + 5], pixel(1, 0, 5));
   });
 
+  it('two runs at once: one downloads, the other waits for it and downloads nothing', async () => {
+    const { opts, cache, log } = fresh('CIFAR10');
+    server.requests.length = 0;
+    const [a, b] = await Promise.all([ensureDataset(opts), ensureDataset(opts)]);
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual([a.downloaded.length + b.downloaded.length, a.train.dir, b.train.dir], [1, path.join(cache, 'cifar-10-batches-py'), path.join(cache, 'cifar-10-batches-py')]);
+    assert.ok(log.some((l) => l.startsWith(`waiting for process ${process.pid} on `)), log.join('\n'));
+    assert.deepEqual(fs.readdirSync(cache), ['cifar-10-batches-py']);
+  });
+
   it('a bad checksum deletes the file and says so', async () => {
     const { opts, cache } = fresh('CIFAR10');
     const mirror = `${server.url}bad/`;
