@@ -5,12 +5,14 @@
  * keeps the not-found error.
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { ensureDataset } from '../../runtime/data/download';
+import { DATASET_SOURCES } from '../../runtime/data/sources';
 import { serveFiles, type TestServer } from '../data/http_server';
 import { writeCifarPython } from '../data/fixtures';
 import { ROOT, tempDir, type CliResult } from './fixtures';
@@ -18,7 +20,7 @@ import { ROOT, tempDir, type CliResult } from './fixtures';
 const work = tempDir('icl-cli-download-');
 
 /** `npm run train -- args` in `cwd` with `env`, with the fixture MD5s preloaded. */
-function train(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+function startTrain(args: string[], cwd: string, env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [
     '--import', pathToFileURL(require.resolve('tsx')).href, '--import', path.join(ROOT, 'test/cli/fixture_md5s.ts'),
     path.join(ROOT, 'runtime/cli/train.ts'), ...args,
@@ -27,7 +29,7 @@ function train(args: string[], cwd: string, env: Record<string, string>): Promis
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code, signal) => {
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => {
     let json: Record<string, unknown> | undefined;
     try {
       json = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
@@ -36,6 +38,11 @@ function train(args: string[], cwd: string, env: Record<string, string>): Promis
     }
     resolve({ code, signal, stdout, stderr, json });
   }));
+  return { child, done };
+}
+
+function train(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+  return startTrain(args, cwd, env).done;
 }
 
 describe('npm run train on a machine without CIFAR-10', () => {
@@ -86,5 +93,37 @@ describe('npm run train on a machine without CIFAR-10', () => {
     const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');
     assert.match(log, /downloaded cifar-10-python\.tar\.gz/, 'the run log keeps what was downloaded');
     assert.equal(server.requests.length, 1);
+  });
+
+  it('a download killed with SIGKILL leaves no folder that looks complete; the next run resumes it', async () => {
+    const home2 = path.join(work, 'home2');
+    fs.mkdirSync(home2);
+    const cache = path.join(home2, '.cache', 'image-classification-lab');
+    const part = path.join(cache, 'cifar-10-python.tar.gz.part');
+    server.faults.set('cifar-10-python.tar.gz', [{ stall: 4096 }]);
+    const { child, done } = startTrain(args(path.join(work, 'killed')), cwd, { ...env(), HOME: home2 });
+    const t0 = Date.now();
+    while (!(fs.existsSync(part) && fs.statSync(part).size === 4096)) {
+      assert.ok(Date.now() - t0 < 60_000, 'the download did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await done;
+    assert.deepEqual(fs.readdirSync(cache).sort(), ['.CIFAR10.download.lock', 'cifar-10-python.tar.gz.part']);
+    assert.equal(fs.existsSync(path.join(work, 'killed')), false, 'no run folder either');
+
+    // The next run (here in-process, with the fixture's MD5) takes the dead process's lock over and resumes.
+    const file = DATASET_SOURCES.CIFAR10.files[0] as { md5: string };
+    const real = file.md5;
+    file.md5 = md5s['cifar-10-python.tar.gz'];
+    server.requests.length = 0;
+    try {
+      const r = await ensureDataset({ name: 'CIFAR10', download: true, home: home2, cwd, systemDir: path.join(work, 'no-system'), env: { ICL_DATASET_MIRROR: server.url } });
+      assert.equal(r.train.dir, path.join(cache, 'cifar-10-batches-py'));
+    } finally {
+      file.md5 = real;
+    }
+    assert.deepEqual(server.requests.map((q) => q.range), ['bytes=4096-']);
+    assert.deepEqual(fs.readdirSync(cache), ['cifar-10-batches-py']);
   });
 });
