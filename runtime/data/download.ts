@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { datasetInfo, type DatasetName } from './datasets';
-import { DownloadError, downloadFile } from './http_download';
+import { DownloadError, downloadFile, md5File } from './http_download';
 import { defaultDownloadDir, explicitDatasetDir, locateDataset, type LocatedDataset, type LocateEnvironment } from './locate';
 import { DATASET_SOURCES, mirrorsFor, type RemoteFile } from './sources';
 import { extractTarGz } from './tar';
@@ -177,6 +177,10 @@ export async function ensureDataset(opts: EnsureDatasetOptions): Promise<Ensured
       }
       const file = source.files[0];
       const archive = path.join(base, file.name);
+      if (fs.existsSync(archive) && (await md5File(archive)) !== file.md5) {
+        log(`${archive}: MD5 does not match ${file.md5}; deleting it and downloading it again`);
+        fs.rmSync(archive);
+      }
       if (!fs.existsSync(archive)) {
         await fetchFile(info.name, file, archive, opts, log);
         downloaded.push(archive);

@@ -88,6 +88,7 @@ function get(url: string, headers: Record<string, string>, timeoutMs: number, re
       return;
     }
     const req = lib.get(parsed, { headers: { 'User-Agent': 'image-classification-lab', ...headers } }, (res) => {
+      req.setTimeout(0); // from here on, receive() watches the body
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();

@@ -194,7 +194,22 @@ describe('dataset download', () => {
       assert.match(e.message, /\(Downloading is off: dataset\.download is False or --no-download was given\.\)$/);
       return true;
     });
+    // The archive itself was complete (renamed after its MD5 matched): extracted again, not downloaded.
+    fs.writeFileSync(path.join(cache, 'cifar-10-python.tar.gz'), cifarArchive);
+    server.requests.length = 0;
     await ensureDataset(opts);
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(fs.readdirSync(cache), ['cifar-10-batches-py']);
+  });
+
+  it('an archive in the way that is not the right one is deleted and downloaded again', async () => {
+    const { opts, cache, log } = fresh('CIFAR10');
+    fs.mkdirSync(cache, { recursive: true });
+    fs.writeFileSync(path.join(cache, 'cifar-10-python.tar.gz'), 'not it');
+    server.requests.length = 0;
+    await ensureDataset(opts);
+    assert.equal(server.requests.length, 1);
+    assert.ok(log.includes(`${path.join(cache, 'cifar-10-python.tar.gz')}: MD5 does not match ${md5(cifarArchive)}; deleting it and downloading it again`), log.join('\n'));
     assert.deepEqual(fs.readdirSync(cache), ['cifar-10-batches-py']);
   });
 
