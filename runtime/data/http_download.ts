@@ -70,7 +70,7 @@ const NETWORK_CODES: Record<string, string> = {
   EPIPE: 'connection closed',
 };
 
-const OFFLINE_HINT = 'check the network, set ICL_DATASET_MIRROR to a mirror, or put the files in place by hand (see README "Datasets")';
+const OFFLINE_HINT = 'check the network, set ICL_DATASET_MIRROR to a mirror, or put the files in place by hand (see README "Data")';
 
 /** One GET of `url` (following up to 5 redirects), resolving with the response. */
 function get(url: string, headers: Record<string, string>, timeoutMs: number, redirects = 5): Promise<http.IncomingMessage> {
