@@ -38,7 +38,8 @@ function parseHeader(block: Buffer, file: string, at: number): Header | null {
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
   if (sum !== stored) throw new Error(`${file}: corrupt tar header at byte ${at} (checksum ${sum}, stored ${stored})`);
   const name = cString(block, 0, 100);
-  const prefix = block.toString('latin1', 257, 262) === 'ustar' ? cString(block, 345, 155) : '';
+  // POSIX ustar ("ustar\0") has a name prefix at 345; old GNU headers ("ustar  \0") keep times there.
+  const prefix = block.toString('latin1', 257, 263) === 'ustar\0' ? cString(block, 345, 155) : '';
   return { name: prefix ? `${prefix}/${name}` : name, size: octal(block, 124, 12, file, at), type: String.fromCharCode(block[156] || 0x30) };
 }
 

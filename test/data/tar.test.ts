@@ -38,22 +38,34 @@ for (const format of ['gnu', 'pax', 'ustar']) {
   });
 }
 
-/** One ustar header block for a regular file `name` of `size` bytes. */
-function header(name: string, size: number): Buffer {
+/** One ustar header block for a regular file `name` of `size` bytes (old GNU magic: `gnuTimes` fills its atime/ctime). */
+function header(name: string, size: number, gnuTimes = false): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 'utf8');
+  if (gnuTimes) h.write('14650142551\x0014650142551\x00', 345, 'latin1');
   h.write('0000644\0', 100);
   h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
   h.write('00000000000\0', 136);
   h[156] = 0x30;
-  h.write('ustar\0', 257);
-  h.write('00', 263);
+  if (gnuTimes) h.write('ustar  \0', 257, 'latin1');
+  else {
+    h.write('ustar\0', 257);
+    h.write('00', 263);
+  }
   h.fill(0x20, 148, 156);
   let sum = 0;
   for (const b of h) sum += b;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
   return h;
 }
+
+test('an old GNU header keeps times where POSIX has the name prefix: the name is not prefixed with them', async () => {
+  const dir = tempDir();
+  const archive = path.join(dir, 'gnu.tar.gz');
+  fs.writeFileSync(archive, zlib.gzipSync(Buffer.concat([header('top/f', 3, true), Buffer.from('abc'), Buffer.alloc(509 + 1024)])));
+  assert.deepEqual(await extractTarGz(archive, path.join(dir, 'out')), ['top/f']);
+  assert.equal(fs.readFileSync(path.join(dir, 'out', 'top', 'f'), 'utf8'), 'abc');
+});
 
 test('refuses a member that would land outside the folder, and names a truncated or corrupt archive', async () => {
   const dir = tempDir();
