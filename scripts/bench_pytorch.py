@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference for `npm run bench -- --pytorch`: times the same ResNet-preact (CIFAR type,
-arXiv 1603.05027, basic blocks, as hysts/pytorch_image_classification builds it) on the same
-synthetic batch shape, so both engines are measured side by side on one machine.
+arXiv 1603.05027, basic blocks, as hysts/pytorch_image_classification builds it) or WRN (--model wrn,
+arXiv 1605.07146, without dropout) on the same synthetic batch shape, so both engines are measured
+side by side on one machine (--device cuda: on the GPU, cuDNN benchmark on as the original's config).
 
 Needs PyTorch (Debian: `apt-get install python3-torch`). Prints one JSON line with the same keys as
 the TypeScript bench: train_images_per_sec, eval_images_per_sec, peak_rss_mb, threads, ... With
@@ -40,15 +41,18 @@ class Block(nn.Module):
 
 
 class ResNetPreact(nn.Module):
-    def __init__(self, depth, c, in_channels, n_classes):
+    """ResNet-preact (widen=1) or, with wrn=True, WRN-depth-widen: (depth - 4) / 6 pre-activation blocks per
+    stage on widen x (c, 2c, 4c) channels."""
+
+    def __init__(self, depth, c, in_channels, n_classes, widen=1, wrn=False):
         super().__init__()
-        n = (depth - 2) // 6
-        chans = [c, 2 * c, 4 * c]
+        n = (depth - 4) // 6 if wrn else (depth - 2) // 6
+        chans = [c * widen, 2 * c * widen, 4 * c * widen]
         self.conv = nn.Conv2d(in_channels, c, 3, 1, 1, bias=False)
         layers, cin = [], c
         for s, cout in enumerate(chans):
             for b in range(n):
-                layers.append(Block(cin if b == 0 else cout, cout, 2 if (b == 0 and s > 0) else 1, b == 0))
+                layers.append(Block(cin if b == 0 else cout, cout, 2 if (b == 0 and s > 0) else 1, b == 0 or wrn))
             cin = cout
         self.blocks = nn.Sequential(*layers)
         self.bn = nn.BatchNorm2d(chans[2])
@@ -62,6 +66,9 @@ class ResNetPreact(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument('--model', choices=['resnet_preact', 'wrn'], default='resnet_preact')
+    p.add_argument('--widening-factor', type=int, default=1, help='WRN width multiplier k')
+    p.add_argument('--device', default='cpu', help="'cpu' or a CUDA device ('cuda', 'cuda:0')")
     p.add_argument('--depth', type=int, default=20)
     p.add_argument('--channels', type=int, default=16)
     p.add_argument('--image-size', type=int, default=32)
@@ -78,10 +85,13 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ResNetPreact(a.depth, a.channels, a.in_channels, a.classes)
+    device = torch.device(a.device)
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = True
+    model = ResNetPreact(a.depth, a.channels, a.in_channels, a.classes, a.widening_factor, a.model == 'wrn').to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    x = torch.randn(a.batch_size, a.in_channels, a.image_size, a.image_size)
-    y = torch.randint(0, a.classes, (a.batch_size,))
+    x = torch.randn(a.batch_size, a.in_channels, a.image_size, a.image_size).to(device)
+    y = torch.randint(0, a.classes, (a.batch_size,)).to(device)
 
     def train_step():
         model.train()
@@ -109,7 +119,7 @@ def main():
     for _ in range(a.warmup):
         train_step()
         eval_step()
-    engine = f'pytorch {torch.__version__}'
+    engine = f'pytorch {torch.__version__}' + (f' on {torch.cuda.get_device_name(device)}' if device.type == 'cuda' else '')
     if a.serve:
         print(json.dumps({'engine': engine, 'ready': True}), flush=True)
         for line in sys.stdin:

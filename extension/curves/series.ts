@@ -5,6 +5,7 @@
  */
 import type { RunEvent } from '../../runtime/protocol/events';
 import { Metric, type Point, type SeriesByMetric } from '../../webviews/curves/contract';
+import { csvLine } from '../util/csv';
 
 export interface SeriesState {
   stepsPerEpoch: number;
@@ -52,13 +53,12 @@ export function mergePoints(into: SeriesByMetric, more: SeriesByMetric): void {
   for (const [m, pts] of Object.entries(more) as Array<[Metric, Point[]]>) (into[m] ??= []).push(...pts);
 }
 
-/** CSV of the runs' points: run, metric, step, epoch, time_s, value. */
+/** CSV of the runs' points: run, metric, step, epoch, time_s, value (text cells neutralised, extension/util/csv.ts). */
 export function curvesCsv(runs: ReadonlyArray<{ name: string; series: SeriesByMetric }>): string {
   const lines = ['run,metric,step,epoch,time_s,value'];
-  const q = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const r of runs) {
     for (const m of Object.values(Metric)) {
-      for (const p of r.series[m] ?? []) lines.push([q(r.name), m, p.step, +p.epoch.toFixed(4), +p.time.toFixed(3), p.y].join(','));
+      for (const p of r.series[m] ?? []) lines.push(csvLine([r.name, m, p.step, +p.epoch.toFixed(4), +p.time.toFixed(3), p.y]));
     }
   }
   return `${lines.join('\n')}\n`;

@@ -5,7 +5,8 @@
  */
 import { configToPlainObject, defaultConfig } from '../../runtime/config/index';
 import type { ExportFormat, ReferenceRow, ResultRow, SortState } from '../../webviews/results/contract';
-import type { RunSummary } from '../runs/collect';
+import { validatesOffTest, type RunSummary } from '../runs/collect';
+import { csvLine } from '../util/csv';
 
 /** The shape of paper_results.json (only what is used). */
 export interface PaperResults {
@@ -162,6 +163,19 @@ export function matchScore(ref: ReferenceRow, run: RunSummary): number | undefin
   return score;
 }
 
+/** What a run's errors were measured on, for the table: `test`, `held-out 200`, `none`. */
+export function valSetText(run: Pick<RunSummary, 'valSplit'>): string {
+  const v = run.valSplit;
+  if (!v || v.source === 'test') return 'test';
+  return v.source === 'none' ? 'none' : `held-out ${v.n}`;
+}
+
+/** The text of a difference to a reference row's test error; marked when the run's error is not a test error. */
+export function diffText(r: Pick<ResultRow, 'refDiff' | 'offTest'>): string {
+  if (r.refDiff === undefined) return '';
+  return `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' (held-out val vs test)' : ''}`;
+}
+
 /** The rows of the runs, with the closest reference row each (marked in `reference`). */
 export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[]): { rows: ResultRow[]; paramKeys: string[] } {
   const paramKeys = differingKeys(runs.map((r) => r.config));
@@ -191,6 +205,8 @@ export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[
       epochs: run.epochs,
       bestError: run.bestError,
       lastError: run.lastError,
+      valSet: valSetText(run),
+      offTest: validatesOffTest(run),
       trainSeconds: run.trainSeconds,
       backend: run.backend,
       refIndex,
@@ -216,22 +232,24 @@ const fmt = (n: number | undefined, d = 2): string => (n === undefined ? '' : n.
 
 /** The table as text cells: header then one line per row. */
 export function tableCells(rows: readonly ResultRow[], paramKeys: readonly string[], reference: readonly ReferenceRow[]): string[][] {
-  const header = ['run', 'model', 'dataset', ...paramKeys, 'params', 'epochs', 'best error %', 'last error %', 'time s', 'backend', 'reference', 'reference error %', 'diff'];
+  const header = ['run', 'model', 'dataset', ...paramKeys, 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff'];
   const body = rows.map((r) => {
     const ref = r.refIndex !== undefined ? reference[r.refIndex] : undefined;
     return [
       r.name, r.model, r.dataset, ...paramKeys.map((k) => r.params[k] ?? ''),
       r.nParams === undefined ? '' : String(r.nParams), `${r.epoch}${r.epochs !== undefined ? `/${r.epochs}` : ''}`,
-      fmt(r.bestError), fmt(r.lastError), fmt(r.trainSeconds, 0), r.backend ?? '',
-      ref ? ref.model : '', ref ? fmt(ref.projectError ?? ref.paperError ?? undefined) : '', r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}`,
+      fmt(r.bestError), fmt(r.lastError), r.valSet, fmt(r.trainSeconds, 0), r.backend ?? '',
+      ref ? ref.model : '', ref ? fmt(ref.projectError ?? ref.paperError ?? undefined) : '', diffText(r),
     ];
   });
   return [header, ...body];
 }
 
-const csvCell = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-/** A Markdown table cell holds one line: `|` escaped, line breaks as `<br>`. */
-const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+/**
+ * A Markdown table cell holds one line of text: `<` and `>` as `&lt;` and `&gt;` (no HTML tag), an
+ * `&` that would start an entity as `&amp;`, `|` escaped, line breaks as `<br>`.
+ */
+const mdCell = (s: string): string => s.replace(/&(?=#?\w+;)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 const TEX_ESCAPES: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}' };
 /** A LaTeX cell: the special characters escaped in one pass (so the braces of `\\textbackslash{}` stay), line breaks as spaces. */
 const texCell = (s: string): string => s.replace(/\r?\n/g, ' ').replace(/[\\~^&%$#_{}]/g, (c) => TEX_ESCAPES[c]);
@@ -239,7 +257,7 @@ const texCell = (s: string): string => s.replace(/\r?\n/g, ' ').replace(/[\\~^&%
 /** The table in an export format. */
 export function exportTable(cells: readonly string[][], format: ExportFormat): string {
   const [header, ...body] = cells;
-  if (format === 'csv') return `${cells.map((r) => r.map(csvCell).join(',')).join('\n')}\n`;
+  if (format === 'csv') return `${cells.map(csvLine).join('\n')}\n`;
   if (format === 'markdown') {
     return `${[`| ${header.map(mdCell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n')}\n`;
   }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EVENTS_FILE, type EpochEvent, type RunEvent, type RunStartEvent } from '../../runtime/protocol/events';
+import { EVENTS_FILE, type EpochEvent, type RunEvent, type RunStartEvent, type ValSplitInfo } from '../../runtime/protocol/events';
 import { SLURM_DIR, SLURM_JOBS } from '../../runtime/slurm/script';
 import { describeSlurm, type SlurmInfo } from './slurm';
 
@@ -28,9 +28,11 @@ export interface RunSummary {
   readonly epochs?: number;
   /** Last completed epoch. */
   readonly epoch: number;
-  /** Best and last validation top-1 error, percent. */
+  /** Best and last validation top-1 error, percent (measured on {@link valSplit}). */
   readonly bestError?: number;
   readonly lastError?: number;
+  /** What validation used (run_start's `val_split`); absent in logs of older runtimes, which validated on the test split. */
+  readonly valSplit?: ValSplitInfo;
   readonly startTime?: string;
   readonly endTime?: string;
   /** Seconds of training (sum of the epochs' elapsed_s). */
@@ -79,6 +81,30 @@ export function openRunStart(events: readonly RunEvent[]): RunStartEvent | undef
   return start;
 }
 
+/** run_start's `val_split` when it is well-formed (a reader must not trust a log's shape). */
+export function parseValSplit(v: unknown): ValSplitInfo | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  if ((o.source !== 'test' && o.source !== 'held_out' && o.source !== 'none') || typeof o.n !== 'number') return undefined;
+  return {
+    source: o.source,
+    n: o.n,
+    ...(typeof o.ratio === 'number' ? { ratio: o.ratio } : {}),
+    ...(typeof o.seed === 'number' ? { seed: o.seed } : {}),
+  };
+}
+
+/** True when a run's validation figures are not test-split figures (held out from the training files, or no validation set). */
+export const validatesOffTest = (r: Pick<RunSummary, 'valSplit'>): boolean => r.valSplit !== undefined && r.valSplit.source !== 'test';
+
+/** What a run validated on, in words: `the test split (10,000 images)`, `200 images held out from the training files (val_ratio 0.2)`. */
+export function describeValSplit(v: ValSplitInfo | undefined): string {
+  if (!v) return 'the test split';
+  if (v.source === 'test') return `the test split (${v.n.toLocaleString('en-US')} images)`;
+  if (v.source === 'none') return 'nothing (no validation set)';
+  return `${v.n.toLocaleString('en-US')} images held out from the training files${v.ratio !== undefined ? ` (val_ratio ${v.ratio})` : ''}, not the test split`;
+}
+
 /** Top-1 error in percent of an accuracy fraction. */
 export const topError = (accuracy: number): number => Math.round((1 - accuracy) * 1e6) / 1e4;
 
@@ -114,6 +140,7 @@ export function summarizeRun(dir: string, name: string, events: readonly RunEven
   const errors = ordered.filter((e) => e.val).map((e) => topError((e.val as { accuracy: number }).accuracy));
   const state: RunState = !start && !events.length ? 'empty' : end ? end.status : live ? 'running' : 'interrupted';
   const lastEpoch = end?.epoch ?? ordered.filter((e) => e.epoch > 0).pop()?.epoch ?? 0;
+  const valSplit = parseValSplit(start?.val_split);
   return {
     dir,
     name,
@@ -129,6 +156,7 @@ export function summarizeRun(dir: string, name: string, events: readonly RunEven
     endTime: end ? end.time : lastTime,
     trainSeconds: ordered.reduce((s, e) => s + (e.elapsed_s ?? 0), 0),
     config: start?.config,
+    ...(valSplit ? { valSplit } : {}),
     error: end?.error?.message,
     checkpoint,
     pid: start?.pid,
@@ -142,6 +170,7 @@ export function describeRun(r: RunSummary): string {
   if (r.epochs !== undefined) parts.push(`${r.epoch}/${r.epochs}`);
   if (r.bestError !== undefined) parts.push(`best ${r.bestError.toFixed(2)}%`);
   if (r.lastError !== undefined) parts.push(`last ${r.lastError.toFixed(2)}%`);
+  if ((r.bestError !== undefined || r.lastError !== undefined) && validatesOffTest(r)) parts.push('held-out val');
   return parts.join(' · ');
 }
 

@@ -11,7 +11,7 @@ import { getSetting } from '../vscode/config';
 import { Toast, inputBox, quickPickValue, quickPickValues, saveDialog } from '../vscode/ui';
 import type { RunSummary } from './collect';
 import { cpuDataParallelPlan, gpuDataParallelPlan, parseGpuList, queueName, queuePaths, queueYaml, validateProcessCount, type TrainPlan } from './gpus';
-import { checkConfig, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
+import { checkConfig, overridesProblem, proposeOutputDir, resumeOverridesProblem, runFolderProblem, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
 import { stopExternal } from './liveness';
 import type { RunsModel } from './model';
 import type { RuntimeProcesses } from './processes';
@@ -95,10 +95,7 @@ export class RunCommands extends DisposableObject {
     const typed = await inputBox({
       prompt: `Overrides for ${rel} as key value pairs (optional)`,
       placeHolder: 'e.g. scheduler.epochs 2 dataset.max_train_samples 2000',
-      validate: (v) => {
-        const r = checkConfig(text, rel, [...extra, ...splitOverrides(v)]);
-        return r.ok ? undefined : r.message;
-      },
+      validate: (v) => overridesProblem(text, rel, extra, v),
     });
     if (typed === undefined) return;
     const overrides = [...extra, ...splitOverrides(typed)];
@@ -108,7 +105,7 @@ export class RunCommands extends DisposableObject {
     const outRel = await inputBox({
       prompt: 'Run folder',
       value: proposed,
-      validate: (v) => (v.trim() === '' ? 'a folder is needed' : fs.existsSync(path.join(this.deps.workspace, v, 'events.jsonl')) ? `${v} already holds a run (use Resume)` : undefined),
+      validate: (v) => runFolderProblem(this.deps.workspace, v),
     });
     if (!outRel) return;
     const dir = path.resolve(this.deps.workspace, outRel);
@@ -162,11 +159,10 @@ export class RunCommands extends DisposableObject {
       prompt: 'Overrides for every run of the queue as key value pairs (optional)',
       placeHolder: 'e.g. scheduler.epochs 2',
       validate: (v) => {
-        const tokens = splitOverrides(v);
-        if (tokens.length % 2) return 'overrides come in key value pairs';
+        if (splitOverrides(v).length % 2) return 'overrides come in key value pairs';
         for (const c of configs) {
-          const r = checkConfig(fs.readFileSync(c, 'utf8'), vscode.workspace.asRelativePath(c), [...(device ? ['device', device] : []), ...tokens]);
-          if (!r.ok) return r.message;
+          const problem = overridesProblem(fs.readFileSync(c, 'utf8'), vscode.workspace.asRelativePath(c), device ? ['device', device] : [], v);
+          if (problem) return problem;
         }
         return undefined;
       },
@@ -233,7 +229,7 @@ export class RunCommands extends DisposableObject {
       void Toast.warn(`${run.name} is running.`);
       return;
     }
-    const typed = await inputBox({ prompt: `Overrides when resuming ${run.name} (optional, e.g. scheduler.epochs 20)`, value: '' });
+    const typed = await inputBox({ prompt: `Overrides when resuming ${run.name} (optional, e.g. scheduler.epochs 20)`, value: '', validate: (v) => resumeOverridesProblem(run.dir, v) });
     if (typed === undefined) return;
     this.deps.output.show(true);
     const started = this.deps.trainings.start(run.dir, run.name, this.launch('train', ['--resume', run.dir, ...splitOverrides(typed)]));

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, loadConfigFromText, type Config } from '../../runtime/config/index';
+import { ConfigError, loadConfig, loadConfigFromText, oneLineProblem, type Config } from '../../runtime/config/index';
 import type { RunEvent } from '../../runtime/protocol/events';
 
 /** `exp00`, `exp01`, ...: the first name not in `existing`. */
@@ -76,6 +76,35 @@ export function checkConfig(text: string, file: string, overrides: readonly stri
     if (err instanceof ConfigError) return { ok: false, message: err.message };
     throw err;
   }
+}
+
+/**
+ * The check of the Run overrides box: what the runtime would say of the config with the typed
+ * overrides (after `extra`, e.g. `device cuda`), or undefined when they are fine. A path or name
+ * with a control character (a newline pasted in quotes) is refused here as by every CLI.
+ */
+export function overridesProblem(text: string, file: string, extra: readonly string[], typed: string): string | undefined {
+  const r = checkConfig(text, file, [...extra, ...splitOverrides(typed)]);
+  return r.ok ? undefined : r.message;
+}
+
+/** The check of the Resume overrides box: the run's saved config with the typed overrides, as `train --resume` loads it. */
+export function resumeOverridesProblem(runDir: string, typed: string): string | undefined {
+  try {
+    loadConfig({ resumeDir: runDir, overrides: splitOverrides(typed) });
+    return undefined;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
+/** The check of the Run folder box (relative to the workspace): one line, not empty, not a folder that holds a run. */
+export function runFolderProblem(workspace: string, folder: string): string | undefined {
+  if (folder.trim() === '') return 'a folder is needed';
+  const line = oneLineProblem(folder);
+  if (line) return `train.output_dir: ${line}`;
+  return fs.existsSync(path.join(workspace, folder, 'events.jsonl')) ? `${folder} already holds a run (use Resume)` : undefined;
 }
 
 /** How the runtime is started: from the workspace's TypeScript sources (tsx) or the bundled CLIs. */

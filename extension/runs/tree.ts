@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { CommandId, RunItemContext } from '../ids';
 import { DisposableObject } from '../util/disposable';
-import { describeRun, formatDuration, runStatus, type RunState, type RunSummary } from './collect';
+import { describeRun, describeValSplit, formatDuration, runStatus, type RunState, type RunSummary } from './collect';
 import type { RunsModel } from './model';
 import { isActiveSlurmJob } from './slurm';
 
@@ -27,13 +27,15 @@ export class RunItem extends vscode.TreeItem {
     this.contextValue = run.state === 'running' || isActiveSlurmJob(run.slurm) ? RunItemContext.Running : RunItemContext.Finished;
     this.resourceUri = vscode.Uri.file(run.dir);
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${run.name}** — ${runStatus(run)}\n\n`);
+    // Run names and values are text: appendText escapes Markdown (and the string allows no HTML).
+    md.appendMarkdown('**').appendText(run.name).appendMarkdown('** — ').appendText(runStatus(run)).appendMarkdown('\n\n');
     const rows: Array<[string, string | undefined]> = [
       ['model', run.model && `${run.model}${run.depth ? `-${run.depth}` : ''}`],
       ['dataset', run.dataset],
       ['epochs', run.epochs !== undefined ? `${run.epoch}/${run.epochs}` : undefined],
       ['best top-1 error', run.bestError?.toFixed(2) + '%'],
       ['last top-1 error', run.lastError?.toFixed(2) + '%'],
+      ['validated on', run.bestError !== undefined ? describeValSplit(run.valSplit) : undefined],
       ['params', run.params?.toLocaleString('en-US')],
       ['backend', run.backend],
       ['training time', formatDuration(run.trainSeconds)],
@@ -41,7 +43,7 @@ export class RunItem extends vscode.TreeItem {
       ['Slurm job', run.slurm && `${run.slurm.jobId}: ${run.slurm.state}${run.slurm.reason ? ` (${run.slurm.reason})` : ''}${run.slurm.elapsed ? `, elapsed ${run.slurm.elapsed}` : ''}`],
       ['process', run.pid !== undefined && (run.state === 'running' || run.state === 'interrupted') ? `${run.pid}${run.host ? ` on ${run.host}` : ''}` : undefined],
     ];
-    for (const [k, v] of rows) if (v && !v.startsWith('undefined')) md.appendMarkdown(`- ${k}: ${v}\n`);
+    for (const [k, v] of rows) if (v && !v.startsWith('undefined')) md.appendMarkdown(`- ${k}: `).appendText(v.replace(/\s+/g, ' ')).appendMarkdown('\n');
     this.tooltip = md;
     this.command = { command: CommandId.OpenCurves, title: 'Open Curves', arguments: [this] };
   }

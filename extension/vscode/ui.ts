@@ -1,10 +1,16 @@
 /** Thin wrappers over the VS Code window API: features call these, tests stub them. */
 import * as vscode from 'vscode';
 
+/**
+ * A notification's text as plain text: VS Code makes `[label](target)` in a message a link (command
+ * links included), and messages carry run names and paths, so `](` gets a space (docs/security.md).
+ */
+export const plainMessage = (message: string): string => message.replace(/\]\(/g, '] (');
+
 export const Toast = {
-  info: (message: string, ...items: string[]): Thenable<string | undefined> => vscode.window.showInformationMessage(message, ...items),
-  warn: (message: string, ...items: string[]): Thenable<string | undefined> => vscode.window.showWarningMessage(message, ...items),
-  error: (message: string, ...items: string[]): Thenable<string | undefined> => vscode.window.showErrorMessage(message, ...items),
+  info: (message: string, ...items: string[]): Thenable<string | undefined> => vscode.window.showInformationMessage(plainMessage(message), ...items),
+  warn: (message: string, ...items: string[]): Thenable<string | undefined> => vscode.window.showWarningMessage(plainMessage(message), ...items),
+  error: (message: string, ...items: string[]): Thenable<string | undefined> => vscode.window.showErrorMessage(plainMessage(message), ...items),
 };
 
 /** A quick pick of items with a value each; resolves to the chosen value. */

@@ -12,7 +12,7 @@ import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './wasm/kernels';
 import { wasmBinaryDir } from './wasm/paths';
 import { disableWasmThreads, prepareWasmThreads, resolveThreads, unrefWasmWorkers } from './wasm/threads';
-import { LIBTORCH_BACKEND_NAME, loadAddon, registerLibtorchBackend } from './libtorch';
+import { type CudnnFlags, LIBTORCH_BACKEND_NAME, loadAddon, registerLibtorchBackend } from './libtorch';
 import { DEVICES } from '../config/tree';
 
 /** What the user asks for (config `device` / CLI `--device`). */
@@ -294,8 +294,8 @@ function libtorchCudaDevices(): number {
  * Registers and selects the `libtorch` backend (runtime/backend/libtorch, an addon built by `npm run build:libtorch`)
  * on `device` ('cpu' or 'cuda'), with `numThreads` ATen threads (0 = one per core). Never throws.
  */
-async function startLibtorch(device: 'cpu' | 'cuda', numThreads: number): Promise<LibtorchStart> {
-  const r = registerLibtorchBackend(device, resolveThreads(numThreads));
+async function startLibtorch(device: 'cpu' | 'cuda', numThreads: number, cudnn?: CudnnFlags): Promise<LibtorchStart> {
+  const r = registerLibtorchBackend(device, resolveThreads(numThreads), cudnn);
   if (!r.ok) return r;
   let ok: boolean;
   try {
@@ -322,8 +322,10 @@ async function startLibtorch(device: 'cpu' | 'cuda', numThreads: number): Promis
  * than 1 (0 = auto = `os.cpus().length`), tries the threads workaround (see `wasm/threads.ts`), falling back to
  * 1 thread with {@link BackendInfo.threadsNote}. Optional packages' failures never throw library stack traces;
  * they are summarised in {@link BackendInfo.skipped}.
+ * @param cudnn the config's `cudnn.benchmark` / `cudnn.deterministic`, set as ATen's flags when libtorch is chosen
+ *   (libtorch's defaults, both off, when omitted)
  */
-export async function initBackend(device: Device, numThreads: number): Promise<BackendInfo> {
+export async function initBackend(device: Device, numThreads: number, cudnn?: CudnnFlags): Promise<BackendInfo> {
   const skipped: BackendInfo['skipped'] = [];
   const base = { tfjsVersion: tf.version_core, skipped };
   // libtensorflow sizes its thread pools when tfjs-node creates its context, i.e. on load: set the request first.
@@ -342,7 +344,7 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
     return { ...base, backend: tf.getBackend(), engine, threads: nodeThreads, gpu: r.gpuName };
   };
   const libtorch = async (dev: 'cpu' | 'cuda'): Promise<BackendInfo | undefined> => {
-    const r = await startLibtorch(dev, numThreads);
+    const r = await startLibtorch(dev, numThreads, cudnn);
     if (!r.ok) {
       skipped.push({ engine: dev === 'cuda' ? 'libtorch (CUDA)' : 'libtorch', reason: r.reason });
       return undefined;
@@ -384,13 +386,14 @@ export async function initBackend(device: Device, numThreads: number): Promise<B
         const info = await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu');
         if (info) return info;
       }
-      const lt = await startLibtorch('cuda', numThreads);
+      const lt = await startLibtorch('cuda', numThreads, cudnn);
       if (lt.ok) return { ...base, backend: tf.getBackend(), engine: 'libtorch', threads: lt.threads, gpu: lt.gpu, libtorchVersion: lt.version };
       const autoWould = [loadAddon().ok ? 'libtorch' : '', safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node' : '', 'wasm'].filter(Boolean).join(' if it loads, else ');
       throw new Error(
         `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}) and libtorch on CUDA is ` +
-          `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}; or build the libtorch backend against a ` +
-          `CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch). 'device auto' would use ${autoWould}.`,
+          `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}` +
+          `${lt.reason.includes('LIBTORCH=') ? '' : '; or build the libtorch backend against a CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch)'}. ` +
+          `'device auto' would use ${autoWould}.`,
       );
     }
     case 'cpu':

@@ -5,7 +5,8 @@
  * after warm-up steps, and prints a final JSON line
  * `{"model":…,"depth":…,"dataset":…,"backend":…,"threads":…,"batch_size":…,"rounds":…,"train_images_per_sec":…,"eval_images_per_sec":…,"peak_rss_mb":…}`
  * (medians over `--rounds` timings). Nothing is read from disk: the images are standard normal noise and the labels uniform.
- * `--pytorch` also times PyTorch (scripts/bench_pytorch.py --serve; resnet_preact basic only) on the same shapes and
+ * `--pytorch` also times PyTorch (scripts/bench_pytorch.py --serve; resnet_preact basic or wrn without dropout; on the
+ * GPU when ours runs on libtorch CUDA) on the same shapes and
  * thread count, in rounds alternating with ours (default 3), and adds its medians and the median of the per-round
  * ratios to the JSON line. Evaluation steps on both sides compute logits, loss and top-1/top-5 counts, as validation does.
  * `--allreduce N` also times the data-parallel gradient all-reduce of this model's parameters across
@@ -13,6 +14,7 @@
  * `allreduce_ms` (median per step) and `allreduce_world_size`.
  */
 import { describeBackend, initBackend, toDevice } from '../backend';
+import { compatWarnings } from '../config';
 import { benchAllReduce } from '../dist/bench';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
@@ -50,13 +52,14 @@ runCli(async () => {
   });
   if (!cli) return 0;
   const cfg = cli.config;
+  for (const w of compatWarnings(cfg)) process.stderr.write(`WARNING: ${w}\n`);
   const steps = intFlag(cli.flags, 'steps', 10);
   const evalSteps = intFlag(cli.flags, 'eval-steps', 10);
   const warmup = intFlag(cli.flags, 'warmup', 2);
-  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
-  const optimizer = createOptimizer(cfg.train, model.params);
+  const optimizer = createOptimizer(cfg.train, model.params, cfg.optim);
   const s = cfg.dataset.image_size;
   const c = cfg.dataset.n_channels;
   const k = cfg.dataset.n_classes;
@@ -85,12 +88,18 @@ runCli(async () => {
   let reference: PytorchReference | undefined;
   if (cli.flags.pytorch) {
     const rp = cfg.model.resnet_preact;
-    if (cfg.model.name !== 'resnet_preact' || rp.block_type !== 'basic') {
-      throw new Error('--pytorch compares resnet_preact with basic blocks only');
-    }
+    const wrn = cfg.model.wrn;
+    const shape = cfg.model.name === 'wrn' && wrn.drop_rate === 0
+      ? ['--model', 'wrn', '--depth', String(wrn.depth), '--channels', String(wrn.initial_channels), '--widening-factor', String(wrn.widening_factor)]
+      : cfg.model.name === 'resnet_preact' && rp.block_type === 'basic'
+        ? ['--depth', String(rp.depth), '--channels', String(rp.initial_channels)]
+        : undefined;
+    if (!shape) throw new Error('--pytorch compares resnet_preact with basic blocks, or wrn without dropout, only');
+    // On the GPU when our engine is: libtorch on CUDA.
+    const device = backend.engine === 'libtorch' && backend.gpu ? ['--device', 'cuda'] : [];
     reference = await PytorchReference.start([
-      '--depth', String(rp.depth), '--channels', String(rp.initial_channels), '--image-size', String(s), '--in-channels', String(c),
-      '--classes', String(k), '--batch-size', String(bs), '--warmup', String(warmup), '--threads', String(backend.threads),
+      ...shape, '--image-size', String(s), '--in-channels', String(c),
+      '--classes', String(k), '--batch-size', String(bs), '--warmup', String(warmup), '--threads', String(backend.threads), ...device,
     ]);
   }
   const rounds = intFlag(cli.flags, 'rounds', reference ? 3 : 1);

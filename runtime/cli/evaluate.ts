@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeBackend, initBackend, toDevice } from '../backend';
+import { compatWarnings } from '../config';
 import { createModel } from '../models';
 import { loadCheckpoint, loadModelTensors } from '../train/checkpoint';
 import { ensureRunDataset, loadTestData } from '../train/data';
@@ -26,6 +27,7 @@ runCli(async () => {
   if (!cli) return 0;
   const cfg = cli.config;
   applyNoDownload(cli);
+  for (const w of compatWarnings(cfg)) process.stderr.write(`WARNING: ${w}\n`);
   if (!cfg.test.checkpoint) {
     throw Object.assign(new Error('test.checkpoint is required: pass `test.checkpoint RUN_DIR/checkpoint_NNNNN.ckpt`'), { name: 'ConfigError' });
   }
@@ -35,13 +37,13 @@ runCli(async () => {
     const hint = there.length ? ` (${dir} has ${there.join(', ')})` : '';
     throw Object.assign(new Error(`test.checkpoint: ${cfg.test.checkpoint} does not exist${hint}`), { name: 'ConfigError' });
   }
-  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads);
+  const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
   const ckpt = loadCheckpoint(cfg.test.checkpoint);
   loadModelTensors(model, ckpt);
   await ensureRunDataset(cfg, new Logger());
-  const { test, loader } = loadTestData(cfg, cfg.test.batch_size);
+  const { test, loader } = loadTestData(cfg, { batchSize: cfg.test.batch_size, numWorkers: cfg.test.dataloader.num_workers });
   const r = await evaluateModel(model, loader.epoch(0), [test.height, test.width, test.channels], test.nClasses, { keepLogits: true });
   loader.close();
   const outDir = path.resolve(cfg.test.output_dir || path.join(path.dirname(cfg.test.checkpoint), 'eval'));

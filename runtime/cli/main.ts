@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import { cliFlagsHelp, loadConfig, parseCliArgs, type Config, type ExtraFlag } from '../config';
+import { CONFIG_READS_ENV, recordReads } from '../config/reads';
 
 /**
  * Runs a CLI's body and turns any error into one line on stderr (`error: …`) and exit code 1
@@ -38,7 +40,20 @@ export function parseConfigCli(usage: string, extraFlags: Record<string, ExtraFl
   }
   if (args.resumeDir && !allowResume) throw Object.assign(new Error('--resume is not an option of this command'), { name: 'ConfigError' });
   const config = loadConfig({ configFile: args.configFile, overrides: args.overrides, resumeDir: args.resumeDir });
-  return { config, resumeDir: args.resumeDir, flags: args.flags };
+  return { config: withReadLog(config), resumeDir: args.resumeDir, flags: args.flags };
+}
+
+/**
+ * With `ICL_CONFIG_READS=FILE` in the environment: the config records the keys the command reads
+ * (runtime/config/reads.ts) and they are written to FILE, one per line, when the process exits
+ * (the key-accounting test, test/config/keys.test.ts). Otherwise the config itself.
+ */
+function withReadLog(config: Config): Config {
+  const file = process.env[CONFIG_READS_ENV];
+  if (!file) return config;
+  const { config: recorded, reads } = recordReads(config);
+  process.on('exit', () => fs.writeFileSync(file, [...reads].sort().map((k) => `${k}\n`).join('')));
+  return recorded;
 }
 
 /** The `--no-download` flag of the commands that read a dataset (train, evaluate). */

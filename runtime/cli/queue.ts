@@ -13,6 +13,7 @@ import { ConfigError, loadConfig } from '../config';
 import { readQueueFile } from '../queue/file';
 import { runQueue } from '../queue/runner';
 import { submitQueueToSlurm } from '../queue/slurm';
+import { checkSlurmResources } from '../slurm/options';
 import { tasksPerNode, type SlurmResources } from '../slurm/script';
 import { checkPrecision } from '../train/step';
 import { checkDistributedConfig } from '../train/trainer';
@@ -91,6 +92,7 @@ runCli(async () => {
     mem: values.mem,
     extra: values['sbatch-arg'],
   };
+  checkSlurmResources(resources);
   const pollSeconds = values['poll-seconds'] === undefined ? 10 : Number(values['poll-seconds']);
   if (!(pollSeconds > 0)) throw new ConfigError(`--poll-seconds must be a positive number, got ${values['poll-seconds']}`);
   const queue = readQueueFile(positionals[0], values.output_dir);
@@ -110,7 +112,7 @@ runCli(async () => {
     resources,
     wait: values.wait === true,
     pollMs: pollSeconds * 1000,
-    command: `npm run queue -- ${process.argv.slice(2).join(' ')}`,
+    command: ['npm', 'run', 'queue', '--', ...process.argv.slice(2)],
   });
   printJsonLine({ status: status.status, queue_dir: status.output_dir, runs: status.runs.map((r) => ({ name: r.name, status: r.status, output_dir: r.output_dir, job_id: r.job_id ?? null })) });
   // Without --wait every run is now pending, running or completed (a refused submission throws).

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ConfigError, parseCliArgs, type ExtraFlag } from '../config';
 import { checkDistributedConfig } from '../train/trainer';
 import { checkPrecision } from '../train/step';
+import { checkSlurmResources } from '../slurm/options';
 import { submitToSlurm } from '../slurm/submit';
 import { tasksPerNode, type SlurmResources } from '../slurm/script';
 import { parseConfigCli, printJsonLine, runCli } from './main';
@@ -63,6 +64,7 @@ runCli(async () => {
     jobName: str(cli.flags['job-name']),
     extra: typeof cli.flags['sbatch-arg'] === 'string' ? [cli.flags['sbatch-arg']] : undefined,
   };
+  checkSlurmResources(res);
   checkPrecision(cfg.train.precision);
   if (tasksPerNode(res) * (res.nodes ?? 1) > 1) checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
   const args = process.argv.slice(2);
@@ -82,7 +84,7 @@ runCli(async () => {
       node: process.execPath,
       execArgv: process.execArgv,
       trainScript: path.join(__dirname, `train${path.extname(__filename)}`),
-      command: `npm run submit -- ${args.join(' ')}`,
+      command: ['npm', 'run', 'submit', '--', ...args],
     },
     res,
     { resume: Boolean(cli.resumeDir), dryRun: cli.flags['dry-run'] === true },

@@ -53,7 +53,7 @@ runCli(async () => {
     checkPrecision(cfg.train.precision);
     checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
     const outputDir = path.resolve(cfg.train.output_dir);
-    if (cli.resumeDir || !onlySubmission(outputDir)) checkRunDir(outputDir, Boolean(cli.resumeDir));
+    if (cfg.train.resume || !onlySubmission(outputDir)) checkRunDir(outputDir, cfg.train.resume);
     // Download a missing dataset once, here, rather than in every worker.
     await ensureRunDataset(cfg, new Logger());
     return launchWorkers({ nproc, args: withoutNproc(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
@@ -73,7 +73,8 @@ runCli(async () => {
       if (worker.source !== 'launcher' && gpus.length > 1) process.env.CUDA_VISIBLE_DEVICES = gpus[worker.localRank % gpus.length];
       comm = await RingComm.connect({ rank: worker.rank, worldSize: worker.worldSize, masterAddr: worker.masterAddr, masterPort: worker.masterPort });
     }
-    const result = await runTraining(cfg, { resume: Boolean(cli.resumeDir), dist: comm });
+    // train.resume: set by --resume, or in the YAML as in the original (continue train.output_dir).
+    const result = await runTraining(cfg, { resume: cfg.train.resume, dist: comm });
     comm?.close();
     if (comm && comm.rank !== 0) return result.status === 'completed' ? 0 : 130;
     printJsonLine({

@@ -3,6 +3,7 @@
  * Everything written loads back through `loadConfig` to an identical config.
  */
 import * as YAML from 'yaml';
+import { firstControl } from './one_line';
 import type { LeafSpec, SectionSpec } from './spec';
 import { CONFIG_TREE, type Config } from './tree';
 
@@ -14,9 +15,14 @@ export function formatFloat(v: number): string {
   return String(v);
 }
 
-/** Formats a string as a YAML scalar: plain when it reads back as itself, else single-quoted. */
+/**
+ * Formats a string as a YAML scalar: plain when it reads back as itself, else single-quoted; one
+ * with control characters (which a validated config never holds) double-quoted with escapes, so
+ * it stays one line and reads back unchanged.
+ */
 export function formatString(s: string): string {
-  if (s !== '' && s.trim() === s && !/[\n\r\t]/.test(s)) {
+  if (firstControl(s)) return JSON.stringify(s);
+  if (s !== '' && s.trim() === s) {
     const doc = YAML.parseDocument(`k: ${s}\n`);
     const node = YAML.isMap(doc.contents) ? doc.contents.items[0]?.value : undefined;
     if (!doc.errors.length && YAML.isScalar(node) && node.type === YAML.Scalar.PLAIN && node.source === s && typeof node.value === 'string') {

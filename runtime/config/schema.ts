@@ -40,6 +40,7 @@ function leafSchema(entry: LeafEntry): Record<string, unknown> {
   out.description = spec.description;
   out.markdownDescription = leafMarkdown(entry);
   if (entry.arxiv) out['x-arxiv'] = entry.arxiv;
+  if (spec.compat !== undefined) out['x-compatibility-only'] = true;
   return out;
 }
 
@@ -51,7 +52,13 @@ export function leafMarkdown(entry: LeafEntry): string {
   if (spec.allowed) parts.push(`Allowed: ${spec.allowed.map((a) => `\`${a}\``).join(', ')}.`);
   if (entry.arxiv) parts.push(`Paper: [arXiv:${entry.arxiv}](${arxivUrl(entry.arxiv)}).`);
   if (spec.note) parts.push(spec.note);
+  if (spec.compat !== undefined) parts.push(compatText(spec));
   return parts.join('\n\n');
+}
+
+/** `Compatibility only: accepted for the original's YAML files; <what the warning says>.` */
+function compatText(spec: LeafSpec): string {
+  return `Compatibility only: accepted for the original's YAML files; ${spec.compat ?? ''}.`;
 }
 
 /** Short type name for docs: `int`, `float`, `list of 5 int`, ... */
@@ -145,6 +152,14 @@ export function configMarkdown(): string {
     '- Problems the original found late or never (depth rules, SGDR cycle sums, enumerated values, ranges) are reported',
     '  when loading, with the file position or `command line`.',
     '',
+    '',
+    '## Compatibility-only keys',
+    '',
+    'These keys are accepted so that the original\'s YAML files load, but nothing here reads them; setting one to a',
+    'value other than its default prints one warning line (training, evaluate and bench):',
+    '',
+    ...configLeaves().filter((l) => l.spec.compat !== undefined).map((l) => `- \`${l.path}\`: ${l.spec.compat}.`),
+    '',
     'Papers are linked by arXiv id; the JSON Schema in `schemas/config.schema.json` carries the same information',
     '(`x-arxiv`) for editors.',
   );
@@ -164,7 +179,8 @@ export function configMarkdown(): string {
             .filter(Boolean)
             .join(', ');
       const paper = entry.arxiv ? `[${entry.arxiv}](${arxivUrl(entry.arxiv)})` : '';
-      const desc = s.note ? `${s.description}. *${s.note}*` : s.description;
+      let desc = s.note ? `${s.description}. *${s.note}*` : s.description;
+      if (s.compat !== undefined) desc += `${s.note ? ' ' : '. '}*${compatText(s)}*`;
       lines.push(`| \`${name}\` | ${typeName(s)} | \`${esc(formatValue(s, s.default))}\` | ${esc(allowed)} | ${esc(desc)} | ${paper} |`);
     }
   }

@@ -35,6 +35,12 @@ export interface LeafOptions {
   readonly tuple?: boolean;
   /** How this key differs from the original framework (documented in docs/config.md). */
   readonly note?: string;
+  /**
+   * Compatibility only: the key is accepted so that the original's YAML files load, but nothing
+   * here reads it. The text is the one-line warning printed once when it is set to a value other
+   * than its default, e.g. `has no effect: ...` (the key's path is put in front).
+   */
+  readonly compat?: string;
 }
 
 /** A leaf of the config tree: one YAML key with a value. */

@@ -53,12 +53,14 @@ const positive = { minimum: 1 };
 const probability = { minimum: 0, maximum: 1 };
 const stages4 = { lengths: [4], minimum: 1 };
 
+const NO_PINNED = 'has no effect: batches are built in host memory and handed to the engine, with no pinned memory or asynchronous copy (CUDA DataLoader options in the original)';
+
 const dataloader = (workers: number, dropLast: boolean, what: string) =>
   section(`${what} data loader`, {
     num_workers: int(workers, 'Background loader workers (PyTorch DataLoader num_workers)', nonNeg),
     drop_last: bool(dropLast, 'Drop the last incomplete batch'),
-    pin_memory: bool(false, 'Pin host memory for faster GPU copies (CUDA only in the original)'),
-    non_blocking: bool(false, 'Asynchronous host-to-device copies (CUDA only in the original)'),
+    pin_memory: bool(false, 'Pin host memory for faster GPU copies (CUDA only in the original)', { compat: NO_PINNED }),
+    non_blocking: bool(false, 'Asynchronous host-to-device copies (CUDA only in the original)', { compat: NO_PINNED }),
   });
 
 const model = section('Network architecture', {
@@ -133,8 +135,10 @@ const model = section('Network architecture', {
 
 const train = section('Training', {
   checkpoint: str('', 'Checkpoint whose model weights initialise training (ignored when resuming)'),
-  resume: bool(false, 'Continue the run in output_dir (set by --resume)'),
-  use_apex: bool(true, 'Use NVIDIA apex for mixed precision (original only; see precision)'),
+  resume: bool(false, 'Continue the run in output_dir from its last checkpoint (set by --resume RUN_DIR)'),
+  use_apex: bool(true, 'Use NVIDIA apex for mixed precision (original only; see precision)', {
+    compat: 'has no effect: there is no NVIDIA apex here; training is float32 (train.precision O0) either way',
+  }),
   precision: str('O0', 'Precision level: O0 fp32, O1 mixed, O2 almost fp16, O3 fp16 (apex opt levels)', { allowed: PRECISIONS }),
   batch_size: int(128, 'Training batch size (per process)', positive),
   subdivision: int(1, 'Split each batch into this many chunks (ghost batch norm, gradient accumulation); must divide batch_size', { ...positive, arxiv: '1705.08741' }),
@@ -149,7 +153,7 @@ const train = section('Training', {
   seed: int(0, 'Random seed', nonNeg),
   val_first: bool(true, 'Validate once before training (epoch 0)'),
   val_period: int(1, 'Epochs between validations; 0 disables validation', nonNeg),
-  val_ratio: float(0.0, 'Fraction of the training set held out for validation when use_test_as_val is false', { minimum: 0, exclusiveMaximum: 1 }),
+  val_ratio: float(0.0, "Fraction of the training set held out for validation (eval transforms) when use_test_as_val is false: floor(n*val_ratio) images of the (first max_train_samples) training files, drawn as the original's random_split does (PyTorch's own randperm after manual_seed(train.seed), reproduced exactly); the rest is trained on. evaluate still uses the test split", { minimum: 0, exclusiveMaximum: 1 }),
   use_test_as_val: bool(true, 'Use the official test split as validation set'),
   output_dir: str('experiments/exp00', 'Run folder (config, checkpoints, event log)'),
   log_period: int(100, 'Steps between running training logs', positive),
@@ -287,7 +291,10 @@ export const CONFIG_TREE = section('Image Classification Lab config', {
   augmentation,
   tta: section('Test-time transforms (imagenet-type models)', {
     use_resize: bool(false, 'Resize the shorter side to tta.resize before cropping'),
-    use_center_crop: bool(false, 'Center-crop to dataset.image_size'),
+    use_center_crop: bool(true, 'Center-crop to dataset.image_size', {
+      note: "The original's default is False, with which it can batch only images that already have image_size; here the default is True, what the shipped ImageNet config sets.",
+      compat: 'has no effect: the evaluation images of folder datasets are always center-cropped to dataset.image_size (cropping an image that already has that size changes nothing)',
+    }),
     resize: int(256, 'Shorter side after resizing', positive),
   }),
   test: section('Evaluation (evaluate CLI)', {
@@ -296,7 +303,7 @@ export const CONFIG_TREE = section('Image Classification Lab config', {
     batch_size: int(256, 'Test batch size', positive),
     dataloader: section('Test data loader', {
       num_workers: int(2, 'Background loader workers', nonNeg),
-      pin_memory: bool(false, 'Pin host memory (CUDA only in the original)'),
+      pin_memory: bool(false, 'Pin host memory (CUDA only in the original)', { compat: NO_PINNED }),
     }),
   }),
 });

@@ -2,7 +2,9 @@
  * Checks of a merged config (allowed values, ranges, depths, schedules) and non-fatal warnings,
  * plus the dataset fields the original forces after merging (`update_config`).
  */
+import { formatValue } from './dump';
 import { ConfigError, type Origin } from './errors';
+import { oneLineProblem } from './one_line';
 import { IMAGENET_MODEL_NAMES, configLeaves, getPath, type Config } from './tree';
 
 /** image_size / n_channels / n_classes the original forces for its built-in datasets. */
@@ -125,6 +127,11 @@ export function validateConfig(cfg: Config, origins: ReadonlyMap<string, Origin>
   // Allowed values and ranges of every leaf.
   for (const { path, spec } of configLeaves()) {
     const v = getPath(cfg, path);
+    // Every free-text value is a path or a URL: one line, no control characters (docs/security.md).
+    if (typeof v === 'string') {
+      const p = oneLineProblem(v);
+      if (p) fail(path, p);
+    }
     if (spec.allowed && !spec.allowed.includes(v as string)) {
       fail(path, `invalid value '${String(v)}' (allowed: ${spec.allowed.join(', ')})`);
     }
@@ -173,11 +180,26 @@ export function validateConfig(cfg: Config, origins: ReadonlyMap<string, Origin>
 }
 
 /**
- * Non-fatal problems of a (valid) config, one line each: settings that the training code ignores
+ * One line per compatibility-only key (`compat` in the tree) set to a value other than its default:
+ * `train.use_apex false has no effect: ...`.
+ */
+export function compatWarnings(cfg: Config): string[] {
+  const out: string[] = [];
+  for (const { path, spec } of configLeaves()) {
+    if (spec.compat === undefined) continue;
+    const v = getPath(cfg, path);
+    if (formatValue(spec, v) !== formatValue(spec, spec.default)) out.push(`${path} ${formatValue(spec, v)} ${spec.compat}`);
+  }
+  return out;
+}
+
+/**
+ * Non-fatal problems of a (valid) config, one line each (the compatibility-only keys that are set
+ * among them, see {@link compatWarnings}): settings that the training code ignores
  * or combines in a way the user may not expect.
  */
 export function configWarnings(cfg: Config): string[] {
-  const out: string[] = [];
+  const out: string[] = compatWarnings(cfg);
   const a = cfg.augmentation;
   const mixers = (['mixup', 'ricap', 'cutmix'] as const).filter((k) => a[`use_${k}`]);
   if (mixers.length > 1) {

@@ -5,8 +5,8 @@
 import { readCifarFiles } from './cifar';
 import { datasetInfo, type DatasetName } from './datasets';
 import { readIdxPair } from './idx';
-import { Rng } from './rng';
 import { locateDataset, type LocateEnvironment } from './locate';
+import { torchRandperm } from './torch_randperm';
 
 /** A dataset split in memory. */
 export interface ImageDataset {
@@ -86,16 +86,35 @@ export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>): Ima
   return { ...ds, images, labels, n: indices.length };
 }
 
+/** The sample indices of a train/validation split (see {@link splitIndices}). */
+export interface SplitIndices {
+  /** Indices into the whole training set that are trained on, in the permutation's order. */
+  train: Int32Array;
+  /** Indices held out for validation, in the permutation's order; disjoint from `train`. */
+  val: Int32Array;
+}
+
 /**
- * Splits a dataset into train and validation parts like the original's `random_split` when
- * `train.use_test_as_val` is false: `nVal = floor(n · valRatio)`; a random permutation from
- * `Rng.fromKey(seed, 2)`; its first `n − nVal` indices are the train part, the rest validation
- * (each part keeps the permutation order). Not the same draw as PyTorch's generator.
+ * The original's `random_split(dataset, [n − nVal, nVal])` of the training set when
+ * `train.use_test_as_val` is false: `nVal = floor(n · valRatio)` (Python's `int(n * val_ratio)`),
+ * the permutation `torch.randperm(n)` right after `torch.manual_seed(seed)` — PyTorch's exact
+ * draw, see runtime/data/torch_randperm.ts — its first `n − nVal` entries trained on, the rest
+ * held out. The same seed gives the same split on every process.
  * @throws if valRatio is not in [0, 1)
  */
-export function randomSplit(ds: ImageDataset, valRatio: number, seed: number): { train: ImageDataset; val: ImageDataset } {
+export function splitIndices(n: number, valRatio: number, seed: number): SplitIndices {
   if (!(valRatio >= 0 && valRatio < 1)) throw new Error(`val_ratio must be in [0, 1), got ${valRatio}`);
-  const nVal = Math.floor(ds.n * valRatio);
-  const perm = Rng.fromKey(seed, 2).permutation(ds.n);
-  return { train: subsetDataset(ds, perm.subarray(0, ds.n - nVal)), val: subsetDataset(ds, perm.subarray(ds.n - nVal)) };
+  const nVal = Math.floor(n * valRatio);
+  const perm = torchRandperm(n, seed);
+  return { train: perm.subarray(0, n - nVal), val: perm.subarray(n - nVal) };
+}
+
+/**
+ * Splits a dataset into train and validation parts by {@link splitIndices} (each part in the
+ * permutation's order, as the original's `Subset`s).
+ * @throws if valRatio is not in [0, 1)
+ */
+export function randomSplit(ds: ImageDataset, valRatio: number, seed: number): { train: ImageDataset; val: ImageDataset; indices: SplitIndices } {
+  const indices = splitIndices(ds.n, valRatio, seed);
+  return { train: subsetDataset(ds, indices.train), val: subsetDataset(ds, indices.val), indices };
 }

@@ -5,8 +5,9 @@
  * order, files with other extensions are skipped. Images are decoded once, at load, into memory:
  * - train split: the decoded RGB images as they are (variable sizes, one shared buffer plus a
  *   {@link SourceLayout}); the loader crops them per batch (random resized crop, see augment/resize.ts);
- * - val split: resized (optional `resize`, shorter side) and center-cropped to `imageSize` at load,
- *   so evaluation batches are fixed-size like the built-in datasets.
+ * - val split (and a part of train/ held out for validation, `processing: 'eval'`): resized
+ *   (optional `resize`, shorter side) and center-cropped to `imageSize` at load, so evaluation
+ *   batches are fixed-size like the built-in datasets.
  * Everything stays in memory: meant for datasets of thousands of images, not ImageNet itself.
  */
 import * as fs from 'node:fs';
@@ -67,6 +68,17 @@ export interface ImageFolderOptions {
   resize?: number | null;
   /** 0/undefined = all; else the first N files in listing order. */
   maxSamples?: number;
+  /**
+   * Only these files, in this order: indices into the listing (after `maxSamples`), e.g. one part
+   * of a train/validation split (runtime/data/dataset.ts `splitIndices`).
+   */
+  indices?: ArrayLike<number>;
+  /**
+   * How images are prepared: `train` keeps the decoded images (cropped per batch), `eval` resizes
+   * and center-crops them at load. Default: `eval` for the test split, `train` for the train split
+   * (the held-out validation part of `train/` is read with `eval`).
+   */
+  processing?: 'train' | 'eval';
 }
 
 /** A loaded folder split: an {@link ImageDataset} plus its classes and, for train, the source layout. */
@@ -88,12 +100,16 @@ export function loadImageFolder(opts: ImageFolderOptions): FolderDataset {
   const dir = path.resolve(opts.dir || '.', opts.split === 'train' ? 'train' : 'val');
   const listing = listImageFolder(dir);
   const max = opts.maxSamples ?? 0;
-  const n = max > 0 ? Math.min(max, listing.files.length) : listing.files.length;
-  const files = listing.files.slice(0, n);
-  const labels = listing.labels.slice(0, n);
+  const first = max > 0 ? Math.min(max, listing.files.length) : listing.files.length;
+  const pick = opts.indices ? Array.from(opts.indices) : Array.from({ length: first }, (_, i) => i);
+  const bad = pick.find((j) => !Number.isInteger(j) || j < 0 || j >= first);
+  if (bad !== undefined) throw new Error(`ImageFolder: file index ${bad} out of range [0, ${first})`);
+  const n = pick.length;
+  const files = pick.map((j) => listing.files[j]);
+  const labels = Int32Array.from(pick, (j) => listing.labels[j]);
   const s = opts.imageSize;
   const base = { name: IMAGE_FOLDER_NAME, split: opts.split, labels, n, height: s, width: s, channels: 3, nClasses: listing.classes.length, files, classes: listing.classes };
-  if (opts.split === 'test') {
+  if ((opts.processing ?? (opts.split === 'test' ? 'eval' : 'train')) === 'eval') {
     const images = sharedBytes(n * s * s * 3);
     files.forEach((f, i) => {
       let img = decodeImage(fs.readFileSync(f), f);

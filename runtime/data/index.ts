@@ -1,6 +1,6 @@
 /** The data module: dataset readers, location, transforms, seeded randomness and the batch loader. */
 export { DATASETS, DATASET_NAMES, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './datasets';
-export { loadDataset, subsetDataset, randomSplit, sharedBytes, type ImageDataset, type LoadDatasetOptions } from './dataset';
+export { loadDataset, subsetDataset, randomSplit, splitIndices, sharedBytes, type ImageDataset, type LoadDatasetOptions, type SplitIndices } from './dataset';
 export { locateDataset, searchDirs, downloadHelp, DATA_DIR_ENV, type LocateOptions, type LocatedDataset, type LocateEnvironment } from './locate';
 export { ensureDataset, type EnsureDatasetOptions, type EnsuredDataset } from './download';
 export { DownloadError } from './http_download';

@@ -11,7 +11,9 @@
  * process draws, the others draw independently. Batches are built in the training thread (a
  * shard's batch is cheap next to a step).
  *
- * Validation: rank r evaluates the contiguous slice [⌊n·r/W⌋, ⌊n·(r+1)/W⌋) of the test set, and
+ * Validation: rank r evaluates the contiguous slice [⌊n·r/W⌋, ⌊n·(r+1)/W⌋) of the validation set (the test
+ * split, or the images held out from the training files: the same on every rank, see
+ * runtime/train/data.ts), and
  * the sums are all-reduced, so the metrics are those of the whole set, each image counted once.
  */
 import { BatchBuilder, computeStepsPerEpoch, type Batch, type BatchPlan } from '../data/batch';

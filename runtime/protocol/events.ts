@@ -27,6 +27,22 @@ export interface SplitMetrics {
   accuracy5?: number;
 }
 
+/**
+ * What a run validates on. `test`: the official test split (`train.use_test_as_val` True, the
+ * default). `held_out`: `n` images held out from the training files (`use_test_as_val` False,
+ * `train.val_ratio` > 0; the original's `random_split`), so validation figures are not test
+ * figures. `none`: no validation set (`use_test_as_val` False with `val_ratio` 0).
+ */
+export interface ValSplitInfo {
+  source: 'test' | 'held_out' | 'none';
+  /** Images in the validation set (0 for `none`). */
+  n: number;
+  /** `held_out`: `train.val_ratio`. */
+  ratio?: number;
+  /** `held_out`: `train.seed`, which draws the split. */
+  seed?: number;
+}
+
 /** Written once when training starts (also on resume, with `resumed_from`). */
 export interface RunStartEvent extends EventBase {
   type: 'run_start';
@@ -55,6 +71,8 @@ export interface RunStartEvent extends EventBase {
   host?: string;
   /** Epoch the run continues after, when it was resumed. */
   resumed_from?: { epoch: number; checkpoint: string };
+  /** What the `val` metrics of the epoch events are measured on; absent in older logs (then: the test split). */
+  val_split?: ValSplitInfo;
 }
 
 /** Running training metrics, every `train.log_period` steps and at the last step of an epoch. */

@@ -20,7 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError, loadConfig, type Config } from '../config';
+import { ConfigError, loadConfig, oneLineProblem, type Config } from '../config';
 
 /** One run of a queue. */
 export interface QueueEntry {
@@ -60,6 +60,12 @@ function fail(file: string, where: string, problem: string): never {
   throw new ConfigError(`${file}: ${where}: ${problem}`);
 }
 
+/** Fails when a path or name of the queue file holds a control character (it must stay one line). */
+function oneLine(file: string, where: string, value: unknown): void {
+  const p = typeof value === 'string' ? oneLineProblem(value) : undefined;
+  if (p) fail(file, where, p);
+}
+
 function resolveConfig(file: string, where: string, p: string): string {
   const local = path.resolve(path.dirname(file), p);
   if (fs.existsSync(local)) return local;
@@ -90,6 +96,9 @@ export function readQueueFile(file: string, outputDir?: string): QueueFile {
   for (const k of Object.keys(top)) if (!['runs', 'parallel', 'output_dir'].includes(k)) fail(file, k, 'unknown key (known: runs, parallel, output_dir)');
   const parallel = top.parallel;
   if (parallel !== undefined && (!Number.isInteger(parallel) || (parallel as number) < 1)) fail(file, 'parallel', `expected a positive integer, got ${JSON.stringify(parallel)}`);
+  const dirProblem = outputDir === undefined ? undefined : oneLineProblem(outputDir);
+  if (dirProblem) throw new ConfigError(dirProblem, { key: '--output_dir' });
+  oneLine(file, 'output_dir', top.output_dir);
   const base = path.basename(abs).replace(/\.ya?ml$/i, '');
   const queueDir = path.resolve(outputDir ?? (typeof top.output_dir === 'string' ? path.resolve(path.dirname(abs), top.output_dir) : path.join('experiments', 'queue', base)));
   const entries: QueueEntry[] = [];
@@ -100,6 +109,7 @@ export function readQueueFile(file: string, outputDir?: string): QueueFile {
     const r = (typeof raw === 'string' ? { config: raw } : raw) as Record<string, unknown> | null;
     if (!r || typeof r !== 'object' || Array.isArray(r)) return fail(file, where, 'expected a mapping with config and overrides (or a config path)');
     for (const k of Object.keys(r)) if (!['config', 'overrides', 'name', 'nproc_per_node'].includes(k)) fail(file, `${where}.${k}`, 'unknown key (known: config, overrides, name, nproc_per_node)');
+    oneLine(file, `${where}.config`, r.config);
     const config = r.config === undefined ? undefined : typeof r.config === 'string' ? resolveConfig(file, `${where}.config`, r.config) : fail(file, `${where}.config`, 'expected a path');
     let overrides: string[] = [];
     if (Array.isArray(r.overrides)) {
@@ -111,6 +121,7 @@ export function readQueueFile(file: string, outputDir?: string): QueueFile {
       fail(file, `${where}.overrides`, 'expected a mapping {key: value} or a list [key, value, ...]');
     }
     const name = typeof r.name === 'string' && r.name !== '' ? r.name : `${String(i).padStart(2, '0')}_${config ? path.basename(config).replace(/\.ya?ml$/i, '') : 'defaults'}`;
+    oneLine(file, `${where}.name`, name);
     if (!/^[\w.-]+$/.test(name)) fail(file, `${where}.name`, `${JSON.stringify(name)}: use letters, digits, '.', '-', '_'`);
     if (names.has(name)) fail(file, `${where}.name`, `${name} is used twice`);
     names.add(name);

@@ -42,8 +42,8 @@ export interface SlurmQueueOptions {
   /** The training CLI and node options the jobs run (default: this process's). */
   trainScript?: string;
   execArgv?: string[];
-  /** The submitting command, for the batch scripts' header comment. */
-  command?: string;
+  /** The submitting command's words, for the batch scripts' header comment. */
+  command?: readonly string[];
   log?: (line: string) => void;
 }
 

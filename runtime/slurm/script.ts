@@ -5,6 +5,12 @@
  * the allocation, see runtime/dist/env.ts). The script starts the run fresh when its folder holds
  * no run yet and resumes it otherwise, so a requeued or resubmitted job continues where it
  * stopped (Slurm's SIGTERM at the time limit or on preemption makes the trainer checkpoint).
+ *
+ * Quoting (docs/security.md): user strings (run folder, config file, overrides, the submitting
+ * command) appear only as {@link shellQuote}d words on command lines, never in comments or
+ * `#SBATCH` lines. The directives hold numbers, fixed text and the Slurm options checked by
+ * runtime/slurm/options.ts; the job output goes to `job-%j.out` relative to the folder sbatch is
+ * run in (`<run folder>/slurm`, see runtime/slurm/submit.ts), so the run folder is not one of them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -47,8 +53,8 @@ export interface SlurmRun {
   node: string;
   execArgv: string[];
   trainScript: string;
-  /** Text for the header comment (the submitting command). */
-  command?: string;
+  /** The submitting command's words (e.g. `['npm', 'run', 'submit', '--', …]`), shown quoted in the header comment. */
+  command?: readonly string[];
 }
 
 /** GPUs per node asked by a `--gres` value (`gpu:2`, `gpu:a100:4`), 0 when none. */
@@ -67,21 +73,42 @@ export function tasksPerNode(r: SlurmResources): number {
   return r.nprocPerNode ?? Math.max(1, gresGpus(r.gres));
 }
 
-/** Quotes a word for bash. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+
+/**
+ * Quotes a word for bash, so that bash reads it back unchanged as one word: as is when it holds
+ * only `[\w@%+=:,./-]`, else in single quotes; a word with control characters (newline, CR, …) in
+ * ANSI-C quotes `$'…'` with every such character and backslash and quote escaped, so a quoted word
+ * never spans two lines.
+ */
 export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  if (/^[\w@%+=:,./-]+$/u.test(s)) return s;
+  if (!CONTROL.test(s)) return `'${s.replace(/'/g, `'\\''`)}'`;
+  const hex = (c: string) => [...Buffer.from(c, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  return `$'${s.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u009f]/gu, hex)}'`;
 }
 
-/** The batch script. */
+/** A `#SBATCH` option sbatch reads as written: no control character, white space, quote, backslash or `#`. */
+const SAFE_DIRECTIVE = /^-[^\s"'\\#\u0000-\u001f\u007f-\u009f]+$/u;
+
+/** The default job name: `icl-` and the run folder's name with anything but `[\w.+-]` made `_`. */
+export function defaultJobName(outputDir: string): string {
+  return `icl-${path.basename(outputDir).replace(/[^\w.+-]/gu, '_')}`;
+}
+
+/**
+ * The batch script.
+ * @throws Error when an `#SBATCH` option is not safe to write (see runtime/slurm/options.ts, which
+ *   checks the user's options with messages first)
+ */
 export function batchScript(run: SlurmRun, res: SlurmResources): string {
   const ntasks = tasksPerNode(res);
   const nodes = res.nodes ?? 1;
   const world = ntasks * nodes;
   const q = shellQuote;
-  const slurmDir = path.join(run.outputDir, SLURM_DIR);
   const opts = [
-    `--job-name=${res.jobName ?? `icl-${path.basename(run.outputDir)}`}`,
-    `--output=${path.join(slurmDir, 'job-%j.out')}`,
+    `--job-name=${res.jobName ?? defaultJobName(run.outputDir)}`,
+    '--output=job-%j.out',
     '--open-mode=append',
     `--nodes=${nodes}`,
     `--ntasks-per-node=${ntasks}`,
@@ -97,11 +124,14 @@ export function batchScript(run: SlurmRun, res: SlurmResources): string {
   const resumeOverrides = run.overrides.length ? ` ${run.overrides.map(q).join(' ')}` : '';
   const dist = world > 1 ? ' train.distributed True' : '';
   const threads = res.cpusPerTask ? ` num_threads ${res.cpusPerTask}` : '';
+  const unsafe = opts.find((o) => !SAFE_DIRECTIVE.test(o));
+  if (unsafe !== undefined) throw new Error(`unsafe #SBATCH option ${JSON.stringify(unsafe)}`);
   return `#!/bin/bash
 ${opts.map((o) => `#SBATCH ${o}`).join('\n')}
 #
 # Image Classification Lab: one training run (${world} worker${world > 1 ? 's' : ''}).
-${run.command ? `# Submitted with: ${run.command}\n` : ''}# Starts the run when ${run.outputDir} holds none yet, else resumes it.
+${run.command ? `# Submitted with: ${run.command.map(q).join(' ')}\n` : ''}# Submitted from <run folder>/slurm, where the job output job-<job id>.out goes.
+# Starts the run when RUN_DIR holds none yet, else resumes it.
 set -euo pipefail
 cd ${q(run.cwd)}
 RUN_DIR=${q(run.outputDir)}

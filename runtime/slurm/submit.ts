@@ -1,11 +1,14 @@
 /**
- * Submitting a run to Slurm: writes `<run>/slurm/job.sbatch` (runtime/slurm/script.ts), runs
- * `sbatch --parsable` on it and records the job in `<run>/slurm/jobs.json`.
+ * Submitting a run to Slurm: checks the Slurm options (runtime/slurm/options.ts), writes
+ * `<run>/slurm/job.sbatch` (runtime/slurm/script.ts), runs `sbatch --parsable` on it in
+ * `<run>/slurm` (where the script's relative `--output` puts the job output) and records the job
+ * in `<run>/slurm/jobs.json`.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunDirError } from '../train/run_dir';
+import { checkSlurmResources } from './options';
 import { batchScript, onlySubmission, SLURM_DIR, SLURM_JOBS, SLURM_SCRIPT, type SlurmResources, type SlurmRun } from './script';
 import { submittedJobs, type SubmittedJob } from './jobs';
 
@@ -19,10 +22,12 @@ export interface SubmitResult {
 /**
  * Writes the batch script and submits it.
  * @param resume the run folder already holds a run to continue (`--resume`)
- * @throws RunDirError when a fresh run's folder already holds a run (resume it instead);
+ * @throws ConfigError when a Slurm option is not one sbatch reads as given (nothing is written then);
+ *   RunDirError when a fresh run's folder already holds a run (resume it instead);
  *   Error with sbatch's message when it refuses the job
  */
 export function submitToSlurm(run: SlurmRun, res: SlurmResources, opts: { resume?: boolean; dryRun?: boolean; sbatch?: string } = {}): SubmitResult {
+  checkSlurmResources(res);
   const dir = run.outputDir;
   if (opts.resume) {
     if (!fs.existsSync(path.join(dir, 'config.yaml'))) throw new RunDirError(`cannot resume: ${dir} has no config.yaml (is it a run folder?)`);
@@ -36,7 +41,7 @@ export function submitToSlurm(run: SlurmRun, res: SlurmResources, opts: { resume
   if (opts.dryRun) return { script, outputDir: dir };
   let out: string;
   try {
-    out = execFileSync(opts.sbatch ?? 'sbatch', ['--parsable', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync(opts.sbatch ?? 'sbatch', ['--parsable', script], { cwd: slurmDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as Error & { stderr?: string; code?: string };
     if (err.code === 'ENOENT') throw new Error('sbatch not found: run this on a Slurm login node (or install slurm-client)');

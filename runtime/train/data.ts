@@ -1,19 +1,31 @@
+import * as path from 'node:path';
 import type { Config } from '../config';
 import { BatchLoader, datasetInfo, ensureDataset, loadDataset, type ImageDataset, type TransformOptions } from '../data';
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
-import { loadImageFolder } from '../data/image_folder';
+import { randomSplit, splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
+import { listImageFolder, loadImageFolder } from '../data/image_folder';
 import { ShardedTrainLoader, sliceDataset, type Shard } from '../dist/sampler';
 import type { Logger } from './logger';
 import { DownloadProgress } from './progress';
+import type { ValSplitInfo } from '../protocol/events';
 
-/** The train and test splits of a run, and their loaders. */
+/** The training and validation sets of a run, and their loaders. */
 export interface RunData {
+  /** The images trained on (with a held-out validation part: the rest of the training files). */
   train: ImageDataset;
-  test: ImageDataset;
+  /** The validation set: the test split, or the images held out from the training files. */
+  val: ImageDataset;
+  /** Which set validation uses and its size (logged, and written in `run_start.val_split`). */
+  valSplit: ValSplitInfo;
+  /** With a held-out validation part: the indices into the (first max_train_samples) training files of both parts. */
+  heldOut?: SplitIndices;
   /** A {@link ShardedTrainLoader} over this rank's shard in data-parallel runs. */
   trainLoader: BatchLoader | ShardedTrainLoader;
-  /** Data-parallel runs: over this rank's slice of the test set (see runtime/dist/sampler.ts). */
-  testLoader: BatchLoader;
+  /**
+   * Eval transforms, file order; null when there is no validation set (use_test_as_val False with
+   * val_ratio 0). Data-parallel runs: over this rank's slice of the set (see runtime/dist/sampler.ts).
+   */
+  valLoader: BatchLoader | null;
   /** [H, W, C] */
   imageShape: [number, number, number];
   nClasses: number;
@@ -89,12 +101,15 @@ function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }): vo
   }
 }
 
-function loadSplit(cfg: Config, split: 'train' | 'test', maxSamples: number): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
+function loadSplit(
+  cfg: Config, split: 'train' | 'test', maxSamples: number, part?: { indices: ArrayLike<number>; processing: 'train' | 'eval' },
+): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
   if (!isFolderDataset(cfg)) return loadDataset({ name: cfg.dataset.name, split, datasetDir: cfg.dataset.dataset_dir, maxSamples });
   if (!cfg.dataset.dataset_dir) throw new Error(`dataset.name ${cfg.dataset.name} needs dataset.dataset_dir: a folder with train/ and val/, one sub-folder per class`);
   const ds = loadImageFolder({
     dir: cfg.dataset.dataset_dir, split, imageSize: cfg.dataset.image_size, maxSamples,
     resize: cfg.tta.use_resize ? cfg.tta.resize : null,
+    ...(part ?? {}),
   });
   checkFolder(cfg, ds);
   return ds;
@@ -124,32 +139,98 @@ export async function ensureRunDataset(cfg: Config, logger: Logger): Promise<voi
   }
 }
 
-/**
- * Loads the test split with its eval loader (normalise only), batch `batchSize`. Folder datasets:
- * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
- * to `dataset.image_size` at load.
- */
-export function loadTestData(cfg: Config, batchSize: number, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
-  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
-  const part = shard && shard.worldSize > 1 ? sliceDataset(test, shard) : test;
-  const loader = new BatchLoader(part, { mode: 'eval', batchSize, transform: normalisation(cfg), workers: 0 });
-  return { test, loader };
+/** How an eval loader is built: validation's (`validation.*`) or evaluate's (`test.*`; never drops a batch). */
+export interface EvalLoaderOptions {
+  batchSize: number;
+  /** `*.dataloader.num_workers`: 0 builds batches in-thread, more uses one worker thread. */
+  numWorkers: number;
+  /** `validation.dataloader.drop_last`: drop the last incomplete batch. */
+  dropLast?: boolean;
+}
+
+/** The eval loader options of validation during training (`validation.batch_size`, `validation.dataloader.*`). */
+export const validationLoaderOptions = (cfg: Config): EvalLoaderOptions => ({
+  batchSize: cfg.validation.batch_size,
+  numWorkers: cfg.validation.dataloader.num_workers,
+  dropLast: cfg.validation.dataloader.drop_last,
+});
+
+function evalLoader(cfg: Config, ds: ImageDataset, opts: EvalLoaderOptions, shard?: Shard): BatchLoader {
+  const part = shard && shard.worldSize > 1 ? sliceDataset(ds, shard) : ds;
+  return new BatchLoader(part, { mode: 'eval', batchSize: opts.batchSize, dropLast: opts.dropLast ?? false, transform: normalisation(cfg), workers: Math.min(1, opts.numWorkers) });
 }
 
 /**
- * Loads both splits (respecting `dataset.max_train_samples`/`max_test_samples`) and builds the
- * loaders: train batches `train.batch_size`, shuffled per epoch from `train.seed`, drop_last as
+ * Loads the test split with its eval loader (normalise only). Folder datasets:
+ * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
+ * to `dataset.image_size` at load.
+ */
+export function loadTestData(cfg: Config, loader: EvalLoaderOptions, shard?: Shard): { test: ImageDataset; loader: BatchLoader } {
+  const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples);
+  return { test, loader: evalLoader(cfg, test, loader, shard) };
+}
+
+/** The validation set a config asks for: `test`, `held_out` (train.use_test_as_val False, val_ratio > 0) or `none`. */
+export function valSource(cfg: Config): ValSplitInfo['source'] {
+  if (cfg.train.use_test_as_val) return 'test';
+  return cfg.train.val_ratio > 0 ? 'held_out' : 'none';
+}
+
+/** One line for the log: what validation runs on. */
+export function describeValSplit(v: ValSplitInfo): string {
+  if (v.source === 'test') return `validation on the ${v.n} test images`;
+  if (v.source === 'none') return 'no validation set (train.use_test_as_val False, train.val_ratio 0)';
+  return `validation on ${v.n} images held out from the training files (train.use_test_as_val False, train.val_ratio ${v.ratio}, seed ${v.seed}; not the test set)`;
+}
+
+/**
+ * The training set and, with `train.use_test_as_val` False, its held-out validation part: the
+ * original's `random_split` (runtime/data/dataset.ts `splitIndices`, seeded by `train.seed`, so
+ * every data-parallel rank holds out the same images). The held-out part gets eval transforms
+ * (folder datasets: resized and center-cropped at load, like val/).
+ */
+function loadTrainAndHeldOut(cfg: Config): { train: ImageDataset & { layout?: SourceLayout }; heldOut?: { val: ImageDataset; indices: SplitIndices } } {
+  const max = cfg.dataset.max_train_samples;
+  if (valSource(cfg) !== 'held_out') return { train: loadSplit(cfg, 'train', max) };
+  if (isFolderDataset(cfg)) {
+    const listed = listImageFolder(path.resolve(cfg.dataset.dataset_dir || '.', 'train')).files.length;
+    const indices = splitIndices(max > 0 ? Math.min(max, listed) : listed, cfg.train.val_ratio, cfg.train.seed);
+    return {
+      train: loadSplit(cfg, 'train', max, { indices: indices.train, processing: 'train' }),
+      heldOut: { val: loadSplit(cfg, 'train', max, { indices: indices.val, processing: 'eval' }), indices },
+    };
+  }
+  const { train, val, indices } = randomSplit(loadSplit(cfg, 'train', max), cfg.train.val_ratio, cfg.train.seed);
+  return { train, heldOut: { val, indices } };
+}
+
+/**
+ * Loads the training set and the validation set (respecting `dataset.max_train_samples`/`max_test_samples`;
+ * see {@link valSource}) and builds the loaders: train batches `train.batch_size`, shuffled per epoch from `train.seed`, drop_last as
  * `train.dataloader.drop_last`, built in a worker thread unless `train.dataloader.num_workers` is 0;
- * validation batches `validation.batch_size`, in file order. With a `shard` of a world larger
+ * validation batches `validation.batch_size` (`validation.dataloader.*`), eval transforms, in order. With a `shard` of a world larger
  * than 1 (data-parallel), the train loader is this rank's {@link ShardedTrainLoader} and the
- * test loader covers this rank's slice of the test set.
+ * validation loader covers this rank's slice of the validation set.
  */
 export function loadRunData(cfg: Config, shard?: Shard): RunData {
-  const train = loadSplit(cfg, 'train', cfg.dataset.max_train_samples);
-  const { test, loader: testLoader } = loadTestData(cfg, cfg.validation.batch_size, shard);
-  if (isFolderDataset(cfg) && test.nClasses !== train.nClasses) {
-    throw new Error(`${cfg.dataset.dataset_dir}: train/ has ${train.nClasses} class folders but val/ has ${test.nClasses}`);
+  const { train, heldOut } = loadTrainAndHeldOut(cfg);
+  const source = valSource(cfg);
+  let val: ImageDataset;
+  let valLoader: BatchLoader | null = null;
+  if (source === 'test') {
+    const t = loadTestData(cfg, validationLoaderOptions(cfg), shard);
+    val = t.test;
+    valLoader = t.loader;
+    if (isFolderDataset(cfg) && val.nClasses !== train.nClasses) {
+      throw new Error(`${cfg.dataset.dataset_dir}: train/ has ${train.nClasses} class folders but val/ has ${val.nClasses}`);
+    }
+  } else {
+    val = heldOut?.val ?? subsetDataset(train, []);
+    if (val.n > 0) valLoader = evalLoader(cfg, val, validationLoaderOptions(cfg), shard);
   }
+  const valSplit: ValSplitInfo = source === 'held_out'
+    ? { source, n: val.n, ratio: cfg.train.val_ratio, seed: cfg.train.seed }
+    : { source, n: source === 'test' ? val.n : 0 };
   const trainLoader = shard && shard.worldSize > 1
     ? new ShardedTrainLoader(train, {
       batchSize: cfg.train.batch_size,
@@ -168,14 +249,16 @@ export function loadRunData(cfg: Config, shard?: Shard): RunData {
   });
   return {
     train,
-    test,
+    val,
+    valSplit,
+    ...(heldOut ? { heldOut: heldOut.indices } : {}),
     trainLoader,
-    testLoader,
+    valLoader,
     imageShape: [train.height, train.width, train.channels],
     nClasses: train.nClasses,
     close() {
       trainLoader.close();
-      testLoader.close();
+      valLoader?.close();
     },
   };
 }

@@ -20,7 +20,7 @@ import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol
 import { readEvents } from '../protocol/reader';
 import { EventWriter } from '../protocol/writer';
 import { findLastCheckpoint, loadCheckpoint, loadModelTensors, modelTensors, restoreOptimizerState, saveCheckpoint } from './checkpoint';
-import { ensureRunDataset, loadRunData, type RunData } from './data';
+import { describeValSplit, ensureRunDataset, loadRunData, type RunData } from './data';
 import { evaluateModel } from './evaluate';
 import { Logger } from './logger';
 import { AverageMeter } from './metrics';
@@ -140,7 +140,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
 
   // Everything that can fail on bad input happens before the run folder is created.
   await ensureRunDataset(cfg, logger);
-  const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads));
+  const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads), cfg.cudnn);
   logger.info(describeBackend(backend));
   if (!dist && !backend.gpu && backend.threads > 1) {
     const busy = contentionWarning(backend.threads, await busyCores(), os.availableParallelism());
@@ -165,7 +165,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
     throw err;
   }
   logger.info(
-    `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${data.test.n} test images (${data.test.files[0]}); ${data.trainLoader.stepsPerEpoch} steps per epoch`,
+    `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${describeValSplit(data.valSplit)}; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
   );
   const params = countParams(model);
   logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
@@ -282,6 +282,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
     host: os.hostname(),
     ...(dist ? { workers: dist.pids } : {}),
     ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
+    val_split: data.valSplit,
   });
 
   let stopSignal: string | undefined;
@@ -304,14 +305,17 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   let lastVal: SplitMetrics | undefined;
   let lastCheckpoint: string | undefined;
 
+  const valLoader = data.valLoader;
+  const valPeriod = valLoader ? cfg.train.val_period : 0;
   const validate = async (e: number): Promise<SplitMetrics> => {
+    if (!valLoader) throw new Error('validate: no validation set');
     const t0 = Date.now();
-    const progress = new Progress(`Val ${e}`, data.testLoader.stepsPerEpoch, logger, Number.MAX_SAFE_INTEGER, c.tty);
+    const progress = new Progress(`Val ${e}`, valLoader.stepsPerEpoch, logger, Number.MAX_SAFE_INTEGER, c.tty);
     let batches = 0;
     // Data parallel: rank 0's BN statistics (the ones checkpointed, as DDP's broadcast_buffers),
-    // each worker on its slice of the test set, sums reduced.
+    // each worker on its slice of the validation set, sums reduced.
     if (dist) await broadcastVariables(dist, model.buffers.map((b) => b.variable));
-    const local = await evaluateModel(model, data.testLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
+    const local = await evaluateModel(model, valLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
     progress.stop();
     let r = local;
     if (dist) {
@@ -360,7 +364,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
   };
 
   try {
-    if (cfg.train.val_first && cfg.train.val_period > 0 && epoch === 0 && start.stepInEpoch === 0) {
+    if (cfg.train.val_first && valPeriod > 0 && epoch === 0 && start.stepInEpoch === 0) {
       lastVal = await validate(0);
       events.write({ type: 'epoch', epoch: 0, val: lastVal, lr: lrAt(0), elapsed_s: 0 });
     }
@@ -439,7 +443,7 @@ async function trainLoop(cfg: Config, c: LoopContext): Promise<TrainResult> {
         `Epoch ${e}/${epochs} train loss ${meters.loss.mean.toFixed(4)} acc@1 ${meters.acc1.mean.toFixed(4)} lr ${lr.toPrecision(4)} elapsed ${formatDuration(elapsed)}`,
       );
       let val: SplitMetrics | undefined;
-      if (cfg.train.val_period > 0 && e % cfg.train.val_period === 0) {
+      if (valPeriod > 0 && e % valPeriod === 0) {
         val = await validate(e);
         lastVal = val;
       }

@@ -14,7 +14,8 @@ import {
 import { batchNormInference, batchNormTrain, updateRunningStats } from '../../runtime/models/ops/batch_norm';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
 
-const registered = registerLibtorchBackend('cpu', 1);
+// ICL_LIBTORCH_TEST_DEVICE=cuda runs the same checks on CUDA tensors (scripts/gpu/check.sh).
+const registered = registerLibtorchBackend(process.env.ICL_LIBTORCH_TEST_DEVICE ?? 'cpu', 1);
 const skip = registered.ok ? false : `libtorch backend unavailable: ${registered.reason}`;
 
 /** Kernels that ran on libtorch during these tests. */

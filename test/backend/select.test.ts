@@ -85,19 +85,37 @@ describe('backend selection', () => {
     );
   });
 
-  test('auto and cpu prefer libtorch when its addon is built', { skip: (!fs.existsSync(builtAddon) && 'the libtorch addon is not built') || (!noNode && 'tfjs-node is installed here') }, () => {
-    const script = [
-      "const { initBackend, describeBackend } = require('./runtime/backend');",
-      "(async () => { for (const d of ['auto', 'cpu']) console.log(describeBackend(await initBackend(d, 1))); })();",
-    ].join('\n');
+  /** Runs `lines` in a child process (from the repository root, through tsx) that loads the built addon. */
+  const withBuiltAddon = (lines: string[]) => {
     const env = { ...process.env };
     delete env.ICL_LIBTORCH_ADDON;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', env });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', lines.join('\n')], { cwd: root, encoding: 'utf8', env });
     assert.equal(r.status, 0, r.stderr);
+    return r;
+  };
+  const builtSkip = (!fs.existsSync(builtAddon) && 'the libtorch addon is not built') || (!noNode && 'tfjs-node is installed here');
+
+  test('auto and cpu prefer libtorch when its addon is built', { skip: builtSkip }, () => {
+    const r = withBuiltAddon([
+      "const { initBackend, describeBackend } = require('./runtime/backend');",
+      "(async () => { for (const d of ['auto', 'cpu']) console.log(describeBackend(await initBackend(d, 1))); })();",
+    ]);
     assert.deepEqual(r.stdout.trim().split('\n'), [
       'backend libtorch (libtorch 1.13.0, 1 thread); skipped tfjs-node-gpu: not installed',
       'backend libtorch (libtorch 1.13.0, 1 thread)',
     ].map((l) => l.replace('1.13.0', r.stdout.match(/libtorch (\d+\.\d+\.\d+)/)?.[1] ?? '?')));
+  });
+
+  test('device cuda on a CPU-only libtorch build says so in one line, naming LIBTORCH', { skip: builtSkip }, () => {
+    const r = withBuiltAddon([
+      "const { initBackend, loadLibtorchAddon } = require('./runtime/backend');",
+      "if (loadLibtorchAddon().addon.cudaBuilt()) { console.log('CUDA build'); process.exit(0); }",
+      "initBackend('cuda', 1).then(() => process.exit(3), (e) => { console.log(e.message); process.exit(0); });",
+    ]);
+    if (r.stdout.trim() === 'CUDA build') return;
+    assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
+    assert.match(r.stdout, /libtorch on CUDA is unavailable \(the addon is built against a CPU-only libtorch \d+\.\d+/);
+    assert.match(r.stdout, /LIBTORCH=\/path\/to\/libtorch npm run build:libtorch/);
   });
 
   test('cuda/gpu fail with a clear one-paragraph error', { skip: !noNode && 'tfjs-node is installed here' }, async () => {

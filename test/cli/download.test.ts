@@ -87,7 +87,7 @@ describe('npm run train on a machine without CIFAR-10', () => {
     assert.match(r.stderr, new RegExp(`INFO: downloading ${server.url}cifar-10-python\\.tar\\.gz to ${cache}/cifar-10-python\\.tar\\.gz`));
     assert.match(r.stderr, /INFO: download cifar-10-python\.tar\.gz: 100% \(/);
     assert.match(r.stderr, /INFO: downloaded cifar-10-python\.tar\.gz \(0\.\d MB; MD5 [0-9a-f]{32} checked\)/);
-    assert.match(r.stderr, new RegExp(`INFO: CIFAR10: 80 train images \\(${cache}/cifar-10-batches-py/data_batch_1\\), 16 test images`));
+    assert.match(r.stderr, new RegExp(`INFO: CIFAR10: 80 train images \\(${cache}/cifar-10-batches-py/data_batch_1\\), validation on the 16 test images`));
     assert.equal(r.json?.status, 'completed');
     assert.deepEqual(fs.readdirSync(cache), ['cifar-10-batches-py']);
     const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');

@@ -128,13 +128,10 @@ describe('configs/', () => {
       'train.output_dir': `experiments/imagenet/${file}/exp00`,
       'train.log_period': 10,
       'train.dataloader.num_workers': 8,
-      'train.dataloader.pin_memory': true,
       'validation.dataloader.num_workers': 8,
-      'validation.dataloader.pin_memory': true,
       'scheduler.epochs': 90,
       'scheduler.milestones': [30, 60],
       'tta.use_resize': true,
-      'tta.use_center_crop': true,
     });
     assert.deepEqual(diff(load('imagenet/resnet18.yaml')), { ...common('resnet18', 'resnet'), 'model.resnet.initial_channels': 64 });
     assert.deepEqual(diff(load('imagenet/resnet34.yaml')), {
@@ -180,7 +177,6 @@ describe('configs/', () => {
       'dataset.image_size': 224,
       'dataset.n_classes': 1000,
       'tta.use_resize': true,
-      'tta.use_center_crop': true,
     });
   });
 

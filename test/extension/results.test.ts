@@ -132,8 +132,8 @@ test('export: the table cells of the runs and their references', () => {
   const reference = referenceRows(PAPER, wrn).rows;
   const { rows, paramKeys } = resultRows(wrn, reference);
   const t = tableCells(rows, paramKeys, reference);
-  assert.deepEqual(t[0], ['run', 'model', 'dataset', 'train.base_lr', 'params', 'epochs', 'best error %', 'last error %', 'time s', 'backend', 'reference', 'reference error %', 'diff']);
-  assert.deepEqual(t[1], ['wrn_16/exp00', 'wrn-16', 'CIFAR10', '0.1', '693498', '3/3', '45.00', '50.00', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97']);
+  assert.deepEqual(t[0], ['run', 'model', 'dataset', 'train.base_lr', 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff']);
+  assert.deepEqual(t[1], ['wrn_16/exp00', 'wrn-16', 'CIFAR10', '0.1', '693498', '3/3', '45.00', '50.00', 'test', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97']);
   assert.deepEqual(t[2].slice(-3), ['WRN-28-10', '4.03', '+40.97']);
   // A negative difference, a run without reference, a stopped run's epochs.
   const better = resultRows([{ ...wrn[0], lastError: 3.5 }], reference).rows;
@@ -142,7 +142,21 @@ test('export: the table cells of the runs and their references', () => {
   assert.deepEqual(none[1].slice(-3), ['', '', '']);
   assert.equal(none[1][4], '2/3');
   const csv = exportTable(t, 'csv').split('\n');
-  assert.equal(csv[1], 'wrn_16/exp00,wrn-16,CIFAR10,0.1,693498,3/3,45.00,50.00,24,wasm,WRN-28-10,4.03,+45.97');
+  assert.equal(csv[1], 'wrn_16/exp00,wrn-16,CIFAR10,0.1,693498,3/3,45.00,50.00,test,24,wasm,WRN-28-10,4.03,+45.97');
+});
+
+test('a run validated on images held out from the training files says so beside every comparison with a test error', () => {
+  const reference = referenceRows(PAPER, wrn).rows;
+  const held: RunSummary = { ...wrn[0], valSplit: { source: 'held_out', n: 5000, ratio: 0.1, seed: 0 } };
+  const [row] = resultRows([held], reference).rows;
+  assert.deepEqual([row.valSet, row.offTest, row.refDiff], ['held-out 5000', true, 45.97]);
+  const cells = tableCells([row], [], reference);
+  assert.deepEqual(cells[1].slice(-7), ['50.00', 'held-out 5000', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97 (held-out val vs test)']);
+  // Older logs (no val_split) and use_test_as_val True are test figures, unmarked.
+  const [old] = resultRows([wrn[0]], reference).rows;
+  const [onTest] = resultRows([{ ...wrn[0], valSplit: { source: 'test', n: 10000 } }], reference).rows;
+  assert.deepEqual([old.valSet, old.offTest, onTest.valSet, onTest.offTest], ['test', false, 'test', false]);
+  assert.equal(resultRows([{ ...wrn[0], valSplit: { source: 'none', n: 0 } }], reference).rows[0].valSet, 'none');
 });
 
 test('contract: the Results snapshot and the webview messages round-trip through JSON', () => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readEvents } from '../../runtime/protocol/reader';
-import { describeRun, findRunDirs, formatDuration, summarizeRun, topError } from '../../extension/runs/collect';
+import { describeRun, describeValSplit, findRunDirs, formatDuration, summarizeRun, topError } from '../../extension/runs/collect';
 import { Logger } from '../../runtime/train/logger';
 import { DownloadProgress } from '../../runtime/train/progress';
 import { checkConfig, downloadMessage, foldProgress, parseDownloadLine, nextExpName, progressMessage, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir } from '../../extension/runs/launch';
@@ -56,6 +56,23 @@ test('summary: a resumed run takes the status of the run_end after its last run_
   const events = readEvents(dir).events;
   const again = [...events, { ...events[0], time: '2026-11-29T13:00:00.000Z', resumed_from: { epoch: 2, checkpoint: 'c' } }];
   assert.equal(summarizeRun(dir, 'r', again, true).state, 'running');
+});
+
+test('summary: run_start.val_split names what validation used; the held-out figures are marked', () => {
+  const dir = path.join(ROOT, 'wrn_16/exp00');
+  const events = readEvents(dir).events;
+  const withSplit = (v: unknown) => summarizeRun(dir, 'r', events.map((e) => (e.type === 'run_start' ? { ...e, val_split: v } : e)) as typeof events, false);
+  const held = withSplit({ source: 'held_out', n: 200, ratio: 0.2, seed: 0 });
+  assert.deepEqual(held.valSplit, { source: 'held_out', n: 200, ratio: 0.2, seed: 0 });
+  assert.equal(describeRun(held), '3/3 · best 45.00% · last 50.00% · held-out val');
+  assert.equal(describeValSplit(held.valSplit), '200 images held out from the training files (val_ratio 0.2), not the test split');
+  const onTest = withSplit({ source: 'test', n: 10000 });
+  assert.equal(describeRun(onTest), '3/3 · best 45.00% · last 50.00%');
+  assert.equal(describeValSplit(onTest.valSplit), 'the test split (10,000 images)');
+  // A malformed field is ignored (older or foreign logs), as is its absence: the test split.
+  assert.equal(withSplit({ source: 'train', n: 3 }).valSplit, undefined);
+  assert.equal(withSplit('held_out').valSplit, undefined);
+  assert.equal(describeValSplit(undefined), 'the test split');
 });
 
 test('topError and durations', () => {

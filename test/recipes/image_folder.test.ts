@@ -65,8 +65,30 @@ test('config → loaders: random resized crops of imageSize, n_classes checked a
     const plan = data.trainLoader.plan;
     assert.deepEqual(new BatchBuilder(plan, data.train.images, data.train.labels).build(1, 2, epochOrder(plan, 1)), batches[1]);
     let evalN = 0;
-    for await (const b of data.testLoader.epoch(0)) evalN += b.n;
+    for await (const b of data.valLoader!.epoch(0)) evalN += b.n;
     assert.equal(evalN, 6);
+  } finally {
+    data.close();
+  }
+});
+
+test('train.use_test_as_val False: the held-out part of train/ is read like val/ (resized, center-cropped), the rest keeps its sizes', async () => {
+  const cfg = loadConfig({ overrides: ['dataset.name', 'ImageFolder', 'dataset.dataset_dir', root, 'dataset.image_size', '16', 'dataset.n_classes', '3', 'train.batch_size', '4',
+    'train.dataloader.num_workers', '0', 'tta.use_resize', 'True', 'tta.resize', '18', 'train.use_test_as_val', 'False', 'train.val_ratio', '0.25'] });
+  const data = loadRunData(cfg);
+  try {
+    const held = data.heldOut!;
+    assert.deepEqual([data.train.n, data.val.n, held.val.length], [9, 3, 3]);
+    const files = listImageFolder(path.join(root, 'train')).files;
+    assert.deepEqual(data.val.files, Array.from(held.val, (i) => files[i]));
+    assert.deepEqual(data.train.files, Array.from(held.train, (i) => files[i]));
+    const alone = loadImageFolder({ dir: root, split: 'train', imageSize: 16, resize: 18, indices: held.val, processing: 'eval' });
+    assert.deepEqual(data.val.images, alone.images);
+    assert.equal(data.val.images.length, 3 * 16 * 16 * 3);
+    assert.deepEqual(Array.from((data.train as { layout?: { heights: Int32Array } }).layout!.heights), Array.from(held.train, (i) => 20 + ((i * 7) % 21))); // the fixture's heights
+    let evalN = 0;
+    for await (const b of data.valLoader!.epoch(0)) evalN += b.n;
+    assert.equal(evalN, 3);
   } finally {
     data.close();
   }

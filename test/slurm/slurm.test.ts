@@ -2,7 +2,8 @@
  * Slurm: the batch script (tasks from --gres, options, fresh/resume branches, quoting), the
  * squeue/sacct/scontrol readers, submission bookkeeping, and, against the local one-node Slurm
  * that .ci/run starts (test/slurm/start-local-slurm.sh), a tiny 2-worker run submitted with
- * `npm run submit -- --slurm`, completed under srun, and its events and job state read back.
+ * `npm run submit -- --slurm` into a folder whose name holds spaces, quotes, `$(…)` and backticks,
+ * completed under srun, and its events and job state read back.
  * Without a running Slurm the last test is skipped, saying so (it fails under ICL_REQUIRE_SLURM=1).
  */
 import * as assert from 'node:assert/strict';
@@ -25,8 +26,8 @@ describe('slurm batch script', () => {
   it('asks for one task per GPU and starts or resumes the run with srun', () => {
     assert.deepEqual(['gpu:2', 'gpu:a100:4', 'gpu', 'mps:1,gpu:3', ''].map(gresGpus), [2, 4, 1, 3, 0]);
     const s = batchScript(RUN, { partition: 'p100', gres: 'gpu:4', time: '04:00:00', mem: '32G', extra: ['--account=lab'] });
-    for (const line of ['#SBATCH --ntasks-per-node=4', '#SBATCH --nodes=1', '#SBATCH --partition=p100', '#SBATCH --gres=gpu:4', '#SBATCH --time=04:00:00', '#SBATCH --mem=32G', '#SBATCH --account=lab', "#SBATCH --output='/runs/a b/slurm/job-%j.out'".replace(/'/g, '')]) {
-      assert.ok(s.includes(line.replace("'", '')), `${line} in\n${s}`);
+    for (const line of ['#SBATCH --ntasks-per-node=4', '#SBATCH --nodes=1', '#SBATCH --partition=p100', '#SBATCH --gres=gpu:4', '#SBATCH --time=04:00:00', '#SBATCH --mem=32G', '#SBATCH --account=lab', '#SBATCH --output=job-%j.out', '#SBATCH --job-name=icl-a_b']) {
+      assert.ok(s.includes(`${line}\n`), `${line} in\n${s}`);
     }
     assert.match(s, /^#!\/bin\/bash\n/);
     assert.match(s, /RUN_DIR='\/runs\/a b'/);
@@ -86,7 +87,8 @@ describe('npm run submit -- --slurm (local Slurm)', () => {
     assert.equal(down, undefined, `ICL_REQUIRE_SLURM=1 but ${down}`);
     const cifar = path.join(work, 'cifar');
     writeCifar10(cifar, 60, 20);
-    const out = path.join(work, 'slurm-run');
+    // A run folder with spaces, quotes, $(…) and backticks in its name: the job runs it unchanged.
+    const out = path.join(work, `slurm run 'q' "d" $(touch PWNED1) \`touch PWNED2\``);
     const r = await runCli('submit', [
       '--slurm', '--nproc_per_node', '2', '--time', '00:10:00',
       ...tinyRunArgs(cifar, 256), 'train.output_dir', out,
@@ -107,6 +109,7 @@ describe('npm run submit -- --slurm (local Slurm)', () => {
     const start = ev.find((e): e is RunStartEvent => e.type === 'run_start')!;
     assert.equal(start.world_size, 2);
     assert.equal((ev[ev.length - 1] as RunEndEvent).status, 'completed');
-    assert.match(log, /job \d+: starting /);
+    assert.ok(log.includes(`: starting ${out}\n`), log);
+    for (const d of [work, out, path.join(out, 'slurm'), process.cwd()]) assert.deepEqual(fs.readdirSync(d).filter((f) => f.startsWith('PWNED')), [], d);
   });
 });

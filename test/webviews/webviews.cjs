@@ -164,6 +164,7 @@ async function testResults(ctx, origin) {
   pg.on('pageerror', (e) => pageErrors.push(String(e)));
   pg.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url || ''}`); });
   pg.on('response', (r) => { if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.url()}`); });
+  pg.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); void d.dismiss(); });
   await pg.goto(`${origin}/results.html`);
   await pg.waitForFunction(() => window.__posted.length > 0, null, { timeout: TIMEOUT });
   let posted = await pg.evaluate(() => window.__posted);
@@ -181,6 +182,8 @@ async function testResults(ctx, origin) {
   const wrn = { lr: await cell('wrn-28-10-a', 'train.base_lr'), params: await cell('wrn-28-10-a', 'params'), epochs: await cell('wrn-28-10-a', 'epochs'), last: await cell('wrn-28-10-a', 'last err %'), time: await cell('wrn-28-10-a', 'time'), ref: await cell('wrn-28-10-a', 'reference'), refErr: await cell('wrn-28-10-a', 'ref err %'), diff: await cell('wrn-28-10-a', 'diff') };
   check('results: the wrn row\'s cells', same(wrn, { lr: '0.1', params: '36,479,194', epochs: '200/200', last: '4.12', time: '42.0 h', ref: 'WRN-28-10', refErr: '4.00', diff: '+0.12' }), wrn);
   check('results: the running row\'s time and state class', (await cell('resnet-20-b', 'time')) === '30.5 min' && (await pg.locator('#runs tbody tr[data-run="resnet-20-b"]').getAttribute('class')) === 'state-running');
+  const held = { on: await cell('resnet-20-b', 'validated on'), diff: await cell('resnet-20-b', 'diff'), wrnOn: await cell('wrn-28-10-a', 'validated on'), note: await pg.locator('#off-test-note').textContent() };
+  check('results: a run validated on a held-out split is marked (cell, † on its difference, the note naming it)', held.on === 'held-out 5000' && held.diff === '+2.55 †' && held.wrnOn === 'test' && /^† resnet-20-b: validated on images held out from the training files .*not the test split/.test(held.note), held);
   const ref3 = await pg.locator('#reference tbody tr').nth(2).locator('td').allTextContents();
   check('results: a reference row without the framework\'s error', same(ref3, ['CIFAR10', 'ResNet-56', '', '', '6.97', '160', 'model.resnet.depth 56', '']), ref3);
   check('results: matched reference rows marked', (await pg.locator('#reference tbody tr.matched').count()) === 2);
@@ -193,6 +196,13 @@ async function testResults(ctx, origin) {
   await pg.waitForFunction(() => window.__posted.length >= 3, null, { timeout: TIMEOUT });
   posted = await pg.evaluate(() => window.__posted);
   check('results: sorting and the toggle post sort and showAllReference', same(posted.slice(1), [{ type: 'sort', sort: { key: 'lastError', descending: true } }, { type: 'showAllReference', all: true }]), posted);
+
+  // A run named like an HTML tag shows as text: no element is made of it (issue 18, docs/security.md).
+  const HOSTILE = '<img src=x onerror=alert(1)>';
+  await feed(pg, { ...resultsSnapshot, rows: [{ ...resultsSnapshot.rows[0], id: 'experiments/hostile', name: HOSTILE }] });
+  await pg.waitForFunction(() => document.body.getAttribute('data-rows') === '1', null, { timeout: TIMEOUT });
+  const hostile = { name: await pg.locator('#runs tbody tr td').first().textContent(), imgs: await pg.locator('img').count() };
+  check('results: a run named <img src=x onerror=alert(1)> shows as text', same(hostile, { name: HOSTILE, imgs: 0 }), hostile);
   const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
   check('results: no page error, console error or CSP violation', errs.length === 0, errs);
   await pg.close();

@@ -15,6 +15,10 @@ export interface ResultRow {
   epochs?: number;
   bestError?: number;
   lastError?: number;
+  /** What the errors were measured on: `test`, `held-out N` (images held out from the training files) or `none`. */
+  valSet: string;
+  /** The errors are not test-split errors (held out from the training files): any comparison with a reference row's test error says so. */
+  offTest: boolean;
   trainSeconds: number;
   backend?: string;
   /** The closest reference row (index into `reference`) and last error minus its error. */

@@ -1,46 +1,10 @@
 /** The Results webview: the runs table (sortable) and the reference rows of the papers and the original framework. */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, vscodeApi } from '../shared/vscode';
-import { FromResults, ToResults, type ExportFormat, type ReferenceRow, type ResultRow, type ResultsHostMessage, type ResultsWebviewMessage, type SortKey, type SortState } from './contract';
+import { FromResults, ToResults, type ExportFormat, type ResultsHostMessage, type ResultsWebviewMessage } from './contract';
+import { offTestNote, referenceTable, runsTable } from './tables';
 
 const send = (m: ResultsWebviewMessage): void => vscodeApi().postMessage(m);
-const fmt = (n: number | null | undefined, d = 2): string => (n === undefined || n === null ? '' : n.toFixed(d));
-const dur = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${Math.round(s)} s`);
-
-function runsTable(rows: ResultRow[], paramKeys: string[], reference: ReferenceRow[], sort: SortState): HTMLElement {
-  const cols: Array<{ label: string; key?: SortKey; cell: (r: ResultRow) => string; num?: boolean }> = [
-    { label: 'run', key: 'name', cell: (r) => r.name },
-    { label: 'model', key: 'model', cell: (r) => r.model },
-    { label: 'dataset', key: 'dataset', cell: (r) => r.dataset },
-    ...paramKeys.map((k) => ({ label: k, cell: (r: ResultRow) => r.params[k] ?? '' })),
-    { label: 'params', key: 'nParams', cell: (r) => (r.nParams === undefined ? '' : r.nParams.toLocaleString('en-US')), num: true },
-    { label: 'epochs', key: 'epoch', cell: (r) => `${r.epoch}${r.epochs !== undefined ? `/${r.epochs}` : ''}`, num: true },
-    { label: 'best err %', key: 'bestError', cell: (r) => fmt(r.bestError), num: true },
-    { label: 'last err %', key: 'lastError', cell: (r) => fmt(r.lastError), num: true },
-    { label: 'time', key: 'trainSeconds', cell: (r) => dur(r.trainSeconds), num: true },
-    { label: 'backend', cell: (r) => r.backend ?? '' },
-    { label: 'reference', cell: (r) => (r.refIndex !== undefined ? reference[r.refIndex].model : '') },
-    { label: 'ref err %', cell: (r) => (r.refIndex !== undefined ? fmt(reference[r.refIndex].projectError ?? reference[r.refIndex].paperError) : ''), num: true },
-    { label: 'diff', key: 'refDiff', cell: (r) => (r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}`), num: true },
-  ];
-  const head = h('tr', {}, ...cols.map((c) => {
-    const th = h('th', { class: c.key ? 'sortable' : '' }, c.label + (c.key === sort.key ? (sort.descending ? ' ▼' : ' ▲') : ''));
-    if (c.key) th.addEventListener('click', () => send({ type: FromResults.Sort, sort: { key: c.key as SortKey, descending: c.key === sort.key ? !sort.descending : false } }));
-    return th;
-  }));
-  const body = rows.map((r) => h('tr', { 'data-run': r.name, class: `state-${r.state}` }, ...cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))));
-  return h('table', { id: 'runs' }, h('thead', {}, head), h('tbody', {}, ...body));
-}
-
-function referenceTable(reference: ReferenceRow[]): HTMLElement {
-  const head = h('tr', {}, ...['dataset', 'model', 'original framework err %', 'stat', 'paper err %', 'epochs', 'settings', 'closest to'].map((c) => h('th', {}, c)));
-  const body = reference.map((r) => h('tr', { class: r.matchedBy.length ? 'matched' : '', 'data-table': r.table },
-    h('td', {}, r.dataset), h('td', {}, r.model), h('td', { class: 'num' }, fmt(r.projectError)), h('td', {}, r.stat ?? ''), h('td', {}, r.paper),
-    h('td', { class: 'num' }, r.epochs === null ? '' : String(r.epochs)),
-    h('td', { class: 'settings' }, Object.entries(r.overrides).map(([k, v]) => `${k} ${v}`).join(', ')),
-    h('td', {}, String(r.matchedBy.length || ''))));
-  return h('table', { id: 'reference' }, h('thead', {}, head), h('tbody', {}, ...body));
-}
 
 /** The line above the reference table, with the button that shows all rows or the closest only. */
 function referenceHeading(m: Extract<ResultsHostMessage, { type: ToResults.Snapshot }>): HTMLElement {
@@ -67,7 +31,8 @@ function main(): void {
     if (m.type !== ToResults.Snapshot) return;
     content.replaceChildren(
       h('h3', {}, `Runs (${m.rows.length})`),
-      m.rows.length ? runsTable(m.rows, m.paramKeys, m.reference, m.sort) : h('p', { class: 'empty' }, 'No run chosen: select runs in the Runs view, or press "Runs…".'),
+      m.rows.length ? runsTable(m.rows, m.paramKeys, m.reference, m.sort, (sort) => send({ type: FromResults.Sort, sort })) : h('p', { class: 'empty' }, 'No run chosen: select runs in the Runs view, or press "Runs…".'),
+      ...offTestNote(m.rows),
       referenceHeading(m),
       m.reference.length ? referenceTable(m.reference) : h('p', { class: 'empty' }, 'No reference row for these models and datasets.'),
     );

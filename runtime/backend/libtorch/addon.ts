@@ -40,6 +40,13 @@ export interface LibtorchAddon {
   getNumThreads(): number;
   version(): string;
   cudaDeviceCount(): number;
+  /** Whether the linked libtorch was built with CUDA (libc10_cuda loaded), whether or not it sees a device. */
+  cudaBuilt(): boolean;
+  /**
+   * Sets ATen's global cuDNN flags, as `torch.backends.cudnn.benchmark` / `.deterministic` do; returns those in force.
+   * Process-wide; without effect on CPU tensors.
+   */
+  setCudnn(benchmark: boolean, deterministic: boolean): { benchmark: boolean; deterministic: boolean };
   config(): string;
 }
 

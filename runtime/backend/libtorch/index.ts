@@ -25,6 +25,14 @@ export interface LibtorchInfo {
   /** CUDA devices the linked libtorch sees (0 for a CPU build). */
   cudaDevices: number;
   device: string;
+  /** ATen's cuDNN flags in force (set from the config's `cudnn` keys). */
+  cudnn: CudnnFlags;
+}
+
+/** The original's `cudnn.benchmark` / `cudnn.deterministic` config keys (torch.backends.cudnn flags). */
+export interface CudnnFlags {
+  benchmark: boolean;
+  deterministic: boolean;
 }
 
 /**
@@ -32,14 +40,21 @@ export interface LibtorchInfo {
  * fused kernel on libtorch ({@link registerReluGradient}); does not select it.
  * @param device 'cpu' or a CUDA device ('cuda', 'cuda:1'); tensors are created there
  * @param numThreads ATen intra-op threads (0 keeps libtorch's default)
- * @returns the facts, or the one-line reason the backend is unavailable
+ * @param cudnn ATen's process-wide cuDNN flags to set (default: libtorch's, both off)
+ * @returns the facts, or the one-line reason the backend is unavailable (for a CUDA device on a CPU-only build it
+ *   names `LIBTORCH`, how to build against a CUDA libtorch)
  */
-export function registerLibtorchBackend(device = 'cpu', numThreads = 0): { ok: true; info: LibtorchInfo } | { ok: false; reason: string } {
+export function registerLibtorchBackend(device = 'cpu', numThreads = 0, cudnn: CudnnFlags = { benchmark: false, deterministic: false }): { ok: true; info: LibtorchInfo } | { ok: false; reason: string } {
   const loaded = loadAddon();
   if (!loaded.ok) return loaded;
   const { addon } = loaded;
   const cudaDevices = addon.cudaDeviceCount();
-  if (device !== 'cpu' && cudaDevices === 0) return { ok: false, reason: 'the linked libtorch sees no CUDA device (a CPU build?)' };
+  if (device !== 'cpu' && cudaDevices === 0) {
+    const reason = addon.cudaBuilt()
+      ? `its CUDA libtorch ${addon.version()} sees no CUDA device (CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? 'unset'})`
+      : `the addon is built against a CPU-only libtorch ${addon.version()}; rebuild it against a CUDA one: LIBTORCH=/path/to/libtorch npm run build:libtorch, or a CUDA PyTorch on python3`;
+    return { ok: false, reason };
+  }
   registerLibtorchKernels();
   registerReluGradient();
   const existing = tf.engine().registryFactory[LIBTORCH_BACKEND_NAME];
@@ -49,5 +64,6 @@ export function registerLibtorchBackend(device = 'cpu', numThreads = 0): { ok: t
     return { ok: false, reason: `the libtorch backend already runs on ${(tf.engine().registry[LIBTORCH_BACKEND_NAME] as LibtorchBackend).device} in this process` };
   }
   const threads = numThreads > 0 ? addon.setNumThreads(numThreads) : addon.getNumThreads();
-  return { ok: true, info: { version: addon.version(), threads, cudaDevices, device } };
+  const flags = addon.setCudnn(cudnn.benchmark, cudnn.deterministic);
+  return { ok: true, info: { version: addon.version(), threads, cudaDevices, device, cudnn: flags } };
 }

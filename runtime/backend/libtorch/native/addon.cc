@@ -6,7 +6,8 @@
 // without C++ per kernel; the kernel logic (NHWC views, attribute mapping) lives in TypeScript.
 //
 // Exports:
-//   fromData(typedArray, shape, dtypeCode[, device]) -> id   copy JS data into a new tensor
+//   fromData(typedArray, shape, dtypeCode[, device]) -> id   copy JS data into a new tensor (to a device: from pinned
+//                                                            memory, non-blocking)
 //   toData(id) -> TypedArray                                 contiguous copy out (Float32/Int32/Uint8 by dtype)
 //   free(id)                                                 drop the handle
 //   op(name, overload) -> opId | throws                       look up an operator schema
@@ -14,12 +15,15 @@
 //   info(id) -> {id, shape, dtype}
 //   memory() -> {numTensors, numBytes}
 //   setNumThreads(n), getNumThreads(), version(), cudaDeviceCount(), config()
+//   cudaBuilt() -> whether the linked libtorch has CUDA (devices or not)
+//   setCudnn(benchmark, deterministic) -> {benchmark, deterministic}   ATen's global cuDNN flags
 #include <node_api.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/Device.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/version.h>
 #include <torch/cuda.h>
 
@@ -283,15 +287,20 @@ napi_value FromData(napi_env env, napi_callback_info info) {
     if (napi_get_typedarray_info(env, a[0], &tt, &length, &data, &buf, &offset) != napi_ok) throw JsError("fromData: expected a typed array");
     auto shape = toInts(env, a[1]);
     auto dtype = static_cast<c10::ScalarType>(static_cast<int>(toNum(env, a[2])));
-    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
+    c10::optional<c10::Device> dev;
+    if (a.size() > 3 && !isNullish(env, a[3])) {
+      dev = c10::Device(toStr(env, a[3]));
+      if (dev->is_cpu()) dev.reset();
+    }
+    // For a device, stage the values in pinned (page-locked) host memory and copy them non-blocking: the copy is
+    // queued on the current stream behind the previous step's kernels and this thread returns at once. Freeing the
+    // staging tensor is safe: ATen's pinned allocator keeps the block until the copy's recorded event completes.
+    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(dev.has_value()));
     size_t bytes = t.numel() * t.element_size();
     size_t have = length * (tt == napi_float64_array || tt == napi_bigint64_array ? 8 : tt == napi_float32_array || tt == napi_int32_array || tt == napi_uint32_array ? 4 : tt == napi_int16_array || tt == napi_uint16_array ? 2 : 1);
     if (have != bytes) throw JsError("fromData: " + std::to_string(have) + " bytes given for a tensor of " + std::to_string(bytes));
     if (bytes > 0) std::memcpy(t.data_ptr(), data, bytes);
-    if (a.size() > 3 && !isNullish(env, a[3])) {
-      c10::Device dev(toStr(env, a[3]));
-      if (!dev.is_cpu()) t = t.to(dev);
-    }
+    if (dev) t = t.to(*dev, /*non_blocking=*/true);
     return num(env, static_cast<double>(put(std::move(t))));
   });
 }
@@ -438,6 +447,39 @@ napi_value CudaDeviceCount(napi_env env, napi_callback_info) {
   return guarded(env, [&] { return num(env, static_cast<double>(torch::cuda::device_count())); });
 }
 
+// setCudnn(benchmark, deterministic): ATen's global cuDNN flags, as torch.backends.cudnn.benchmark / .deterministic
+// set them (the original's config keys cudnn.benchmark, cudnn.deterministic). Returns the flags now in force. They
+// are process-wide and only matter for CUDA tensors; a CPU libtorch stores them without effect.
+napi_value SetCudnn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    auto a = argv(env, info, 2);
+    if (a.size() < 2) throw JsError("setCudnn(benchmark, deterministic)");
+    bool benchmark, deterministic;
+    if (napi_get_value_bool(env, a[0], &benchmark) != napi_ok || napi_get_value_bool(env, a[1], &deterministic) != napi_ok) {
+      throw JsError("setCudnn: expected two booleans (benchmark, deterministic)");
+    }
+    auto& ctx = at::globalContext();
+    ctx.setBenchmarkCuDNN(benchmark);
+    ctx.setDeterministicCuDNN(deterministic);
+    napi_value obj, b, d;
+    NAPI(napi_create_object(env, &obj));
+    NAPI(napi_get_boolean(env, ctx.benchmarkCuDNN(), &b));
+    NAPI(napi_get_boolean(env, ctx.deterministicCuDNN(), &d));
+    NAPI(napi_set_named_property(env, obj, "benchmark", b));
+    NAPI(napi_set_named_property(env, obj, "deterministic", d));
+    return obj;
+  });
+}
+
+// Whether the linked libtorch has CUDA (libc10_cuda loaded: its device guard is registered), devices or not.
+napi_value CudaBuilt(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    napi_value b;
+    NAPI(napi_get_boolean(env, c10::impl::hasDeviceGuardImpl(c10::DeviceType::CUDA), &b));
+    return b;
+  });
+}
+
 napi_value Config(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
     napi_value s;
@@ -470,6 +512,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"op", Op},             {"call", Call},           {"info", Info},
       {"memory", Memory},     {"setNumThreads", SetNumThreads}, {"getNumThreads", GetNumThreads},
       {"version", Version},   {"cudaDeviceCount", CudaDeviceCount}, {"config", Config},
+      {"setCudnn", SetCudnn}, {"cudaBuilt", CudaBuilt},
   };
   for (const auto& f : fns) {
     napi_value fn;

@@ -15,14 +15,21 @@
 // Why: ATen runs BN and ReLU as separate operators, so the activations are read and written once more forward and
 // twice more backward (ReLU, then threshold_backward) than needed; these loops do y = max(0, x*a + b) in the pass
 // that normalises, and mask dy by y > 0 inside the two backward passes. Statistics are accumulated in double per
-// thread (two passes, mean then centred squares, as ATen's CPU batch norm). Tensors that are not CPU float32 take
-// an ATen composition of the same formulas (so a CUDA libtorch still works, unfused).
+// thread (two passes, mean then centred squares, as ATen's CPU batch norm).
+//
+// Tensors that are not CPU float32 (CUDA) take ATen's own batch norm on the [rows, C] view (ATen's channels-last
+// kernels on CUDA: statistics and normalisation in about 3 kernels) with the ReLU applied in place on its output, and
+// threshold_backward then native_batch_norm_backward (about 4 kernels) backward; the running statistics are two lerps.
+// Only device-generic at:: calls, so this compiles against a CPU-only libtorch too. ICL_BN_RELU_GENERIC=1 sends CPU
+// tensors down that path as well (the GPU check's CPU rehearsal runs the kernel tests so).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -30,7 +37,15 @@ namespace {
 
 constexpr int64_t kGrain = 512;  // rows per parallel task
 
-bool fastPath(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+bool forceGeneric() {
+  static const bool force = [] {
+    const char* v = std::getenv("ICL_BN_RELU_GENERIC");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return force;
+}
+
+bool fastPath(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat && !forceGeneric(); }
 
 int64_t channelsOf(const at::Tensor& x, const at::Tensor& gamma) {
   TORCH_CHECK(x.dim() >= 2, "icl bn_relu: x must have a channel dimension, got ", x.dim(), " dims");
@@ -91,13 +106,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnReluTrain(const at:
                                                                        double eps) {
   const int64_t c = channelsOf(x_, gamma);
   if (!fastPath(x_)) {
-    auto x2 = x_.reshape({-1, c});
-    auto var = x2.var(0, /*unbiased=*/false);
-    auto mean = x2.mean(0);
-    auto invstd = (var + eps).rsqrt();
-    auto a = gamma * invstd;
-    auto y = at::relu(x_ * a + (beta - mean * a));
-    return {y, mean, invstd, var};
+    // [rows, C] with C innermost: ATen's channels-last batch norm kernels (CUDA) take it as is.
+    auto [y, mean, invstd] = at::native_batch_norm(x_.contiguous().view({-1, c}), gamma, beta, {}, {}, /*training=*/true, 0.0, eps);
+    y.relu_();
+    auto var = invstd.pow(-2).sub_(eps);
+    return {y.view(x_.sizes()), mean, invstd, var};
   }
   const at::Tensor x = x_.contiguous();
   const int64_t rows = x.numel() / c;
@@ -143,12 +156,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> bnReluTrainBackward(const at::Ten
   const int64_t c = channelsOf(x_, gamma);
   const int64_t rows = x_.numel() / c;
   if (!(fastPath(dy_) && fastPath(x_) && fastPath(y_))) {
-    auto g = at::threshold_backward(dy_, y_, 0).reshape({-1, c});
-    auto xc = x_.reshape({-1, c}) - mean;
-    auto sumG = g.sum(0);
-    auto sumGx = (g * xc).sum(0);
-    auto dx = (g - sumG / rows - xc * (invstd * invstd * sumGx / rows)) * (gamma * invstd);
-    return {dx.reshape(x_.sizes()), sumGx * invstd, sumG};
+    auto g = at::threshold_backward(dy_.contiguous(), y_.contiguous(), 0).view({-1, c});
+    auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(g, x_.contiguous().view({-1, c}), gamma, {}, {}, mean, invstd, /*train=*/true, 0.0,
+                                                              {true, true, true});
+    return {dx.view(x_.sizes()), dgamma, dbeta};
   }
   const at::Tensor dy = dy_.contiguous(), y = y_.contiguous(), x = x_.contiguous();
   const float* dyp = dy.data_ptr<float>();
@@ -206,8 +217,8 @@ at::Tensor bnReluEval(const at::Tensor& x_, const at::Tensor& runningMean, const
                       const at::Tensor& beta, double eps) {
   const int64_t c = channelsOf(x_, gamma);
   if (!(fastPath(x_) && fastPath(runningMean) && fastPath(runningVar) && fastPath(gamma) && fastPath(beta))) {
-    auto a = gamma * (runningVar + eps).rsqrt();
-    return at::relu(x_ * a + (beta - runningMean * a));
+    auto y = std::get<0>(at::native_batch_norm(x_.contiguous().view({-1, c}), gamma, beta, runningMean, runningVar, /*training=*/false, 0.0, eps));
+    return y.relu_().view(x_.sizes());
   }
   const at::Tensor x = x_.contiguous(), rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(),
                    be = beta.contiguous();
@@ -229,7 +240,7 @@ std::tuple<at::Tensor, at::Tensor> bnRunningStats(const at::Tensor& runningMean,
   const auto m = static_cast<float>(momentum);
   const auto unbias = static_cast<float>(count / (count - 1));
   if (!(fastPath(runningMean) && fastPath(runningVar) && fastPath(mean) && fastPath(var))) {
-    return {runningMean * (1 - momentum) + mean * momentum, runningVar * (1 - momentum) + var * (count / (count - 1)) * momentum};
+    return {at::lerp(runningMean, mean, momentum), at::lerp(runningVar, var * (count / (count - 1)), momentum)};
   }
   const at::Tensor rm = runningMean.contiguous(), rv = runningVar.contiguous(), mu = mean.contiguous(), v = var.contiguous();
   at::Tensor newMean = at::empty_like(rm), newVar = at::empty_like(rv);
