@@ -179,3 +179,25 @@ export function progressMessage(p: RunProgress, fmt: (s: number) => string): str
   if (p.etaS !== undefined) parts.push(`ETA ${fmt(p.etaS)}`);
   return parts.join(' · ');
 }
+
+/** A dataset download in progress, from the runtime's plain progress line. */
+export interface DownloadLine {
+  file: string;
+  percent: number;
+  /** e.g. `73.2 of 162.6 MB, 5.1 MB/s, ETA 17s` */
+  detail: string;
+}
+
+/**
+ * Reads a runtime download progress line (runtime/train/progress.ts, DownloadProgress:
+ * `… INFO: download FILE: 45% (73.2 of 162.6 MB, 5.1 MB/s, ETA 17s)`); undefined for other lines.
+ */
+export function parseDownloadLine(line: string): DownloadLine | undefined {
+  const m = /\bINFO: download (\S+): (\d+)% \((.*)\)$/.exec(line);
+  return m ? { file: m[1], percent: Number(m[2]), detail: m[3] } : undefined;
+}
+
+/** `downloading cifar-10-python.tar.gz 45% (73.2 of 162.6 MB, 5.1 MB/s, ETA 17s)`. */
+export function downloadMessage(d: DownloadLine): string {
+  return `downloading ${d.file} ${d.percent}% (${d.detail})`;
+}

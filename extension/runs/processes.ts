@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableObject } from '../util/disposable';
-import type { Launch } from './launch';
+import { parseDownloadLine, type DownloadLine, type Launch } from './launch';
 
 /** A process the extension started. */
 export interface RuntimeProcess {
@@ -17,6 +17,8 @@ export interface RuntimeProcess {
   readonly child: ChildProcess;
   /** Resolves with the exit code (null when killed by a signal) and the stdout text. */
   readonly exited: Promise<{ code: number | null; stdout: string }>;
+  /** The last dataset download progress line it printed, if any. */
+  readonly download?: DownloadLine;
 }
 
 export class RuntimeProcesses extends DisposableObject {
@@ -42,11 +44,16 @@ export class RuntimeProcesses extends DisposableObject {
     });
     // The progress bar redraws with \r: keep only complete lines in the channel.
     let errBuf = '';
+    let download: DownloadLine | undefined;
     child.stderr?.setEncoding('utf8').on('data', (s: string) => {
       errBuf += s;
       const lines = errBuf.split(/\r?\n/);
       errBuf = lines.pop() ?? '';
-      for (const l of lines) this.output.appendLine(l.split('\r').pop() ?? l);
+      for (const l of lines) {
+        const line = l.split('\r').pop() ?? l;
+        this.output.appendLine(line);
+        download = parseDownloadLine(line) ?? download;
+      }
     });
     const exited = new Promise<{ code: number | null; stdout: string }>((resolve) => {
       child.on('error', (err) => {
@@ -60,7 +67,12 @@ export class RuntimeProcesses extends DisposableObject {
         resolve({ code, stdout });
       });
     });
-    const proc: RuntimeProcess = { kind, dir: path.resolve(dir), child, exited };
+    const proc: RuntimeProcess = {
+      kind, dir: path.resolve(dir), child, exited,
+      get download() {
+        return download;
+      },
+    };
     this.running.set(key, proc);
     this.changed.fire();
     return proc;

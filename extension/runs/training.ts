@@ -1,6 +1,7 @@
 /**
  * Starting and following a training: the spawned runtime, a cancellable progress notification
- * (epoch, loss, ETA; cancel = SIGINT) and a status-bar item, both fed from events.jsonl.
+ * (epoch, loss, ETA; cancel = SIGINT) and a status-bar item, both fed from events.jsonl (before the
+ * first event, from the runtime's dataset download progress lines).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import { CommandId } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { Toast } from '../vscode/ui';
 import { formatDuration } from './collect';
-import { foldProgress, progressMessage, type Launch, type RunProgress } from './launch';
+import { downloadMessage, foldProgress, progressMessage, type Launch, type RunProgress } from './launch';
 import type { RuntimeProcesses } from './processes';
 
 export class Trainings extends DisposableObject {
@@ -38,9 +39,11 @@ export class Trainings extends DisposableObject {
         const tick = (): void => {
           const r = readEvents(file, offset);
           offset = r.consumed;
-          if (!r.events.length && p) return;
+          // Before the first event a missing dataset may be downloading: show its progress.
+          const download = p?.epochs ? undefined : proc.download;
+          if (!r.events.length && p && !download) return;
           p = foldProgress(p, r.events, Date.now(), startMs);
-          const message = p.epochs ? progressMessage(p, formatDuration) : 'starting…';
+          const message = p.epochs ? progressMessage(p, formatDuration) : download ? downloadMessage(download) : 'starting…';
           const pct = Math.round(p.fraction * 100);
           report.report({ message, increment: pct - reported });
           reported = pct;

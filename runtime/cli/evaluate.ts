@@ -8,13 +8,14 @@
  * under `labels`; here `labels` are the ground truth.
  */
 import { evaluateCheckpoint } from '../train/evaluate_checkpoint';
-import { parseConfigCli, printJsonLine, runCli } from './main';
+import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run evaluate -- --config RUN_DIR/config.yaml test.checkpoint RUN_DIR/checkpoint_NNNNN.ckpt [test.output_dir DIR] [key value ...]`;
 
 runCli(async () => {
-  const cli = parseConfigCli(USAGE);
+  const cli = parseConfigCli(USAGE, NO_DOWNLOAD_FLAG);
   if (!cli) return 0;
+  applyNoDownload(cli);
   const { outDir, ...metrics } = await evaluateCheckpoint(cli.config);
   void outDir;
   printJsonLine(metrics);

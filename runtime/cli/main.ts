@@ -56,6 +56,16 @@ function withReadLog(config: Config): Config {
   return recorded;
 }
 
+/** The `--no-download` flag of the commands that read a dataset (train, evaluate). */
+export const NO_DOWNLOAD_FLAG: Record<string, ExtraFlag> = {
+  'no-download': { type: 'boolean', description: 'never download a missing dataset (sets dataset.download False)' },
+};
+
+/** Applies `--no-download` to the parsed config. */
+export function applyNoDownload(cli: ConfigCli): void {
+  if (cli.flags['no-download'] === true) cli.config.dataset.download = false;
+}
+
 /** Prints the final machine-readable line of a command. */
 export function printJsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);

@@ -12,10 +12,12 @@ import { distEnvFrom } from '../dist/env';
 import { launchWorkers } from '../dist/launch';
 import { RingComm } from '../dist/ring';
 import { onlySubmission } from '../slurm/script';
+import { ensureRunDataset } from '../train/data';
+import { Logger } from '../train/logger';
 import { checkRunDir } from '../train/run_dir';
 import { checkPrecision } from '../train/step';
 import { checkDistributedConfig, runTraining } from '../train/trainer';
-import { parseConfigCli, printJsonLine, runCli } from './main';
+import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N] [key value ...]
 
@@ -23,7 +25,9 @@ Trains the model of the config (defaults, then FILE.yaml, then the key value pai
 the run folder train.output_dir: config.yaml, config_min.yaml, env.yaml, log.txt, events.jsonl,
 checkpoint_NNNNN.ckpt. --resume RUN_DIR continues a stopped or killed run from its last checkpoint.
 --nproc_per_node N trains data-parallel in N worker processes (one per GPU, or N on the CPU);
-train.batch_size is per worker (see docs/distributed.md).`;
+train.batch_size is per worker (see docs/distributed.md). A built-in dataset that is not found is
+downloaded first (torchvision's archives, into ~/.cache/image-classification-lab or $ICL_DATA_DIR);
+--no-download (dataset.download False) turns that off.`;
 
 /** Argument list without `--nproc_per_node N` / `--nproc_per_node=N`. */
 function withoutNproc(argv: string[]): string[] {
@@ -36,9 +40,10 @@ function withoutNproc(argv: string[]): string[] {
 }
 
 runCli(async () => {
-  const cli = parseConfigCli(USAGE, { nproc_per_node: { type: 'string', description: 'data-parallel worker processes on this machine (one per GPU)' } }, true);
+  const cli = parseConfigCli(USAGE, { nproc_per_node: { type: 'string', description: 'data-parallel worker processes on this machine (one per GPU)' }, ...NO_DOWNLOAD_FLAG }, true);
   if (!cli) return 0;
   const cfg = cli.config;
+  applyNoDownload(cli);
   const env = distEnvFrom();
   const nprocFlag = cli.flags.nproc_per_node;
   const nproc = nprocFlag === undefined ? 1 : Number(nprocFlag);
@@ -49,6 +54,8 @@ runCli(async () => {
     checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
     const outputDir = path.resolve(cfg.train.output_dir);
     if (cfg.train.resume || !onlySubmission(outputDir)) checkRunDir(outputDir, cfg.train.resume);
+    // Download a missing dataset once, here, rather than in every worker.
+    await ensureRunDataset(cfg, new Logger());
     return launchWorkers({ nproc, args: withoutNproc(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
   }
   const worker = env && (env.source === 'launcher' || cfg.train.distributed) && env.worldSize > 1 ? env : null;

@@ -266,6 +266,9 @@ export const CONFIG_TREE = section('Image Classification Lab config', {
     dataset_dir: str('', "Dataset folder; '' = search the well-known places", {
       note: 'The original forces ~/.torch/datasets/... for built-in datasets; here it is never forced.',
     }),
+    download: bool(true, "Download a built-in dataset (torchvision's archives, MD5-checked) when it is not found", {
+      note: "New key: the original always calls torchvision with download=True. --no-download sets it False.",
+    }),
     image_size: int(32, 'Input side in pixels (forced: 32 for CIFAR, 28 for the MNIST family)', positive),
     n_channels: int(3, 'Input channels (forced: 3 for CIFAR, 1 for the MNIST family)', positive),
     n_classes: int(10, 'Number of classes (forced: 10, or 100 for CIFAR100)', positive),

@@ -1,6 +1,6 @@
 /**
- * CIFAR binary-version readers ("CIFAR-10 binary version" / "CIFAR-100 binary version" from the
- * dataset authors; not the Python pickle version that torchvision downloads).
+ * CIFAR readers: the binary version ("CIFAR-10 binary version" / "CIFAR-100 binary version" from
+ * the dataset authors), and through ./cifar_pickle.ts the python version torchvision downloads.
  *
  * Record layouts (no header; the file is a sequence of fixed-size records):
  * - CIFAR-10 (`data_batch_{1..5}.bin`, `test_batch.bin`): 1 label byte (0..9), then 3072 pixel bytes.
@@ -9,6 +9,7 @@
  * The 3072 pixel bytes are channel-major: the 32x32 red plane (row-major), then green, then blue.
  */
 import * as fs from 'node:fs';
+import { parseCifarPickle, type CifarPlanes } from './cifar_pickle';
 
 /** CIFAR image side, pixels. */
 export const CIFAR_SIZE = 32;
@@ -30,6 +31,21 @@ export interface CifarData {
   /** labels [n] (fine labels for CIFAR-100). */
   labels: Int32Array;
   n: number;
+}
+
+/** Copies one image from R, G, B 32x32 planes (`src` at `from`) to HWC (`dst` at `to`). */
+function planesToHwc(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
+  for (let p = 0; p < PLANE; p++) {
+    const d = to + 3 * p;
+    dst[d] = src[from + p];
+    dst[d + 1] = src[from + PLANE + p];
+    dst[d + 2] = src[from + 2 * PLANE + p];
+  }
+}
+
+/** True for a binary-version file name (`*.bin`); the python-version files have no extension. */
+export function isCifarBinary(file: string): boolean {
+  return file.endsWith('.bin');
 }
 
 /**
@@ -66,14 +82,7 @@ export function parseCifar(kind: CifarKind, bytes: Uint8Array, file: string, max
       throw new Error(`${file}: label ${label} of record ${i} (byte ${r + labelBytes - 1}) is out of range: expected < ${nClasses} classes`);
     }
     labels[base + i] = label;
-    const src = r + labelBytes;
-    const dst = (base + i) * PIXELS;
-    for (let p = 0; p < PLANE; p++) {
-      const d = dst + 3 * p;
-      images[d] = bytes[src + p];
-      images[d + 1] = bytes[src + PLANE + p];
-      images[d + 2] = bytes[src + 2 * PLANE + p];
-    }
+    planesToHwc(bytes, r + labelBytes, images, (base + i) * PIXELS);
   }
   return { images: out ? images.subarray(base * PIXELS, (base + n) * PIXELS) : images, labels: out ? labels.subarray(base, base + n) : labels, n };
 }
@@ -91,21 +100,38 @@ export function cifarRecordCount(kind: CifarKind, file: string): number {
 }
 
 /**
- * Reads CIFAR binary files in order and concatenates them.
- * @param files e.g. `data_batch_1.bin` … `data_batch_5.bin`
+ * Reads CIFAR files in order and concatenates them: binary-version files (`*.bin`) or
+ * python-version files (pickles, ./cifar_pickle.ts), told apart by {@link isCifarBinary}.
+ * @param files e.g. `data_batch_1.bin` … `data_batch_5.bin`, or `data_batch_1` … `data_batch_5`
  * @param maxSamples 0/undefined = all; else the first N records in file order
  * @param alloc allocator for the image buffer (e.g. backed by a SharedArrayBuffer); default plain
  * @returns images [n, 32, 32, 3] NHWC uint8 and labels [n]
+ * @throws naming the file (and byte) for any format error of either reader
  */
 export function readCifarFiles(kind: CifarKind, files: string[], maxSamples?: number,
   alloc: (bytes: number) => Uint8Array = (b) => new Uint8Array(b)): CifarData {
-  const counts = files.map((f) => cifarRecordCount(kind, f));
+  const pickled = new Map<string, CifarPlanes>();
+  const counts = files.map((f) => {
+    if (isCifarBinary(f)) return cifarRecordCount(kind, f);
+    const buf = fs.readFileSync(f);
+    const p = parseCifarPickle(kind, new Uint8Array(buf.buffer, buf.byteOffset, buf.length), f);
+    pickled.set(f, p);
+    return p.n;
+  });
   const total = counts.reduce((a, b) => a + b, 0);
   const n = maxSamples ? Math.min(maxSamples, total) : total;
   const images = alloc(n * PIXELS);
   const labels = new Int32Array(n);
   let offset = 0;
   for (let i = 0; i < files.length && offset < n; i++) {
+    const p = pickled.get(files[i]);
+    if (p) {
+      const take = Math.min(p.n, n - offset);
+      for (let j = 0; j < take; j++) planesToHwc(p.planes, j * PIXELS, images, (offset + j) * PIXELS);
+      labels.set(p.labels.subarray(0, take), offset);
+      offset += take;
+      continue;
+    }
     const buf = fs.readFileSync(files[i]);
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     offset += parseCifar(kind, bytes, files[i], n - offset, { images, labels, offset }).n;

@@ -2,6 +2,9 @@
 export { DATASETS, DATASET_NAMES, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './datasets';
 export { loadDataset, subsetDataset, randomSplit, splitIndices, sharedBytes, type ImageDataset, type LoadDatasetOptions, type SplitIndices } from './dataset';
 export { locateDataset, searchDirs, downloadHelp, DATA_DIR_ENV, type LocateOptions, type LocatedDataset, type LocateEnvironment } from './locate';
+export { ensureDataset, type EnsureDatasetOptions, type EnsuredDataset } from './download';
+export { DownloadError } from './http_download';
+export { DATASET_SOURCES, MIRROR_ENV } from './sources';
 export { readIdxImages, readIdxLabels, readIdxPair, parseIdxImages, parseIdxLabels, readMaybeGzip, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxImages } from './idx';
 export { readCifarFiles, parseCifar, cifarRecordSize, type CifarKind, type CifarData } from './cifar';
 export { Rng, type RngState } from './rng';

@@ -1,19 +1,21 @@
 /**
- * Finding a dataset's files on disk. Nothing is ever downloaded: when the files are not found the
- * error lists every folder looked in and how to get the data.
+ * Finding a dataset's files on disk. When they are not found the error lists every folder looked
+ * in and how to get the data (./download.ts downloads them first unless `dataset.download` is off).
  *
  * Search order (first folder holding every file of the requested split wins); each base folder B
  * is expanded to B and its usual subfolders (see {@link expandBase}):
- * 1. `datasetDir` (the config's `dataset.dataset_dir`), if given
+ * 1. `datasetDir` (the config's `dataset.dataset_dir`), if given: then ONLY this folder is
+ *    searched, and a folder that does not exist is a ConfigError (nothing falls back elsewhere)
  * 2. `$ICL_DATA_DIR`
  * 3. `./data` (relative to the working directory)
  * 4. `~/.torch/datasets` (where the original framework's torchvision puts them)
- * 5. `~/.cache/image-classification-lab`
+ * 5. `~/.cache/image-classification-lab` (where downloads go)
  * 6. `/usr/share/datasets` (Debian's dataset packages, e.g. `dataset-fashion-mnist`)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ConfigError } from '../config/errors';
 import { datasetInfo, type DatasetName } from './datasets';
 
 /** Environment variable naming an extra data folder. */
@@ -44,27 +46,29 @@ export interface LocatedDataset {
   /** The folder holding the files. */
   dir: string;
   /**
-   * Absolute file paths in reading order: IDX `[images, labels]`; CIFAR the batch files
-   * (`data_batch_1.bin` … `data_batch_5.bin`, or `test_batch.bin`, `train.bin`, `test.bin`).
+   * Absolute file paths in reading order: IDX `[images, labels]`; CIFAR the batch files, binary
+   * (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`; `train.bin`, `test.bin`) or python
+   * version (`data_batch_1` … `data_batch_5`, `test_batch`; `train`, `test`).
    */
   files: string[];
 }
 
-/** Folder names used by the dataset authors, torchvision and Debian. */
-const FOLDERS: Record<DatasetName, { archive?: string; debian: string }> = {
-  CIFAR10: { archive: 'cifar-10-batches-bin', debian: 'cifar-10' },
-  CIFAR100: { archive: 'cifar-100-binary', debian: 'cifar-100' },
+/** Folder names used by the dataset authors (binary, python version), torchvision and Debian. */
+const FOLDERS: Record<DatasetName, { archive?: string[]; debian: string }> = {
+  CIFAR10: { archive: ['cifar-10-batches-bin', 'cifar-10-batches-py'], debian: 'cifar-10' },
+  CIFAR100: { archive: ['cifar-100-binary', 'cifar-100-python'], debian: 'cifar-100' },
   MNIST: { debian: 'mnist' },
   FashionMNIST: { debian: 'fashion-mnist' },
   KMNIST: { debian: 'kmnist' },
 };
 
-/** For each file of a split, the accepted names (first existing one wins). */
+/** For each file of a split, the accepted names (first existing one wins): CIFAR binary, then python version. */
 function expectedFiles(name: DatasetName, split: 'train' | 'test'): string[][] {
+  const cifar = (stem: string): string[] => [`${stem}.bin`, stem];
   if (name === 'CIFAR10') {
-    return split === 'train' ? [1, 2, 3, 4, 5].map((i) => [`data_batch_${i}.bin`]) : [['test_batch.bin']];
+    return split === 'train' ? [1, 2, 3, 4, 5].map((i) => cifar(`data_batch_${i}`)) : [cifar('test_batch')];
   }
-  if (name === 'CIFAR100') return [[`${split}.bin`]];
+  if (name === 'CIFAR100') return [cifar(split)];
   const prefix = split === 'train' ? 'train' : 't10k';
   const variants = (kind: string): string[] => {
     const stems = [`${prefix}-${kind}-ubyte`, `${prefix}-${kind.replace('-', '.')}-ubyte`];
@@ -80,33 +84,52 @@ function expandHome(p: string, home: string): string {
 /**
  * A base folder B and the subfolders where the files of `name` usually sit: IDX datasets
  * `B`, `B/raw`, `B/<Name>`, `B/<Name>/raw`, `B/<debian>`; CIFAR `B`, `B/<archive>`, `B/<Name>`,
- * `B/<Name>/<archive>`, `B/<debian>` (archive: `cifar-10-batches-bin` / `cifar-100-binary`;
+ * `B/<Name>/<archive>`, `B/<debian>` (archive: the binary version's `cifar-10-batches-bin` /
+ * `cifar-100-binary`, then the python version's `cifar-10-batches-py` / `cifar-100-python`;
  * debian: e.g. `fashion-mnist`).
  */
 export function expandBase(base: string, name: DatasetName): string[] {
   const f = FOLDERS[name];
   const dirs = f.archive
-    ? [base, path.join(base, f.archive), path.join(base, name), path.join(base, name, f.archive)]
+    ? [base, ...f.archive.map((a) => path.join(base, a)), path.join(base, name), ...f.archive.map((a) => path.join(base, name, a))]
     : [base, path.join(base, 'raw'), path.join(base, name), path.join(base, name, 'raw')];
   dirs.push(path.join(base, f.debian));
   return dirs;
 }
 
-/** Every folder looked in for `name`, in search order, without duplicates. */
+/** `dataset.dataset_dir` as an absolute path (`~` expanded); undefined when empty. */
+export function explicitDatasetDir(datasetDir: string | undefined, e: LocateEnvironment = {}): string | undefined {
+  if (!datasetDir) return undefined;
+  return path.resolve(e.cwd ?? process.cwd(), expandHome(datasetDir, e.home ?? os.homedir()));
+}
+
+/**
+ * Every folder looked in for `name`, in search order, without duplicates: with a `datasetDir`
+ * only that folder and its subfolders, else the well-known places.
+ */
 export function searchDirs(name: string, datasetDir?: string, e: LocateEnvironment = {}): string[] {
   const info = datasetInfo(name);
+  const explicit = explicitDatasetDir(datasetDir, e);
+  if (explicit) return [...new Set(expandBase(explicit, info.name))];
   const env = e.env ?? process.env;
   const cwd = e.cwd ?? process.cwd();
   const home = e.home ?? os.homedir();
   const bases: string[] = [];
-  if (datasetDir) bases.push(path.resolve(cwd, expandHome(datasetDir, home)));
   const envDir = env[DATA_DIR_ENV];
   if (envDir) bases.push(path.resolve(cwd, expandHome(envDir, home)));
   bases.push(path.join(cwd, 'data'));
   bases.push(path.join(home, '.torch', 'datasets'));
-  bases.push(path.join(home, '.cache', 'image-classification-lab'));
+  bases.push(defaultDownloadDir({ ...e, env: {} }));
   bases.push(e.systemDir ?? '/usr/share/datasets');
   return [...new Set(bases.flatMap((b) => expandBase(b, info.name)))];
+}
+
+/** Where downloads go: `$ICL_DATA_DIR`, else `~/.cache/image-classification-lab`. */
+export function defaultDownloadDir(e: LocateEnvironment = {}): string {
+  const envDir = (e.env ?? process.env)[DATA_DIR_ENV];
+  const home = e.home ?? os.homedir();
+  if (envDir) return path.resolve(e.cwd ?? process.cwd(), expandHome(envDir, home));
+  return path.join(home, '.cache', 'image-classification-lab');
 }
 
 /** How to get a dataset, for the not-found message. */
@@ -127,13 +150,13 @@ export function downloadHelp(name: DatasetName): string {
       return `Get Kuzushiji-MNIST (gzip IDX, keep the names; .gz or uncompressed both work):\n${idx('http://codh.rois.ac.jp/kmnist/dataset/kmnist/')}\n` +
         `(see https://github.com/rois-codh/kmnist). ${put}`;
     case 'CIFAR10':
-      return 'Get the CIFAR-10 *binary* version (not the Python pickle version torchvision downloads): ' +
-        'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and extract it, e.g. `mkdir -p data && tar -xzf cifar-10-binary.tar.gz -C data` ' +
-        '(creates data/cifar-10-batches-bin/ with data_batch_1.bin … data_batch_5.bin and test_batch.bin).';
+      return 'Get the CIFAR-10 python version that torchvision downloads, https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, ' +
+        'or the binary version, https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz, and extract it, e.g. `mkdir -p data && tar -xzf cifar-10-python.tar.gz -C data` ' +
+        '(creates data/cifar-10-batches-py/ with data_batch_1 … data_batch_5 and test_batch; the binary version creates data/cifar-10-batches-bin/).';
     case 'CIFAR100':
-      return 'Get the CIFAR-100 *binary* version (not the Python pickle version torchvision downloads): ' +
-        'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz and extract it, e.g. `mkdir -p data && tar -xzf cifar-100-binary.tar.gz -C data` ' +
-        '(creates data/cifar-100-binary/ with train.bin and test.bin).';
+      return 'Get the CIFAR-100 python version that torchvision downloads, https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz, ' +
+        'or the binary version, https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz, and extract it, e.g. `mkdir -p data && tar -xzf cifar-100-python.tar.gz -C data` ' +
+        '(creates data/cifar-100-python/ with train and test; the binary version creates data/cifar-100-binary/).';
   }
 }
 
@@ -153,6 +176,10 @@ function isFile(p: string): boolean {
  */
 export function locateDataset(opts: LocateOptions): LocatedDataset {
   const info = datasetInfo(opts.name);
+  const explicit = explicitDatasetDir(opts.datasetDir, opts);
+  if (explicit && !fs.existsSync(explicit)) {
+    throw new ConfigError(`${explicit} does not exist (when set, only this folder is searched): fix the path, create the folder (a missing dataset is then downloaded into it), or set dataset.dataset_dir '' to search the usual places`, { key: 'dataset.dataset_dir' });
+  }
   const wanted = expectedFiles(info.name, opts.split);
   const dirs = searchDirs(info.name, opts.datasetDir, opts);
   const partial: string[] = [];
@@ -164,7 +191,7 @@ export function locateDataset(opts: LocateOptions): LocatedDataset {
     const missing = wanted.filter((_, i) => !found[i]).map((names) => names[0]);
     if (missing.length < wanted.length) partial.push(`${dir} (missing ${missing.join(', ')})`);
   }
-  const wantedDesc = wanted.map((names) => names[0] + (info.format === 'idx' ? '[.gz]' : '')).join(', ');
+  const wantedDesc = wanted.map((names) => (info.format === 'idx' ? `${names[0]}[.gz]` : `${names[1]}[.bin]`)).join(', ');
   const lines = [
     `${info.name} ${opts.split} split not found: no folder holds ${wantedDesc}.`,
     'Looked in:',

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import type { Config } from '../config';
-import { BatchLoader, datasetInfo, loadDataset, type ImageDataset, type TransformOptions } from '../data';
+import { BatchLoader, datasetInfo, ensureDataset, loadDataset, type ImageDataset, type TransformOptions } from '../data';
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
 import { randomSplit, splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
 import { listImageFolder, loadImageFolder } from '../data/image_folder';
 import { ShardedTrainLoader, sliceDataset, type Shard } from '../dist/sampler';
+import type { Logger } from './logger';
+import { DownloadProgress } from './progress';
 import type { ValSplitInfo } from '../protocol/events';
 
 /** The training and validation sets of a run, and their loaders. */
@@ -128,6 +130,30 @@ function loadSplit(
   });
   checkFolder(cfg, ds, trainClasses);
   return ds;
+}
+
+/**
+ * Makes sure a built-in dataset is on disk before {@link loadRunData} / {@link loadTestData} read
+ * it: downloads it (runtime/data/download.ts) when it is not found and `dataset.download` is True,
+ * logging what and where, with a progress bar on a terminal and plain progress lines elsewhere.
+ * Folder datasets are left alone.
+ * @throws ConfigError for an explicit `dataset.dataset_dir` that does not exist; the not-found
+ *   error when downloading is off; DownloadError (one line) when a download fails
+ */
+export async function ensureRunDataset(cfg: Config, logger: Logger): Promise<void> {
+  if (isFolderDataset(cfg)) return;
+  const progress = new DownloadProgress(logger);
+  try {
+    await ensureDataset({
+      name: cfg.dataset.name,
+      datasetDir: cfg.dataset.dataset_dir,
+      download: cfg.dataset.download,
+      log: (m) => logger.info(m),
+      onProgress: (file, done, total) => progress.update(file, done, total),
+    });
+  } finally {
+    progress.stop();
+  }
 }
 
 /** How an eval loader is built: validation's (`validation.*`) or evaluate's (`test.*`; never drops a batch). */

@@ -4,7 +4,8 @@ import { describeBackend, initBackend, toDevice } from '../backend';
 import { ConfigError, compatWarnings, type Config } from '../config';
 import { createModel } from '../models';
 import { loadCheckpoint, loadModelTensors } from './checkpoint';
-import { loadTestData } from './data';
+import { ensureRunDataset, loadTestData } from './data';
+import { Logger } from './logger';
 import { evaluateModel } from './evaluate';
 import { argmaxRows } from './metrics';
 import { writeNpy } from './npy';
@@ -44,6 +45,7 @@ export async function evaluateCheckpoint(cfg: Config, log: (line: string) => voi
   try {
     const ckpt = loadCheckpoint(cfg.test.checkpoint);
     loadModelTensors(model, ckpt);
+    await ensureRunDataset(cfg, new Logger());
     const { test, loader } = loadTestData(cfg, { batchSize: cfg.test.batch_size, numWorkers: cfg.test.dataloader.num_workers });
     let r;
     try {

@@ -73,3 +73,68 @@ export class Progress {
     }
   }
 }
+
+/** `73.2 MB` */
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * Progress of a dataset download, in bytes. On a terminal: a bar redrawn in place. Otherwise: a
+ * plain log line at every 10 % (every 16 MB when the size is unknown) and at the end, in the form
+ * `download FILE: 45% (73.2 of 162.6 MB, 5.1 MB/s, ETA 17s)`, which the extension reads
+ * (extension/runs/launch.ts, parseDownloadLine).
+ */
+export class DownloadProgress {
+  private bar: SingleBar | undefined;
+  private file = '';
+  private started = 0;
+  private startBytes = 0;
+  private lastStep = -1;
+
+  constructor(private readonly logger: Logger, private readonly tty = Boolean(process.stderr.isTTY)) {}
+
+  /** Reports `done` of `total` bytes (total undefined: unknown) of `file`. */
+  update(file: string, done: number, total: number | undefined): void {
+    if (file !== this.file) {
+      this.stop();
+      this.file = file;
+      this.started = Date.now();
+      this.startBytes = done;
+      this.lastStep = -1;
+      if (this.tty && total) {
+        this.bar = new SingleBar({
+          format: `download ${file} {bar} {percentage}% | {mb} | {speed} | ETA {eta_h}`,
+          barsize: 24, hideCursor: true, clearOnComplete: true, stream: process.stderr, fps: 5,
+        });
+        this.bar.start(total, done, { mb: '', speed: '', eta_h: '?' });
+        this.logger.beforeConsole = () => process.stderr.write('\r\x1b[2K');
+        this.logger.afterConsole = () => this.bar?.render();
+      }
+    }
+    const elapsed = (Date.now() - this.started) / 1000;
+    const rate = elapsed > 0 ? (done - this.startBytes) / elapsed : 0;
+    const eta = total && done >= total ? '0s' : total && rate > 0 ? formatDuration((total - done) / rate) : '?';
+    const speed = `${megabytes(rate)}/s`;
+    if (this.bar) {
+      this.bar.update(done, { mb: `${megabytes(done)} of ${megabytes(total ?? 0)}`, speed, eta_h: eta });
+      return;
+    }
+    const step = total ? Math.floor((10 * done) / total) : Math.floor(done / 16e6);
+    if (step === this.lastStep) return;
+    this.lastStep = step;
+    this.logger.info(total
+      ? `download ${file}: ${Math.floor((100 * done) / total)}% (${(done / 1e6).toFixed(1)} of ${megabytes(total)}, ${speed}, ETA ${eta})`
+      : `download ${file}: ${megabytes(done)} (${speed})`);
+  }
+
+  /** Removes the bar. */
+  stop(): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.bar = undefined;
+      this.logger.beforeConsole = undefined;
+      this.logger.afterConsole = undefined;
+    }
+  }
+}

@@ -17,7 +17,7 @@ import type { Model } from '../models/types';
 import { onlySubmission } from '../slurm/script';
 import { EventWriter } from '../protocol/writer';
 import { findLastCheckpoint, loadCheckpoint, loadModelTensors, restoreOptimizerState } from './checkpoint';
-import { describeValSplit, loadRunData, type RunData } from './data';
+import { describeValSplit, ensureRunDataset, loadRunData, type RunData } from './data';
 import { Logger } from './logger';
 import { createOptimizer, type Optimizer } from './optim';
 import { createLrSchedule } from './schedule';
@@ -206,6 +206,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       for (const name of removeLeftovers(outputDir)) logger.info(`removed ${name}, left by an interrupted write`);
     }
     for (const w of configWarnings(cfg)) logger.warn(w);
+    await ensureRunDataset(cfg, logger);
     const backend = await initBackend(toDevice(cfg.device), processThreads(cfg.num_threads), cfg.cudnn);
     logger.info(describeBackend(backend));
     if (!dist && !backend.gpu && backend.threads > 1) {

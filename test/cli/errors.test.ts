@@ -35,13 +35,24 @@ describe('CLI errors', () => {
     assertOneLine(r.stderr, /depth.*21.*6n\+2.*20/);
   });
 
-  it('lists where it looked for a dataset that is not there, and how to get it', async () => {
-    const r = await runCli('train', ['dataset.name', 'KMNIST', 'dataset.dataset_dir', path.join(work, 'empty'), 'train.output_dir', path.join(work, 'run')]);
+  it('lists where it looked for a dataset that is not there, and how to get it, when downloading is off', async () => {
+    const empty = path.join(work, 'empty');
+    fs.mkdirSync(empty, { recursive: true });
+    const r = await runCli('train', ['--no-download', 'dataset.name', 'KMNIST', 'dataset.dataset_dir', empty, 'train.output_dir', path.join(work, 'run')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: KMNIST train split not found/m);
     assert.match(r.stderr, /^ {2}.*empty$/m);
     assert.match(r.stderr, /codh\.rois\.ac\.jp/);
+    assert.match(r.stderr, /Downloading is off/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     assert.equal(fs.existsSync(path.join(work, 'run')), false, 'a run that cannot start leaves no folder behind');
+  });
+
+  it('refuses an explicit dataset_dir that does not exist (exit 2), without looking elsewhere', async () => {
+    const missing = path.join(work, 'no-such-folder');
+    const r = await runCli('train', ['dataset.name', 'FashionMNIST', 'dataset.dataset_dir', missing, 'train.output_dir', path.join(work, 'run2')]);
+    assert.equal(r.code, 2);
+    assertOneLine(r.stderr, new RegExp(`^error: dataset\\.dataset_dir: ${missing.replace(/[.]/g, '\\.')} does not exist \\(when set, only this folder is searched\\)`));
+    assert.equal(fs.existsSync(path.join(work, 'run2')), false);
   });
 });

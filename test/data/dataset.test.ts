@@ -87,22 +87,48 @@ test('CIFAR-100 via $ICL_DATA_DIR', () => {
   assert.deepEqual(Array.from(ds.labels), [label(0, 100), label(1, 100)]);
 });
 
-test('search order: dataset_dir first, then $ICL_DATA_DIR, ./data, ~/.torch/datasets, ~/.cache, /usr/share/datasets', () => {
+test('search order: $ICL_DATA_DIR, ./data, ~/.torch/datasets, ~/.cache, /usr/share/datasets; an explicit dataset_dir alone', () => {
   const root = tempDir();
   const env = isolated(root);
-  const dirs = searchDirs('FashionMNIST', '~/mine', { ...env, env: { ICL_DATA_DIR: '/env' } });
+  const dirs = searchDirs('FashionMNIST', undefined, { ...env, env: { ICL_DATA_DIR: '/env' } });
   const idx = (p: string): number => dirs.indexOf(p);
-  for (const p of [path.join(env.home, 'mine'), path.join(env.home, 'mine', 'FashionMNIST', 'raw'), '/env', path.join(env.cwd, 'data', 'FashionMNIST'),
+  for (const p of ['/env', path.join(env.cwd, 'data', 'FashionMNIST'),
     path.join(env.home, '.torch', 'datasets', 'FashionMNIST', 'raw'), path.join(env.home, '.cache', 'image-classification-lab'),
     path.join(env.systemDir, 'fashion-mnist')]) assert.ok(idx(p) >= 0, `${p} not in ${dirs.join('\n')}`);
-  assert.ok(idx(path.join(env.home, 'mine')) < idx('/env'));
   assert.ok(idx('/env') < idx(path.join(env.cwd, 'data', 'FashionMNIST')));
   assert.ok(idx(path.join(env.cwd, 'data', 'FashionMNIST')) < idx(path.join(env.home, '.torch', 'datasets', 'FashionMNIST', 'raw')));
   assert.ok(idx(path.join(env.home, '.torch', 'datasets', 'FashionMNIST', 'raw')) < idx(path.join(env.systemDir, 'fashion-mnist')));
+  const mine = searchDirs('FashionMNIST', '~/mine', { ...env, env: { ICL_DATA_DIR: '/env' } });
+  assert.deepEqual(mine, ['', 'raw', 'FashionMNIST', 'FashionMNIST/raw', 'fashion-mnist'].map((s) => path.join(env.home, 'mine', s)));
   const cifar = searchDirs('CIFAR10', undefined, env);
-  assert.ok(cifar.includes(path.join(env.home, '.torch', 'datasets', 'cifar-10-batches-bin')));
-  assert.ok(cifar.includes(path.join(env.cwd, 'data', 'cifar-10-batches-bin')));
+  for (const v of ['cifar-10-batches-bin', 'cifar-10-batches-py']) {
+    assert.ok(cifar.includes(path.join(env.home, '.torch', 'datasets', v)));
+    assert.ok(cifar.includes(path.join(env.cwd, 'data', v)));
+  }
   assert.equal(new Set(cifar).size, cifar.length);
+});
+
+test('an explicit dataset_dir that does not exist is a ConfigError; one with only the train files does not take test files from elsewhere', () => {
+  const root = tempDir();
+  const env = isolated(root);
+  writeIdxSplit(path.join(env.systemDir, 'fashion-mnist'), 'train', 2, true);
+  writeIdxSplit(path.join(env.systemDir, 'fashion-mnist'), 't10k', 2, true);
+  const missing = path.join(root, 'nowhere');
+  assert.throws(() => locateDataset({ ...env, name: 'FashionMNIST', split: 'train', datasetDir: missing }), (e: Error) => {
+    assert.equal(e.name, 'ConfigError');
+    assert.equal(e.message, `dataset.dataset_dir: ${missing} does not exist (when set, only this folder is searched): fix the path, create the folder (a missing dataset is then downloaded into it), or set dataset.dataset_dir '' to search the usual places`);
+    return true;
+  });
+  const onlyTrain = path.join(root, 'only-train');
+  writeIdxSplit(onlyTrain, 'train', 3, false);
+  assert.equal(locateDataset({ ...env, name: 'FashionMNIST', split: 'train', datasetDir: onlyTrain }).dir, onlyTrain);
+  assert.throws(() => locateDataset({ ...env, name: 'FashionMNIST', split: 'test', datasetDir: onlyTrain }), (e: Error) => {
+    assert.ok(e.message.startsWith('FashionMNIST test split not found'), e.message);
+    assert.ok(!e.message.includes(env.systemDir), e.message);
+    return true;
+  });
+  // Without dataset_dir the system folder is found.
+  assert.equal(locateDataset({ ...env, name: 'FashionMNIST', split: 'test' }).dir, path.join(env.systemDir, 'fashion-mnist'));
 });
 
 test('Debian layout under the system folder and ./data are found; alternative IDX names accepted', () => {
@@ -130,12 +156,13 @@ test('not found: one message listing every place looked in, incomplete folders, 
     return true;
   });
   assert.ok(msg.startsWith('FashionMNIST train split not found: no folder holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz].\nLooked in:\n'), msg);
-  for (const d of searchDirs('FashionMNIST', partial, { ...env, env: { ICL_DATA_DIR: path.join(root, 'envdir') } })) assert.ok(msg.includes(`\n  ${d}\n`), `missing ${d}`);
+  for (const d of searchDirs('FashionMNIST', partial, env)) assert.ok(msg.includes(`\n  ${d}\n`), `missing ${d}`);
+  assert.ok(!msg.includes('envdir'), msg);
   assert.ok(msg.includes(`Incomplete folders:\n  ${partial} (missing train-labels-idx1-ubyte)`), msg);
   assert.ok(msg.includes('sudo apt-get install dataset-fashion-mnist'));
   assert.ok(msg.includes('http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz'));
-  assert.throws(() => locateDataset({ ...env, name: 'CIFAR10', split: 'test' }), /CIFAR10 test split not found: no folder holds test_batch\.bin\.[\s\S]*cifar-10-binary\.tar\.gz/);
-  assert.throws(() => locateDataset({ ...env, name: 'CIFAR100', split: 'train' }), /cifar-100-binary\.tar\.gz/);
+  assert.throws(() => locateDataset({ ...env, name: 'CIFAR10', split: 'test' }), /CIFAR10 test split not found: no folder holds test_batch\[\.bin\]\.[\s\S]*cifar-10-python\.tar\.gz[\s\S]*cifar-10-binary\.tar\.gz/);
+  assert.throws(() => locateDataset({ ...env, name: 'CIFAR100', split: 'train' }), /cifar-100-python\.tar\.gz[\s\S]*cifar-100-binary\.tar\.gz/);
   assert.throws(() => locateDataset({ ...env, name: 'MNIST', split: 'train' }), /ossci-datasets\.s3\.amazonaws\.com\/mnist\/train-images-idx3-ubyte\.gz/);
   assert.throws(() => locateDataset({ ...env, name: 'KMNIST', split: 'train' }), /codh\.rois\.ac\.jp\/kmnist\/dataset\/kmnist\//);
 });

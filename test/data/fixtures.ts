@@ -99,3 +99,64 @@ export function isolated(root: string): { env: Record<string, string | undefined
   };
   return { env: {}, cwd: mk(path.join(root, 'cwd')), home: mk(path.join(root, 'home')), systemDir: mk(path.join(root, 'system')) };
 }
+
+/** Pickle opcodes of a SHORT_BINSTRING (Python 2 `str`, as in the CIFAR python version). */
+function pyStr(s: string): Buffer {
+  return Buffer.concat([Buffer.from([0x55, s.length]), Buffer.from(s, 'latin1')]);
+}
+
+/** A pickled int: BININT1 / BININT2 / BININT. */
+function pyInt(v: number): Buffer {
+  if (v < 256) return Buffer.from([0x4b, v]);
+  if (v < 65536) return Buffer.from([0x4d, v & 0xff, v >> 8]);
+  const b = Buffer.alloc(5);
+  b[0] = 0x4a;
+  b.writeInt32LE(v, 1);
+  return b;
+}
+
+/**
+ * A CIFAR python-version file (what torchvision downloads) of n images, pickled as the dataset
+ * authors' Python 2 files are (protocol 2): a dict with `batch_label`, `labels` (CIFAR-10) or
+ * `fine_labels` + `coarse_labels` (CIFAR-100), `data` (a numpy uint8 [n, 3072] array built by
+ * `numpy.core.multiarray._reconstruct`, raw bytes as a BINSTRING) and `filenames`. Pixels
+ * {@link pixel}, labels {@link label} of sample `first + i`.
+ */
+export function cifarPickleBytes(n: number, kind: 'CIFAR10' | 'CIFAR100', first = 0): Buffer {
+  const data = Buffer.alloc(n * 3072);
+  for (let r = 0; r < n; r++) for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) data[r * 3072 + c * 1024 + y * 32 + x] = pixel(first + r, y, x, c);
+  const list = (values: Buffer[]): Buffer => Buffer.concat([Buffer.from([0x5d, 0x28]), ...values, Buffer.from([0x65])]); // EMPTY_LIST MARK … APPENDS
+  const ids = Array.from({ length: n }, (_, r) => first + r);
+  const rawLen = Buffer.alloc(4);
+  rawLen.writeUInt32LE(data.length);
+  const array = Buffer.concat([
+    Buffer.from('cnumpy.core.multiarray\n_reconstruct\nq\x05cnumpy\nndarray\nq\x06K\x00\x85q\x07', 'latin1'), pyStr('b'), Buffer.from([0x87, 0x52]), // TUPLE3 REDUCE
+    Buffer.from([0x28]), pyInt(1), pyInt(n), pyInt(3072), Buffer.from([0x86]), // (1, (n, 3072),
+    Buffer.from('cnumpy\ndtype\nq\x0c', 'latin1'), pyStr('u1'), pyInt(0), pyInt(1), Buffer.from([0x87, 0x52, 0x28]), pyInt(3), pyStr('|'),
+    Buffer.from('NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb', 'latin1'), // dtype state, BUILD
+    Buffer.from([0x89, 0x54]), rawLen, data, Buffer.from([0x74, 0x62]), // False, BINSTRING raw, TUPLE, BUILD
+  ]);
+  const items: Buffer[] = [pyStr('batch_label'), pyStr('fixture batch'), pyStr('data'), array];
+  if (kind === 'CIFAR10') items.push(pyStr('labels'), list(ids.map((i) => pyInt(label(i, 10)))));
+  else items.push(pyStr('fine_labels'), list(ids.map((i) => pyInt(label(i, 100)))), pyStr('coarse_labels'), list(ids.map((i) => pyInt((i * 3 + 11) % 20))));
+  items.push(pyStr('filenames'), list(ids.map((i) => pyStr(`img_${i}.png`))));
+  return Buffer.concat([Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x01, 0x28]), ...items, Buffer.from([0x75, 0x2e])]); // PROTO 2 EMPTY_DICT BINPUT MARK … SETITEMS STOP
+}
+
+/**
+ * Writes the CIFAR python-version folder (`cifar-10-batches-py/` with data_batch_1 … 5 of
+ * `perBatch` images and test_batch of `test`; or `cifar-100-python/` with train and test) under base.
+ */
+export function writeCifarPython(base: string, kind: 'CIFAR10' | 'CIFAR100', perBatch: number, test: number): string {
+  const dir = path.join(base, kind === 'CIFAR10' ? 'cifar-10-batches-py' : 'cifar-100-python');
+  fs.mkdirSync(dir, { recursive: true });
+  if (kind === 'CIFAR10') {
+    for (let b = 1; b <= 5; b++) fs.writeFileSync(path.join(dir, `data_batch_${b}`), cifarPickleBytes(perBatch, kind, (b - 1) * perBatch));
+    fs.writeFileSync(path.join(dir, 'test_batch'), cifarPickleBytes(test, kind));
+  } else {
+    fs.writeFileSync(path.join(dir, 'train'), cifarPickleBytes(perBatch, kind));
+    fs.writeFileSync(path.join(dir, 'test'), cifarPickleBytes(test, kind));
+  }
+  fs.writeFileSync(path.join(dir, 'readme.html'), '<p>fixture</p>\n');
+  return dir;
+}

@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { readEvents } from '../../runtime/protocol/reader';
 import { describeRun, describeValSplit, findRunDirs, formatDuration, summarizeRun, topError } from '../../extension/runs/collect';
-import { checkConfig, foldProgress, nextExpName, progressMessage, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir } from '../../extension/runs/launch';
+import { Logger } from '../../runtime/train/logger';
+import { DownloadProgress } from '../../runtime/train/progress';
+import { checkConfig, downloadMessage, foldProgress, parseDownloadLine, nextExpName, progressMessage, proposeOutputDir, runtimeLaunch, splitOverrides, withOutputDir } from '../../extension/runs/launch';
 
 const ROOT = path.resolve('test/extension/fixtures/runs');
 const summary = (rel: string, live = false) => {
@@ -128,4 +130,20 @@ test('progress: epoch, loss and ETA from events, incrementally', () => {
   assert.equal(p2.done, true);
   assert.equal(p2.fraction, 1);
   assert.equal(p2.etaS, 0);
+});
+
+test('download progress: the runtime\'s plain progress lines are what the extension reads', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'icl-dl-progress-')), 'log.txt');
+  const logger = new Logger(true);
+  logger.attachFile(file);
+  const progress = new DownloadProgress(logger, false);
+  for (const done of [0, 5e6, 60e6, 120e6, 162.6e6]) progress.update('cifar-10-python.tar.gz', done, 162.6e6);
+  progress.stop();
+  logger.close();
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  assert.deepEqual(lines.map((l) => parseDownloadLine(l)?.percent), [0, 36, 73, 100], 'one line per 10 % step reached');
+  const last = parseDownloadLine(lines[3])!;
+  assert.equal(last.file, 'cifar-10-python.tar.gz');
+  assert.match(downloadMessage(last), /^downloading cifar-10-python\.tar\.gz 100% \(162\.6 of 162\.6 MB, [\d.]+ MB\/s, ETA 0s\)$/);
+  assert.equal(parseDownloadLine('[2026-01-01 00:00:00] INFO: downloaded cifar-10-python.tar.gz (162.6 MB)'), undefined);
 });
