@@ -22,7 +22,7 @@ writeSyntheticMnist(mnist, 640, 200);
 /** A 754-parameter VGG without batch norm (5 stages of one 4-channel conv) on 32×32×3. */
 function vggArgs(out: string, extra: string[] = []): string[] {
   return [
-    'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'wasm',
+    'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'libtorch',
     'model.name', 'vgg', 'model.vgg.n_channels', '[4, 4, 4, 4, 4]', 'model.vgg.n_layers', '[1, 1, 1, 1, 1]', 'model.vgg.use_bn', 'False',
     'augmentation.use_random_crop', 'False', 'augmentation.use_random_horizontal_flip', 'False',
     'train.base_lr', '0.05', 'scheduler.type', 'cosine', 'train.val_first', 'False', 'train.val_period', '0',
@@ -87,7 +87,7 @@ describe('npm run train -- --nproc_per_node 2', () => {
 
   it('2 workers train the synthetic recipe to the accuracy band of 1 worker with the same global batch', async () => {
     const recipe = (out: string, batch: string) => [
-      '--config', 'configs/cifar/resnet_preact.yaml', 'device', 'wasm',
+      '--config', 'configs/cifar/resnet_preact.yaml', 'device', 'libtorch',
       'dataset.name', 'FashionMNIST', 'dataset.dataset_dir', mnist,
       'model.resnet_preact.depth', '8', 'model.resnet_preact.initial_channels', '8',
       'train.batch_size', batch, 'validation.batch_size', '100', 'train.base_lr', '0.1',

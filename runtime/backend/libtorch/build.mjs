@@ -31,6 +31,18 @@ if (!found || found.error) {
   console.log(`libtorch backend: not built (${found?.error ?? 'no libtorch: apt-get install libtorch-dev, or set LIBTORCH to an unpacked libtorch'})`);
   process.exit(0);
 }
+// c10d's collectives (native/process_group.cc): Gloo needs gloo's headers (Debian: libgloo-dev; some libtorch
+// distributions ship them in include/), NCCL a libtorch built with it (ProcessGroupNCCL.hpp, libtorch_cuda) and nccl.h.
+function distDefines(f) {
+  const incs = [...f.includes, '/usr/include', '/usr/local/include'];
+  const has = (rel) => incs.some((d) => fs.existsSync(path.join(d, rel)));
+  const defines = [];
+  if (has('gloo/config.h') && has('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp')) defines.push('ICL_WITH_GLOO');
+  const cudaLib = f.libdir && fs.existsSync(path.join(f.libdir, 'libtorch_cuda.so'));
+  if (defines.length && cudaLib && has('torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp') && (has('nccl.h') || process.env.NCCL_INCLUDE_DIR)) defines.push('ICL_WITH_NCCL');
+  return defines;
+}
+const defines = distDefines(found);
 const gypJs = [
   process.env.npm_config_node_gyp,
   path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
@@ -44,12 +56,12 @@ const args = [gypJs, 'rebuild', '--release', '--loglevel=warn'];
 const nodeDir = path.join(path.dirname(process.execPath), '..');
 if (fs.existsSync(path.join(nodeDir, 'include', 'node', 'common.gypi'))) args.push(`--nodedir=${nodeDir}`);
 if (process.env.JOBS) args.push(`--jobs=${process.env.JOBS}`);
-console.log(`libtorch backend: building the addon against ${found.where}`);
+console.log(`libtorch backend: building the addon against ${found.where} (collectives: ${defines.includes('ICL_WITH_GLOO') ? `Gloo${defines.includes('ICL_WITH_NCCL') ? ' and NCCL' : ''}` : 'none, no gloo headers: apt-get install libgloo-dev for multi-process training'})`);
 const t0 = Date.now();
 const r = spawnSync(process.execPath, args, {
   cwd: native,
   stdio: 'inherit',
-  env: { ...process.env, LIBTORCH_INCLUDES: found.includes.join(':'), LIBTORCH_LIBDIR: found.libdir },
+  env: { ...process.env, LIBTORCH_INCLUDES: found.includes.join(':'), LIBTORCH_LIBDIR: found.libdir, ICL_DEFINES: defines.join(' ') },
 });
 if (r.status !== 0) {
   console.error(`libtorch backend: build failed (node-gyp exit ${r.status})`);
