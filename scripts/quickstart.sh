@@ -12,7 +12,7 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   $SUDO apt-get install -y -q dataset-fashion-mnist
 fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
-# With libtorch installed (Debian: libtorch-dev) this builds the libtorch backend, which `device auto` then picks
+# With libtorch installed (Debian: libtorch-dev; with libgloo-dev too for training in several processes) this builds the libtorch backend, which `device auto` then picks
 # (several times faster than wasm); without it, one line says so and the run uses wasm.
 [ -f runtime/backend/libtorch/native/build/Release/icl_libtorch.node ] || npm run --silent build:libtorch || echo "(the libtorch backend did not build: training on wasm)"
 
