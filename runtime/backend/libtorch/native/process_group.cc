@@ -176,6 +176,10 @@ struct Group {
   c10::intrusive_ptr<c10d::ProcessGroup> nccl;
   int rank = 0;
   int size = 1;
+  // The gradient buckets of the last all-reduce, reused as DDP reuses its own: a fresh 146 MB buffer per step costs
+  // more in page faults than the all-reduce itself on a small machine. A bucket is reused only when nothing else
+  // holds its storage any more (the gradient views handed out last time are all freed), so nothing aliases.
+  std::vector<at::Tensor> buckets;
 };
 // Never destroyed at exit: a group whose peers are gone could block a static destructor.
 Group* group = nullptr;
@@ -292,23 +296,37 @@ napi_value PgAllReduceMean(napi_env env, napi_callback_info info) {
     if (a.size() < 2) throw PgError("pgAllReduceMean(ids, bucketBytes)");
     auto ts = tensorsOf(env, a[0]);
     const auto limit = static_cast<int64_t>(number(env, a[1], "bucketBytes"));
-    const int size = current().size;
+    Group& g = current();
     auto parts = buckets(ts, limit);
     std::vector<at::Tensor> flats;
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    // Every bucket's all-reduce is started before the first is waited for (Gloo runs them on its threads).
-    for (const auto& [from, to] : parts) {
-      flats.push_back(flatten(ts, from, to));
-      std::vector<at::Tensor> one{flats.back()};
-      works.push_back(groupFor(flats.back()).allreduce(one));
+    if (g.buckets.size() < parts.size()) g.buckets.resize(parts.size());
+    // Each gradient is divided by the world size on its way into the bucket (as DDP does), so the sum is the mean;
+    // every bucket's all-reduce is started before the first is waited for (Gloo runs them on its threads).
+    for (size_t b = 0; b < parts.size(); b++) {
+      const auto [from, to] = parts[b];
+      int64_t numel = 0;
+      for (size_t i = from; i < to; i++) numel += ts[i].numel();
+      at::Tensor& flat = g.buckets[b];
+      const bool reuse = flat.defined() && flat.numel() == numel && flat.scalar_type() == ts[from].scalar_type() &&
+                         flat.device() == ts[from].device() && flat.use_count() == 1 && flat.storage().use_count() == 1;
+      if (!reuse) flat = at::empty({numel}, ts[from].options());
+      int64_t off = 0;
+      for (size_t i = from; i < to; i++) {
+        const int64_t n = ts[i].numel();
+        at::Tensor slot = flat.narrow(0, off, n);
+        // A 0-dim CPU tensor as the divisor: ATen's Scalar overload of div_out computes into a new tensor and copies.
+        at::div_out(slot, ts[i].reshape({-1}), at::scalar_tensor(static_cast<double>(g.size), at::TensorOptions().dtype(ts[i].scalar_type())));
+        off += n;
+      }
+      flats.push_back(flat);
+      std::vector<at::Tensor> one{flat};
+      works.push_back(groupFor(flat).allreduce(one));
     }
     waitAll(works);
     std::vector<at::Tensor> out;
     out.reserve(ts.size());
-    for (size_t b = 0; b < parts.size(); b++) {
-      flats[b].div_(size);
-      unflatten(flats[b], ts, parts[b].first, parts[b].second, out);
-    }
+    for (size_t b = 0; b < parts.size(); b++) unflatten(flats[b], ts, parts[b].first, parts[b].second, out);
     return jsArray(env, std::move(out));
   });
 }
