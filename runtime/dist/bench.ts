@@ -114,6 +114,8 @@ export interface DdpBench {
   ms_median: number;
   step_ms_median: number;
   local_ms_median: number;
+  /** c10d's bucketed all-reduce from Python after the backward pass (no overlap, as ours), median ms. */
+  bucketed_ms_median: number;
 }
 
 /** Times PyTorch's DistributedDataParallel (Gloo, `nproc` processes, 1 thread each) on parameters of `sizes`. */

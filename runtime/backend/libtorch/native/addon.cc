@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -490,6 +491,7 @@ napi_value Init(napi_env env, napi_value exports) {
 namespace icl {
 at::Tensor& tensorById(int64_t id) { return get(id); }
 napi_value tensorToJs(napi_env env, at::Tensor t) { return tensorResult(env, std::move(t)); }
+napi_value guardedCall(napi_env env, const std::function<napi_value()>& f) { return guarded(env, f); }
 }  // namespace icl
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

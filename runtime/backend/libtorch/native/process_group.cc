@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -47,6 +48,8 @@ namespace icl {
 // Defined in addon.cc: the tensor table shared by all exports.
 at::Tensor& tensorById(int64_t id);
 napi_value tensorToJs(napi_env env, at::Tensor t);
+// Runs f, turning a C++ exception into a JS error (c10 errors without their backtrace).
+napi_value guardedCall(napi_env env, const std::function<napi_value()>& f);
 }  // namespace icl
 
 namespace {
@@ -120,17 +123,7 @@ napi_value stringValue(napi_env env, const std::string& s) {
   return v;
 }
 
-template <typename F>
-napi_value guarded(napi_env env, F f) {
-  try {
-    return f();
-  } catch (const c10::Error& e) {
-    napi_throw_error(env, nullptr, e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    napi_throw_error(env, nullptr, e.what());
-  }
-  return nullptr;
-}
+napi_value guarded(napi_env env, const std::function<napi_value()>& f) { return icl::guardedCall(env, f); }
 
 // Consecutive runs of tensors of one dtype and device whose bytes stay within `limit` (at least one tensor each), as
 // DDP's buckets (torch.nn.parallel.DistributedDataParallel, bucket_cap_mb 25).
