@@ -294,6 +294,8 @@ napi_value PgAllReduceMean(napi_env env, napi_callback_info info) {
     std::vector<at::Tensor> flats;
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
     if (g.buckets.size() < parts.size()) g.buckets.resize(parts.size());
+    // A 0-dim CPU tensor as the divisor: ATen's Scalar overload of div_out computes into a new tensor and copies.
+    const at::Tensor divisor = at::scalar_tensor(static_cast<double>(g.size), at::TensorOptions().dtype(ts.empty() ? at::kFloat : ts[0].scalar_type()));
     // Each gradient is divided by the world size on its way into the bucket (as DDP does), so the sum is the mean;
     // every bucket's all-reduce is started before the first is waited for (Gloo runs them on its threads).
     for (size_t b = 0; b < parts.size(); b++) {
@@ -308,8 +310,7 @@ napi_value PgAllReduceMean(napi_env env, napi_callback_info info) {
       for (size_t i = from; i < to; i++) {
         const int64_t n = ts[i].numel();
         at::Tensor slot = flat.narrow(0, off, n);
-        // A 0-dim CPU tensor as the divisor: ATen's Scalar overload of div_out computes into a new tensor and copies.
-        at::div_out(slot, ts[i].reshape({-1}), at::scalar_tensor(static_cast<double>(g.size), at::TensorOptions().dtype(ts[i].scalar_type())));
+        at::div_out(slot, ts[i].reshape({-1}), divisor);
         off += n;
       }
       flats.push_back(flat);
