@@ -37,7 +37,7 @@ export function gpuDataParallelPlan(gpus: readonly string[]): TrainPlan {
   return { flags: ['--nproc_per_node', String(gpus.length)], overrides: ['device', 'cuda'], env: { CUDA_VISIBLE_DEVICES: gpus.join(',') } };
 }
 
-/** One data-parallel run of `n` worker processes on the CPU (`device cpu`: libtorch, else tfjs-node, else wasm; the cores shared). */
+/** One data-parallel run of `n` worker processes on the CPU (`device cpu`, which picks libtorch: several processes need its c10d collectives; the cores shared). */
 export function cpuDataParallelPlan(n: number): TrainPlan {
   if (!Number.isInteger(n) || n < 1) throw new Error(`the number of processes must be a positive integer, got ${n}`);
   return { flags: ['--nproc_per_node', String(n)], overrides: ['device', 'cpu'], env: { CUDA_VISIBLE_DEVICES: '' } };

@@ -9,13 +9,14 @@
  * GPU when ours runs on libtorch CUDA) on the same shapes and
  * thread count, in rounds alternating with ours (default 3), and adds its medians and the median of the per-round
  * ratios to the JSON line. Evaluation steps on both sides compute logits, loss and top-1/top-5 counts, as validation does.
- * `--allreduce N` also times the data-parallel gradient all-reduce of this model's parameters across
- * N local processes (the ring of runtime/dist, as `--nproc_per_node N` uses it) and adds
- * `allreduce_ms` (median per step) and `allreduce_world_size`.
+ * `--allreduce N` also times the data-parallel gradient exchange of this model's parameters across N local
+ * processes (c10d Gloo in 25 MB buckets, as `--nproc_per_node N` uses it; runtime/dist/bench.ts) and PyTorch's own
+ * DistributedDataParallel on the same gradient sizes (scripts/bench_ddp.py), and adds `allreduce_world_size`,
+ * `allreduce_ms` and `ddp_allreduce_ms` (medians per step).
  */
 import { describeBackend, initBackend, toDevice } from '../backend';
 import { compatWarnings } from '../config';
-import { benchAllReduce } from '../dist/bench';
+import { benchAllReduce, benchDdp } from '../dist/bench';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
 import { evaluateModel } from '../train/evaluate';
@@ -152,9 +153,16 @@ runCli(async () => {
   let allreduce: Record<string, number> = {};
   if (cli.flags.allreduce !== undefined) {
     const nproc = intFlag(cli.flags, 'allreduce', 2);
-    const [r] = await benchAllReduce({ nproc, sizes: [countParams(model)], iters: 10 });
-    process.stderr.write(`all-reduce of ${r.elements.toLocaleString('en-US')} floats over ${nproc} processes: ${r.ms_median.toFixed(1)} ms per step\n`);
-    allreduce = { allreduce_world_size: nproc, allreduce_ms: r.ms_median };
+    const sizes = model.params.map((p) => p.variable.size);
+    const r = await benchAllReduce({ nproc, sizes, iters: 10 });
+    const ddp = await benchDdp({ nproc, sizes, iters: 10 });
+    process.stderr.write(
+      `gradient exchange of ${r.elements.toLocaleString('en-US')} floats in ${sizes.length} tensors over ${nproc} processes (c10d Gloo, 25 MB buckets): ` +
+        `${r.ms_median.toFixed(1)} ms per step; PyTorch DDP (Gloo) on the same gradients: ${ddp.ms_median.toFixed(1)} ms ` +
+        `(its backward pass ${ddp.step_ms_median.toFixed(1)} ms minus ${ddp.local_ms_median.toFixed(1)} ms without DDP; ${(ddp.ms_median / r.ms_median).toFixed(2)}x ours); ` +
+        `PyTorch's c10d bucketed after the backward pass, as ours: ${ddp.bucketed_ms_median.toFixed(1)} ms (${(ddp.bucketed_ms_median / r.ms_median).toFixed(2)}x ours)\n`,
+    );
+    allreduce = { allreduce_world_size: nproc, allreduce_ms: round1(r.ms_median), ddp_allreduce_ms: round1(ddp.ms_median), c10d_bucketed_ms: round1(ddp.bucketed_ms_median) };
   }
   printJsonLine({
     model: cfg.model.name,

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { ConfigError, parseCliArgs, type ExtraFlag } from '../config';
 import { checkDistributedConfig } from '../train/trainer';
+import { multiProcessUnsupported } from '../dist/process_group';
 import { checkPrecision } from '../train/step';
 import { checkSlurmResources } from '../slurm/options';
 import { submitToSlurm } from '../slurm/submit';
@@ -66,7 +67,11 @@ runCli(async () => {
   };
   checkSlurmResources(res);
   checkPrecision(cfg.train.precision);
-  if (tasksPerNode(res) * (res.nodes ?? 1) > 1) checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+  if (tasksPerNode(res) * (res.nodes ?? 1) > 1) {
+    checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+    // The addon is built on the cluster; only a device that can never do it is refused here.
+    if (cfg.device === 'wasm' || cfg.device === 'js') throw new ConfigError(multiProcessUnsupported(cfg.device)!, { key: 'device' });
+  }
   const args = process.argv.slice(2);
   // The key value pairs as given (the job passes them on; train.output_dir is the script's own).
   const parsed = parseCliArgs(args, FLAGS);

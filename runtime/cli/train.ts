@@ -1,16 +1,19 @@
 /**
- * `npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N] [key value …]`
+ * `npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N] [--nnodes M --node_rank R
+ *   --master_addr A [--master_port P]] [key value …]`
  * Trains a classifier; see README "Training". Prints a final JSON line:
  * `{"status":…,"output_dir":…,"epoch":…,"val_loss":…,"val_accuracy":…,"checkpoint":…}`.
  * With `--nproc_per_node N` it launches N data-parallel workers (runtime/dist/launch.ts); a
  * process started with a rank in its environment (by that launcher, torchrun-style variables or
- * `srun`) is one of those workers (runtime/dist/env.ts).
+ * `srun`) is one of those workers (runtime/dist/env.ts); it joins the c10d process group
+ * (runtime/dist/process_group.ts). `--nnodes` runs one such launcher per machine (torchrun's flags).
  */
 import * as path from 'node:path';
 import { ConfigError } from '../config';
-import { distEnvFrom } from '../dist/env';
-import { launchWorkers } from '../dist/launch';
-import { RingComm } from '../dist/ring';
+import { distEnvFrom, withDistKeys } from '../dist/env';
+import { launchWorkers, nodeFlags, withoutFlags, LAUNCH_FLAGS } from '../dist/launch';
+import { multiProcessUnsupported, ProcessGroup } from '../dist/process_group';
+import { loadAddon } from '../backend/libtorch/addon';
 import { onlySubmission } from '../slurm/script';
 import { ensureRunDataset } from '../train/data';
 import { Logger } from '../train/logger';
@@ -19,28 +22,20 @@ import { checkPrecision } from '../train/step';
 import { checkDistributedConfig, runTraining } from '../train/trainer';
 import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
-const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N] [key value ...]
+const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N]
+       [--nnodes M --node_rank R --master_addr A [--master_port P]] [key value ...]
 
 Trains the model of the config (defaults, then FILE.yaml, then the key value pairs) and writes
 the run folder train.output_dir: config.yaml, config_min.yaml, env.yaml, log.txt, events.jsonl,
 checkpoint_NNNNN.ckpt. --resume RUN_DIR continues a stopped or killed run from its last checkpoint.
 --nproc_per_node N trains data-parallel in N worker processes (one per GPU, or N on the CPU);
-train.batch_size is per worker (see docs/distributed.md). A built-in dataset that is not found is
-downloaded first (torchvision's archives, into ~/.cache/image-classification-lab or $ICL_DATA_DIR);
---no-download (dataset.download False) turns that off.`;
-
-/** Argument list without `--nproc_per_node N` / `--nproc_per_node=N`. */
-function withoutNproc(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--nproc_per_node') i++;
-    else if (!argv[i].startsWith('--nproc_per_node=')) out.push(argv[i]);
-  }
-  return out;
-}
+train.batch_size is per worker (see docs/distributed.md). On M machines, run the same command on
+each with --nnodes M, its --node_rank (0..M-1) and node 0's address as --master_addr. A built-in dataset
+that is not found is downloaded first (torchvision's archives, into ~/.cache/image-classification-lab or
+$ICL_DATA_DIR); --no-download (dataset.download False) turns that off.`;
 
 runCli(async () => {
-  const cli = parseConfigCli(USAGE, { nproc_per_node: { type: 'string', description: 'data-parallel worker processes on this machine (one per GPU)' }, ...NO_DOWNLOAD_FLAG }, true);
+  const cli = parseConfigCli(USAGE, { ...LAUNCH_FLAGS, ...NO_DOWNLOAD_FLAG }, true);
   if (!cli) return 0;
   const cfg = cli.config;
   applyNoDownload(cli);
@@ -48,18 +43,21 @@ runCli(async () => {
   const nprocFlag = cli.flags.nproc_per_node;
   const nproc = nprocFlag === undefined ? 1 : Number(nprocFlag);
   if (!Number.isInteger(nproc) || nproc < 1) throw new ConfigError(`--nproc_per_node must be a positive integer, got ${nprocFlag}`);
-  if (nproc > 1 && !env) {
+  const node = nodeFlags(cli.flags);
+  if ((nproc > 1 || node.nnodes > 1) && !env) {
     // The launcher: check what would fail in every worker once, then start them.
     checkPrecision(cfg.train.precision);
     checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+    const unsupported = multiProcessUnsupported(cfg.device);
+    if (unsupported) throw new ConfigError(unsupported);
     const outputDir = path.resolve(cfg.train.output_dir);
-    if (cfg.train.resume || !onlySubmission(outputDir)) checkRunDir(outputDir, cfg.train.resume);
+    if (node.nodeRank === 0 && (cfg.train.resume || !onlySubmission(outputDir))) checkRunDir(outputDir, cfg.train.resume);
     // Download a missing dataset once, here, rather than in every worker.
     await ensureRunDataset(cfg, new Logger());
-    return launchWorkers({ nproc, args: withoutNproc(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
+    return launchWorkers({ nproc, ...node, args: withoutFlags(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
   }
   const worker = env && (env.source === 'launcher' || cfg.train.distributed) && env.worldSize > 1 ? env : null;
-  let comm: RingComm | undefined;
+  let comm: ProcessGroup | undefined;
   try {
     if (process.send) {
       // Started by the launcher or the queue with an IPC channel: stop cleanly if it goes away.
@@ -71,7 +69,18 @@ runCli(async () => {
       // (before any backend loads CUDA).
       const gpus = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((g) => g.trim() !== '');
       if (worker.source !== 'launcher' && gpus.length > 1) process.env.CUDA_VISIBLE_DEVICES = gpus[worker.localRank % gpus.length];
-      comm = await RingComm.connect({ rank: worker.rank, worldSize: worker.worldSize, masterAddr: worker.masterAddr, masterPort: worker.masterPort });
+      checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+      const unsupported = multiProcessUnsupported(cfg.device);
+      if (unsupported) throw new ConfigError(unsupported);
+      let at = worker;
+      try {
+        at = withDistKeys(worker, cfg.train.dist);
+      } catch (e) {
+        throw new ConfigError((e as Error).message);
+      }
+      const loaded = loadAddon();
+      const cuda = ['auto', 'cuda', 'gpu'].includes(cfg.device) && loaded.ok && loaded.addon.cudaDeviceCount() > 0;
+      comm = ProcessGroup.join({ ...at, backend: cfg.train.dist.backend === 'gloo' ? 'gloo' : 'nccl', cuda });
     }
     // train.resume: set by --resume, or in the YAML as in the original (continue train.output_dir).
     const result = await runTraining(cfg, { resume: cfg.train.resume, dist: comm });

@@ -64,3 +64,30 @@ export function distEnvFrom(env: NodeJS.ProcessEnv = process.env): DistEnv | nul
   }
   return null;
 }
+
+/** The original's `train.dist` keys that concern the rendezvous. */
+export interface DistKeys {
+  init_method: string;
+  world_size: number;
+  node_rank: number;
+}
+
+/**
+ * The group as the config's `train.dist` keys refine the environment's (torch.distributed.init_process_group's
+ * arguments in the original): `init_method` tcp://HOST:PORT replaces the master address and port (env:// keeps
+ * them); `world_size` and `node_rank` (the original passes it as the rank), when not -1, must agree with the
+ * environment's.
+ * @throws Error naming the key and both values when they disagree
+ */
+export function withDistKeys(env: DistEnv, keys: DistKeys): DistEnv {
+  let out = env;
+  const tcp = /^tcp:\/\/([^:/\s]+):(\d+)\/?$/.exec(keys.init_method);
+  if (tcp) out = { ...out, masterAddr: tcp[1], masterPort: Number(tcp[2]) };
+  if (keys.world_size >= 0 && keys.world_size !== env.worldSize) {
+    throw new Error(`train.dist.world_size is ${keys.world_size} but the launcher started ${env.worldSize} workers (leave it -1 to take it from the environment)`);
+  }
+  if (keys.node_rank >= 0 && keys.node_rank !== env.rank) {
+    throw new Error(`train.dist.node_rank is ${keys.node_rank} but this worker is rank ${env.rank} (leave it -1 to take it from the environment)`);
+  }
+  return out;
+}

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { busyCores, contentionWarning, describeBackend, initBackend, toDevice, type BackendInfo } from '../backend';
-import { configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
-import type { RingComm } from '../dist/ring';
+import { ConfigError, configWarnings, dumpConfig, dumpMinConfig, type Config } from '../config';
+import type { ProcessGroup } from '../dist/process_group';
 import { processThreads } from '../dist/threads';
 import { countParams, createModel } from '../models';
 import type { Model } from '../models/types';
@@ -73,7 +73,7 @@ export interface RunContext {
   events: Events;
   start: StartPoint;
   tty?: boolean;
-  dist?: RingComm;
+  dist?: ProcessGroup;
   /** Closes the loader (and its worker thread), frees model and optimizer, closes the logs, releases the folder's lock. */
   release(): void;
 }
@@ -83,7 +83,7 @@ export interface StartOptions {
   resume?: boolean;
   quiet?: boolean;
   tty?: boolean;
-  dist?: RingComm;
+  dist?: ProcessGroup;
 }
 
 /** The release steps of what has been acquired, run in reverse order, each once; errors in one do not stop the others. */
@@ -213,7 +213,14 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       const busy = contentionWarning(backend.threads, await busyCores(), os.availableParallelism());
       if (busy) logger.warn(busy);
     }
-    if (dist) logger.info(`data parallel: ${dist.worldSize} workers, train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
+    if (dist && backend.engine !== 'libtorch') {
+      throw new ConfigError(`training in several processes needs the libtorch backend (PyTorch's c10d collectives), but device ${cfg.device} gave ${backend.engine}`, { key: 'device' });
+    }
+    if (dist) {
+      logger.info(`data parallel: ${dist.worldSize} workers (c10d ${dist.backendName}), train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
+      const note = dist.ncclNote(backend.gpu !== undefined);
+      if (note) logger.info(`CUDA tensors go through Gloo, not NCCL: ${note}`);
+    }
     const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
     releases.add(() => data.close());
     if (data.trainLoader.stepsPerEpoch === 0) {

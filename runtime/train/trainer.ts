@@ -6,10 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { configToPlainObject, type Config } from '../config';
-import type { RingComm } from '../dist/ring';
-import { SyncCollective } from '../dist/sync_collective';
-import { anyOver, broadcastVariables, gradExchange, sumOver } from '../dist/sync';
+import { ConfigError, configToPlainObject, type Config } from '../config';
+import type { ProcessGroup } from '../dist/process_group';
+import { anyOver, gradExchange, sumOver } from '../dist/sync';
 import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
@@ -34,17 +33,22 @@ export interface TrainOptions {
    * runTraining on its shard of the data; gradients are averaged every step, metrics summed; only
    * rank 0 writes the run folder, logs and events.
    */
-  dist?: RingComm;
+  dist?: ProcessGroup;
 }
 
 /**
- * Checks the distributed options (`train.dist.*`) of a config before any worker starts. All of
- * them are implemented now (`use_sync_bn` by runtime/dist/sync_collective.ts); kept as the one
- * place for such checks, called by the launcher, the workers and `submit --slurm`.
- * @throws ConfigError for distributed options this runtime does not implement (none at present)
+ * Checks the distributed options (`train.dist.*`) of a config before any worker starts; called by the launcher, the
+ * workers and `submit --slurm`. `backend` nccl and gloo and `init_method` env:// and tcp://HOST:PORT are
+ * implemented (docs/distributed.md); mpi and file:// are not.
+ * @throws ConfigError naming the key and what is expected
  */
 export function checkDistributedConfig(cfg: Config): void {
-  void cfg;
+  if (!cfg.train.distributed) return;
+  const d = cfg.train.dist;
+  if (d.backend === 'mpi') throw new ConfigError(`train.dist.backend: mpi is not available (this runtime has PyTorch's c10d Gloo and NCCL); use nccl or gloo`, { key: 'train.dist.backend' });
+  if (d.init_method !== 'env://' && !/^tcp:\/\/[^:/\s]+:\d+\/?$/.test(d.init_method)) {
+    throw new ConfigError(`train.dist.init_method: expected env:// or tcp://HOST:PORT, got ${JSON.stringify(d.init_method)}`, { key: 'train.dist.init_method' });
+  }
 }
 
 /** Result of a run. */
@@ -110,13 +114,17 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
   const lead = !dist || dist.rank === 0;
   if (dist) {
     // The replicas start equal (same seed or checkpoint); make it certain, bit for bit.
-    await broadcastVariables(dist, [...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
+    dist.broadcastVariables([...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
   }
   // Synchronised batch norm (PyTorch's SyncBatchNorm): every training-mode BN layer sums its
-  // statistics over the workers through a blocking collective of its own (removed in finally).
-  const bnSync = dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? await SyncCollective.create(dist) : undefined;
-  if (bnSync) {
-    setBatchNormSync((values) => bnSync.allReduce(values));
+  // statistics over the workers with a blocking all-reduce of the process group (removed in finally).
+  const bnSync = dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? { ms: 0 } : undefined;
+  if (dist && bnSync) {
+    setBatchNormSync((values) => {
+      const t0 = performance.now();
+      dist.sumF64(values);
+      bnSync.ms += performance.now() - t0;
+    });
     logger.info(`synchronised batch norm: statistics of the global batch of ${world} workers (train.dist.use_sync_bn)`);
   }
 
@@ -133,7 +141,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     world_size: world,
     pid: process.pid,
     host: os.hostname(),
-    ...(dist ? { workers: dist.pids } : {}),
+    ...(dist ? { workers: dist.workers } : {}),
     ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
     val_split: data.valSplit,
   });
@@ -169,12 +177,12 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     let batches = 0;
     // Data parallel: rank 0's BN statistics (the ones checkpointed, as DDP's broadcast_buffers),
     // each worker on its slice of the validation set, sums reduced.
-    if (dist) await broadcastVariables(dist, model.buffers.map((b) => b.variable));
+    if (dist) dist.broadcastVariables(model.buffers.map((b) => b.variable));
     const local = await evaluateModel(model, valLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
     progress.stop();
     let r = local;
     if (dist) {
-      const [loss, c1, c5, n] = await sumOver(dist, [local.loss * local.n || 0, (local.accuracy * local.n) || 0, ((local.accuracy5 ?? 0) * local.n) || 0, local.n]);
+      const [loss, c1, c5, n] = sumOver(dist, [local.loss * local.n || 0, (local.accuracy * local.n) || 0, ((local.accuracy5 ?? 0) * local.n) || 0, local.n]);
       r = { loss: loss / n, accuracy: c1 / n, accuracy5: c5 / n, n };
     }
     logger.info(
@@ -237,7 +245,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
       let windowImages = 0;
       let windowSteps = 0;
       let windowCommMs = dist?.stats.ms ?? 0;
-      let windowBnMs = bnSync?.stats.ms ?? 0;
+      let windowBnMs = bnSync?.ms ?? 0;
       let lr = lrAt(globalStep);
       let stepsDone = resumeStep;
       const progress = new Progress(`Epoch ${e}/${epochs}`, stepsPerEpoch, logger, cfg.train.log_period, c.tty);
@@ -248,8 +256,6 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
         // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
         model.setStep?.(globalStep + (dist ? dist.rank * 2 ** 40 : 0));
         batchN = batch.n;
-        // The BN collective blocks the event loop: first let the ring send what it still holds.
-        if (bnSync) await dist!.flush();
         const r = exchange
           ? await trainStepExchanged(model, optimizer, batch, lr, stepOpts, exchange)
           : { ...trainStep(model, optimizer, batch, lr, stepOpts), n: batch.n };
@@ -280,13 +286,13 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
             `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
               `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
               (commMs !== undefined ? ` all-reduce ${commMs.toFixed(1)} ms/step` : '') +
-              (bnSync ? ` sync-BN ${((bnSync.stats.ms - windowBnMs) / Math.max(windowSteps, 1)).toFixed(1)} ms/step` : ''),
+              (bnSync ? ` sync-BN ${((bnSync.ms - windowBnMs) / Math.max(windowSteps, 1)).toFixed(1)} ms/step` : ''),
           );
           windowStart = Date.now();
           windowImages = 0;
           windowSteps = 0;
           windowCommMs = dist?.stats.ms ?? 0;
-          windowBnMs = bnSync?.stats.ms ?? 0;
+          windowBnMs = bnSync?.ms ?? 0;
         }
         // Let the event loop run (signals, worker messages): prefetched batches resolve as microtasks,
         // which alone would never return to it.
@@ -314,7 +320,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
         type: 'epoch', epoch: e, train: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
         ...(val ? { val } : {}), lr, elapsed_s: elapsed,
       });
-      if (dist) agreedStop = await anyOver(dist, agreedStop || stopSignal !== undefined);
+      if (dist) agreedStop = anyOver(dist, agreedStop || stopSignal !== undefined);
       // Every epoch is checkpointed: periodic ones and the last are kept; one in between is the resume point until the
       // next is complete (then removed), so a crash or a killed job loses at most one epoch.
       const file = checkpoint(e, 0);
@@ -338,9 +344,6 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     tb?.close();
-    if (bnSync) {
-      setBatchNormSync(null);
-      bnSync.close();
-    }
+    if (bnSync) setBatchNormSync(null);
   }
 }

@@ -10,20 +10,6 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import type { LeafEntry } from '../../runtime/config';
 
-/**
- * Keys that other branches are making the runtime read right now (cudnn flags on the libtorch
- * backend: branch gpu; multi-node rendezvous: branch c10d; TensorBoard logging: branch
- * tensorboard). They are neither read here yet nor compatibility-only.
- * The integrator removes this constant after merging those branches.
- */
-export const READ_ON_OTHER_BRANCHES: readonly string[] = [
-  'train.dist.backend',
-  'train.dist.init_method',
-  'train.dist.world_size',
-  'train.dist.node_rank',
-  'train.dist.local_rank',
-];
-
 /** Names a config object goes by at the top of a chain (`cfg.device`). */
 const ROOTS = ['cfg', 'config'];
 
@@ -87,31 +73,25 @@ export interface KeyAccount {
   readInSource: string[];
   /** Marked compatibility-only in the tree (and not read). */
   compat: string[];
-  /** Listed in {@link READ_ON_OTHER_BRANCHES}. */
-  otherBranches: string[];
-  /** Problems: keys that are none of the above, a compatibility mark on a key that is read, a stale other-branch entry. */
+  /** Problems: keys that are none of the above, a compatibility mark on a key that is read. */
   problems: string[];
 }
 
 /**
  * Accounts for every leaf: read (`reads`), read in the runtime's sources (`chains`, see
- * {@link sourceChains}), compatibility-only (`spec.compat`), or on another branch's list.
+ * {@link sourceChains}) or compatibility-only (`spec.compat`).
  */
-export function accountKeys(leaves: readonly LeafEntry[], reads: ReadonlySet<string>, chains: ReadonlySet<string>, otherBranches: readonly string[] = READ_ON_OTHER_BRANCHES): KeyAccount {
+export function accountKeys(leaves: readonly LeafEntry[], reads: ReadonlySet<string>, chains: ReadonlySet<string>): KeyAccount {
   const all = leaves.map((l) => l.path);
-  const acc: KeyAccount = { read: [], readInSource: [], compat: [], otherBranches: [], problems: [] };
+  const acc: KeyAccount = { read: [], readInSource: [], compat: [], problems: [] };
   for (const { path: key, spec } of leaves) {
     const inSource = readerChains(key, all).some((c) => chains.has(c));
     if (spec.compat !== undefined) {
       if (reads.has(key)) acc.problems.push(`${key}: marked compatibility-only, but the runtime reads it`);
       else acc.compat.push(key);
-    } else if (otherBranches.includes(key)) {
-      if (reads.has(key) || inSource) acc.problems.push(`${key}: listed as read on another branch, but this branch reads it already`);
-      else acc.otherBranches.push(key);
     } else if (reads.has(key)) acc.read.push(key);
     else if (inSource) acc.readInSource.push(key);
     else acc.problems.push(`${key}: nothing reads it (no ${readerChains(key, all).join(' or ')} in the runtime outside runtime/config) and it is not marked compatibility-only`);
   }
-  for (const k of otherBranches) if (!all.includes(k)) acc.problems.push(`${k}: listed as read on another branch, but the tree has no such key`);
   return acc;
 }

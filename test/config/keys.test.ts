@@ -3,7 +3,7 @@
  * Proxy during a tiny train, evaluate and bench, and while the runtime builds every model,
  * optimizer, schedule, augmentation and folder-dataset variant), read on a path a CPU test cannot
  * take (a static check of the runtime's sources), marked compatibility-only (warned about once when
- * set), or listed in READ_ON_OTHER_BRANCHES.
+ * set).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +21,7 @@ import { createLrSchedule } from '../../runtime/train/schedule';
 import { trainStepOptions } from '../../runtime/train/step';
 import { tempDir, writeIdxSplit } from '../data/fixtures';
 import { writeImageFolder } from '../recipes/fixtures';
-import { accountKeys, readerChains, sourceChains, READ_ON_OTHER_BRANCHES } from './key_accounting';
+import { accountKeys, readerChains, sourceChains } from './key_accounting';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RUNTIME = path.join(ROOT, 'runtime');
@@ -115,15 +115,14 @@ test('every model, optimizer, schedule, augmentation and the folder-dataset tran
 });
 
 // Needs the reads of the two tests above (run the whole file).
-test('every key of the tree is read, read on a GPU or multi-process path, compatibility-only, or on another branch', (t) => {
+test('every key of the tree is read, read on a GPU or multi-process path, or compatibility-only', (t) => {
   const acc = accountKeys(configLeaves(), reads, chains);
   t.diagnostic(`read by the recorded commands: ${acc.read.length}; read only on paths a CPU test cannot take: ${acc.readInSource.join(', ')}`);
-  t.diagnostic(`compatibility-only: ${acc.compat.join(', ')}; read on other branches: ${acc.otherBranches.join(', ')}`);
+  t.diagnostic(`compatibility-only: ${acc.compat.join(', ')}`);
   assert.deepEqual(acc.problems, []);
-  assert.equal(acc.read.length + acc.readInSource.length + acc.compat.length + acc.otherBranches.length, configLeaves().length);
+  assert.equal(acc.read.length + acc.readInSource.length + acc.compat.length, configLeaves().length);
   // The multi-process keys are the ones only the source check can see.
   assert.deepEqual(acc.readInSource.sort(), ['train.dist.use_sync_bn', 'train.distributed']);
-  assert.deepEqual([...READ_ON_OTHER_BRANCHES].sort(), [...acc.otherBranches].sort());
 });
 
 test('the check fails on a new key without a reader or a compatibility mark, and on a compatibility mark of a key that is read', () => {
@@ -139,8 +138,6 @@ test('the check fails on a new key without a reader or a compatibility mark, and
   assert.deepEqual(readerChains('device', leaves.map((l) => l.path)), ['cfg.device', 'config.device']);
   const compatButRead = leaves.map((l) => (l.path === 'train.seed' ? { ...l, spec: { ...l.spec, compat: 'has no effect' } } : l));
   assert.deepEqual(accountKeys(compatButRead, reads, chains).problems, ['train.seed: marked compatibility-only, but the runtime reads it']);
-  assert.match(accountKeys(leaves, reads, chains, [...READ_ON_OTHER_BRANCHES, 'train.seed']).problems.join('\n'), /^train\.seed: listed as read on another branch, but this branch reads it already$/m);
-  assert.match(accountKeys(leaves, reads, chains, [...READ_ON_OTHER_BRANCHES, 'dataset.nope']).problems.join('\n'), /^dataset\.nope: listed as read on another branch, but the tree has no such key$/m);
 });
 
 test('a compatibility-only key set to a non-default value is warned about in one line, once; docs/config.md marks them', () => {

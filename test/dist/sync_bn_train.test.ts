@@ -1,5 +1,5 @@
 /**
- * `train.dist.use_sync_bn True` through the CLI on the wasm backend: with a VGG that has batch
+ * `train.dist.use_sync_bn True` through the CLI on the libtorch backend (c10d Gloo): with a VGG that has batch
  * norm after every conv (no random augmentation, no dropout), 2 workers × batch 32 with
  * synchronised batch norm take the same 3 steps as 1 worker × batch 64 — weights and BN running
  * statistics equal to 1e-5 — while 2 workers × 32 without it do not (each normalises with its own
@@ -14,6 +14,7 @@ import type { RunEndEvent, RunStartEvent, StepEvent } from '../../runtime/protoc
 import { loadCheckpoint } from '../../runtime/train/checkpoint';
 import { events, runCli, startCli, tempDir, waitForEvent } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';
+import { skip } from './c10d';
 
 const work = tempDir('icl-sync-bn-');
 const cifar = path.join(work, 'cifar');
@@ -22,7 +23,7 @@ writeCifar10(cifar, 200, 50);
 /** A VGG with BN after each of its 5 convs (4 channels each) on 32×32×3; one epoch of 192 images. */
 function vggBnArgs(out: string, extra: string[] = []): string[] {
   return [
-    'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'wasm', 'dataset.max_train_samples', '192',
+    'dataset.name', 'CIFAR10', 'dataset.dataset_dir', cifar, 'device', 'libtorch', 'dataset.max_train_samples', '192',
     'model.name', 'vgg', 'model.vgg.n_channels', '[4, 4, 4, 4, 4]', 'model.vgg.n_layers', '[1, 1, 1, 1, 1]', 'model.vgg.use_bn', 'True',
     'augmentation.use_random_crop', 'False', 'augmentation.use_random_horizontal_flip', 'False',
     'train.base_lr', '0.05', 'scheduler.type', 'constant', 'scheduler.epochs', '1', 'train.val_first', 'False', 'train.val_period', '0',
@@ -49,7 +50,7 @@ function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): nu
   return m;
 }
 
-describe('npm run train -- --nproc_per_node 2 … train.dist.use_sync_bn True', () => {
+describe('npm run train -- --nproc_per_node 2 … train.dist.use_sync_bn True', { skip }, () => {
   it('2 workers × 32 with sync BN take the same 3 steps as 1 worker × 64 (weights and running stats to 1e-5); without it they differ', async (t) => {
     const one = path.join(work, 'one');
     const sync = path.join(work, 'sync');
@@ -101,6 +102,6 @@ describe('npm run train -- --nproc_per_node 2 … train.dist.use_sync_bn True', 
     const end = ev[ev.length - 1] as RunEndEvent;
     assert.equal(end.type, 'run_end');
     assert.equal(end.status, 'failed');
-    assert.match(end.error!.message, /lost the connection to rank 1/);
+    assert.match(end.error!.message, /rank 1 of 2 did not answer/);
   });
 });

@@ -91,7 +91,7 @@ describe('npm run submit -- --slurm (local Slurm)', () => {
     const out = path.join(work, `slurm run 'q' "d" $(touch PWNED1) \`touch PWNED2\``);
     const r = await runCli('submit', [
       '--slurm', '--nproc_per_node', '2', '--time', '00:10:00',
-      ...tinyRunArgs(cifar, 256), 'train.output_dir', out,
+      ...tinyRunArgs(cifar, 256), 'train.output_dir', out, 'device', 'libtorch', // several processes need c10d (libtorch)
     ]);
     assert.equal(r.code, 0, r.stderr);
     const jobId = String(r.json!.job_id);

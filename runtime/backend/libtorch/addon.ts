@@ -48,6 +48,22 @@ export interface LibtorchAddon {
    */
   setCudnn(benchmark: boolean, deterministic: boolean): { benchmark: boolean; deterministic: boolean };
   config(): string;
+  /** The c10d process group (native/process_group.cc; runtime/dist/process_group.ts wraps it). */
+  pgBackends(): { gloo: boolean; nccl: boolean };
+  /** Rendezvous at addr:port (rank 0 hosts the TCPStore) and forms the Gloo group; returns what Gloo bound. */
+  pgInit(addr: string, port: number, rank: number, worldSize: number, timeoutMs: number): string;
+  pgUseNccl(): void;
+  /** New tensors: the mean over the ranks of each tensor, all-reduced in buckets of at most `bucketBytes`. */
+  pgAllReduceMean(ids: number[], bucketBytes: number): LtTensor[];
+  /** Sums in place over the ranks. */
+  pgAllReduceF64(values: Float64Array): void;
+  /** New tensors holding rank `root`'s values. */
+  pgBroadcast(ids: number[], root: number): LtTensor[];
+  pgBarrier(): void;
+  pgStoreSet(key: string, value: string): void;
+  pgStoreCheck(key: string): boolean;
+  pgStoreGet(key: string): string;
+  pgDestroy(): void;
 }
 
 /** Where the built addon lies (or the file named by `$ICL_LIBTORCH_ADDON`). */

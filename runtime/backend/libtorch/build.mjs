@@ -77,14 +77,27 @@ if (!found || found.error) {
   console.log(`libtorch backend: not built (${found?.error ?? 'no libtorch: apt-get install libtorch-dev, pip install torch, or set LIBTORCH to an unpacked libtorch'})`);
   process.exit(0);
 }
+// c10d's collectives (native/process_group.cc): Gloo needs gloo's headers (Debian: libgloo-dev; some libtorch
+// distributions ship them in include/), NCCL a libtorch built with it (ProcessGroupNCCL.hpp, libtorch_cuda) and nccl.h.
+function distDefines(f) {
+  const incs = [...f.includes, '/usr/include', '/usr/local/include'];
+  const has = (rel) => incs.some((d) => fs.existsSync(path.join(d, rel)));
+  const defines = [];
+  if (has('gloo/config.h') && has('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp')) defines.push('ICL_WITH_GLOO');
+  const cudaLib = f.libdir && fs.existsSync(path.join(f.libdir, 'libtorch_cuda.so'));
+  if (defines.length && cudaLib && has('torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp') && (has('nccl.h') || process.env.NCCL_INCLUDE_DIR)) defines.push('ICL_WITH_NCCL');
+  return defines;
+}
 const abi = process.env.LIBTORCH_CXX11_ABI === '0' || process.env.LIBTORCH_CXX11_ABI === '1' ? Number(process.env.LIBTORCH_CXX11_ABI) : found.abi;
 const cuda = cudaParts(found);
+const defines = distDefines(found);
 const buildEnv = {
   ...process.env,
   LIBTORCH_INCLUDES: [...found.includes, ...cuda.includes].join(':'),
   LIBTORCH_LIBDIR: found.libdir,
   LIBTORCH_CXX11_ABI: String(abi),
   LIBTORCH_CUDA_LIBS: cuda.libs,
+  ICL_DEFINES: defines.join(' '),
 };
 const gypJs = process.env.ICL_LIBTORCH_BUILD === 'direct'
   ? undefined
@@ -93,7 +106,8 @@ const gypJs = process.env.ICL_LIBTORCH_BUILD === 'direct'
       path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
     ].find((p) => p && fs.existsSync(p));
 const nodeDir = path.join(path.dirname(process.execPath), '..');
-const what = `${found.where}, C++11 ABI ${abi}${cuda.libs ? ', CUDA' : ', CPU only'}`;
+const collectives = defines.includes('ICL_WITH_GLOO') ? `Gloo${defines.includes('ICL_WITH_NCCL') ? ' and NCCL' : ''}` : 'none, no gloo headers: apt-get install libgloo-dev for multi-process training';
+const what = `${found.where}, C++11 ABI ${abi}${cuda.libs ? ', CUDA' : ', CPU only'}; collectives: ${collectives}`;
 console.log(`libtorch backend: building the addon against ${what}${gypJs ? '' : process.env.ICL_LIBTORCH_BUILD === 'direct' ? ' (direct compile)' : ' (direct compile: no node-gyp beside this Node)'}`);
 const t0 = Date.now();
 const status = gypJs ? buildWithGyp(gypJs) : await buildDirect();

@@ -17,6 +17,7 @@
 //   setNumThreads(n), getNumThreads(), version(), cudaDeviceCount(), config()
 //   cudaBuilt() -> whether the linked libtorch has CUDA (devices or not)
 //   setCudnn(benchmark, deterministic) -> {benchmark, deterministic}   ATen's global cuDNN flags
+//   pg*: the c10d process group (process_group.cc)
 #include <node_api.h>
 
 #include <ATen/ATen.h>
@@ -32,9 +33,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+namespace icl {
+bool registerProcessGroup(napi_env env, napi_value exports);  // process_group.cc
+}  // namespace icl
 
 namespace {
 
@@ -519,9 +525,16 @@ napi_value Init(napi_env env, napi_value exports) {
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;
     if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return nullptr;
   }
+  if (!icl::registerProcessGroup(env, exports)) return nullptr;
   return exports;
 }
 
 }  // namespace
+
+namespace icl {
+at::Tensor& tensorById(int64_t id) { return get(id); }
+napi_value tensorToJs(napi_env env, at::Tensor t) { return tensorResult(env, std::move(t)); }
+napi_value guardedCall(napi_env env, const std::function<napi_value()>& f) { return guarded(env, f); }
+}  // namespace icl
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -5,7 +5,8 @@
   "targets": [
     {
       "target_name": "icl_libtorch",
-      "sources": ["addon.cc", "bn_relu.cc"],
+      "sources": ["addon.cc", "bn_relu.cc", "process_group.cc"],
+      "defines": ["<!@(node -p \"process.env.ICL_DEFINES || ''\")"],
       "include_dirs": ["<!@(node -p \"(process.env.LIBTORCH_INCLUDES || '').split(':').filter(Boolean).join(' ')\")"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14", "-std=c++14"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fopenmp", "-D_GLIBCXX_USE_CXX11_ABI=<!(node -p \"process.env.LIBTORCH_CXX11_ABI || '1'\")", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
