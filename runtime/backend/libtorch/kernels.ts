@@ -433,7 +433,12 @@ function convBackpropFilter(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo,
   if (!g.symmetric) xin = s.call('aten::constant_pad_nd', xin, g.nhwcPad, 0);
   const w = weightOf(s, s.call('aten::empty.memory_format', filterShape, ST.float32, undefined, device(s)), filterShape, depthwise);
   const pad = g.symmetric ? [info.padInfo.top, info.padInfo.left] : [0, 0];
-  const [, dw] = s.callList('aten::convolution_backward', toNCHW(s, s.id(dy)), toNCHW(s, xin), w, null, [info.strideHeight, info.strideWidth], pad,
+  // oneDNN's channels_last weight-gradient kernel in libtorch 1.13 writes past its buffer when a layer has fewer than 8
+  // input or output channels (heap corruption; PyTorch alone reproduces it with a channels_last 1×1 stride-2 conv of
+  // 4 -> 8 channels): such small layers take contiguous NCHW copies, which use another kernel.
+  const small = !depthwise && Math.min(info.inChannels, info.outChannels) < 8;
+  const nchw = (t: LtTensor | number): LtTensor => (small ? s.call('aten::contiguous', toNCHW(s, t), undefined) : toNCHW(s, t));
+  const [, dw] = s.callList('aten::convolution_backward', nchw(s.id(dy)), nchw(xin), w, null, [info.strideHeight, info.strideWidth], pad,
     [info.dilationHeight, info.dilationWidth], false, [0, 0], depthwise ? info.inChannels : 1, [false, true, false]) as LtTensor[];
   return filterOf(s, dw, filterShape, depthwise);
 }
