@@ -77,6 +77,7 @@ describe('npm run summary / bench', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json!.allreduce_world_size, 2);
     assert.ok((r.json!.allreduce_ms as number) > 0 && (r.json!.allreduce_ms as number) < 5_000);
-    assert.match(r.stderr, /all-reduce of 77,562 floats over 2 processes: [\d.]+ ms per step/);
+    assert.ok(Number.isFinite(r.json!.ddp_allreduce_ms), JSON.stringify(r.json));
+    assert.match(r.stderr, /gradient exchange of 77,562 floats in 25 tensors over 2 processes \(c10d Gloo, 25 MB buckets\): [\d.]+ ms per step; PyTorch DDP \(Gloo\) on the same gradients: [\d.]+ ms/);
   });
 });
