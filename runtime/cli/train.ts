@@ -74,7 +74,7 @@ runCli(async () => {
       if (unsupported) throw new ConfigError(unsupported);
       let at = worker;
       try {
-        at = withDistKeys(worker, cfg.train.dist);
+        at = withDistKeys(worker, { init_method: cfg.train.dist.init_method, world_size: cfg.train.dist.world_size, node_rank: cfg.train.dist.node_rank });
       } catch (e) {
         throw new ConfigError((e as Error).message);
       }

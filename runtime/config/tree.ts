@@ -166,7 +166,10 @@ const train = section('Training', {
     init_method: str('env://', 'Process-group init method URL'),
     world_size: int(-1, 'Number of processes (-1: from the environment)', { minimum: -1 }),
     node_rank: int(-1, 'Rank of this process (-1: from the environment)', { minimum: -1 }),
-    local_rank: int(0, 'Local rank (set by --local_rank)', nonNeg),
+    local_rank: int(0, 'Local rank (set by --local_rank)', {
+      ...nonNeg,
+      compat: 'has no effect: each worker takes its local rank from its launcher (LOCAL_RANK, ICL_LOCAL_RANK or SLURM_LOCALID), as torchrun does',
+    }),
     use_sync_bn: bool(false, 'Synchronised batch norm (PyTorch SyncBatchNorm): with train.distributed, every BN layer normalises with the mean and variance of the global batch of all workers, in the forward and backward pass'),
   }),
 });

@@ -122,7 +122,7 @@ test('every key of the tree is read, read on a GPU or multi-process path, or com
   assert.deepEqual(acc.problems, []);
   assert.equal(acc.read.length + acc.readInSource.length + acc.compat.length, configLeaves().length);
   // The multi-process keys are the ones only the source check can see.
-  assert.deepEqual(acc.readInSource.sort(), ['train.dist.use_sync_bn', 'train.distributed']);
+  assert.deepEqual(acc.readInSource.sort(), ['train.dist.backend', 'train.dist.init_method', 'train.dist.node_rank', 'train.dist.use_sync_bn', 'train.dist.world_size']);
 });
 
 test('the check fails on a new key without a reader or a compatibility mark, and on a compatibility mark of a key that is read', () => {

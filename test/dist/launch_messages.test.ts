@@ -23,7 +23,7 @@ async function launch(outputDir: string): Promise<string[]> {
 it('logs the threads of each worker, and advises --resume only for a folder that holds a run', async () => {
   const never = path.join(dir, 'never-written');
   const lines = await launch(never);
-  assert.match(lines[0], /^launching 2 workers on this machine \(CPU, 3 thread\(s\) each, rendezvous /);
+  assert.match(lines[0], /^launching 2 workers on this machine \(ranks 0-1 of 2; CPU, 3 thread\(s\) each, rendezvous /);
   const last = lines[lines.length - 1];
   assert.match(last, /^the run failed: worker rank \d exited with code 1 before its run folder .*never-written was written$/);
   const run = path.join(dir, 'run');

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeEvent, encodeEvent, SESSION_START, type SummaryValue, type TbEvent } from './event_proto';
 import { frameRecord, readRecords } from './record';
+import { fileError, writeFileAtomic } from '../checkpoint';
 
 /** The file name prefix TensorBoard looks for. */
 export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
@@ -49,9 +50,7 @@ export function purgeEventFiles(dir: string, purgeStep: number): string[] {
       fs.rmSync(file, { force: true });
       continue;
     }
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, Buffer.concat(keep.map((e) => frameRecord(e.raw))));
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, keep.map((e) => frameRecord(e.raw)));
   }
   return changed;
 }
@@ -77,7 +76,7 @@ export class EventFileWriter {
         this.file = file;
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError('create', file, err);
       }
     }
     this.write({ wall_time: Date.now() / 1000, step: 0, file_version: 'brain.Event:2' });
@@ -96,7 +95,11 @@ export class EventFileWriter {
 
   private write(e: TbEvent): void {
     if (this.fd === undefined) throw new Error(`${this.file}: the event file is closed`);
-    fs.writeSync(this.fd, frameRecord(encodeEvent(e)));
+    try {
+      fs.writeSync(this.fd, frameRecord(encodeEvent(e)));
+    } catch (err) {
+      throw fileError('write', this.file, err);
+    }
   }
 
   close(): void {
