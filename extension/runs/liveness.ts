@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { RunStartEvent } from '../../runtime/protocol/events';
+import { pidAlive } from '../../runtime/util/pid';
 
 /** What the OS says about a pid. `command` and `startMs` are undefined when they cannot be read. */
 export interface ProcessFacts {
@@ -77,16 +78,6 @@ export function stopExternal(name: string, check: ProcessCheck | undefined, kill
   }
 }
 
-/** `kill(pid, 0)`: true when the process exists (also when it belongs to another user). */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 let bootMs: number | undefined;
 /** Linux: boot time from /proc/stat (`btime`, seconds). */
 function linuxBootMs(): number | undefined {
@@ -109,14 +100,14 @@ function linuxStartMs(pid: number): number | undefined {
 
 /** What the OS says about `pid` on this machine. */
 export function probeProcess(pid: number): ProcessFacts {
-  if (!exists(pid)) return { alive: false };
+  if (!pidAlive(pid)) return { alive: false };
   if (process.platform === 'linux') {
     try {
       const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       return { alive: true, command, startMs: linuxStartMs(pid) };
     } catch {
       // gone between the two reads, or /proc is not mounted
-      return { alive: exists(pid) };
+      return { alive: pidAlive(pid) };
     }
   }
   if (process.platform === 'win32') return { alive: true };
@@ -126,6 +117,6 @@ export function probeProcess(pid: number): ProcessFacts {
     const startMs = Date.parse(out.slice(0, 24));
     return { alive: true, command: out.slice(24).trim(), startMs: Number.isFinite(startMs) ? startMs : undefined };
   } catch {
-    return { alive: exists(pid) };
+    return { alive: pidAlive(pid) };
   }
 }

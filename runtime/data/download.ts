@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pidAlive } from '../util/pid';
 import { ConfigError } from '../config/errors';
 import { datasetInfo, type DatasetName } from './datasets';
 import { DownloadError, downloadFile, md5File } from './http_download';
@@ -49,22 +50,13 @@ function tryLocate(opts: EnsureDatasetOptions, split: 'train' | 'test'): Located
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const TEMP = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** Removes extraction folders left by killed processes (`.<folder>.tmp-<pid>-<hex>`). */
 function removeStaleTemps(base: string): void {
   for (const entry of fs.existsSync(base) ? fs.readdirSync(base) : []) {
     const m = TEMP.exec(entry);
-    if (m && !isAlive(Number(m[2]))) fs.rmSync(path.join(base, entry), { recursive: true, force: true });
+    if (m && !pidAlive(Number(m[2]))) fs.rmSync(path.join(base, entry), { recursive: true, force: true });
   }
 }
 
@@ -82,7 +74,7 @@ async function withLock<T>(lockFile: string, log: (m: string) => void, recheck: 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const [pid, host] = (fs.readFileSync(lockFile, 'utf8').trim() || '0').split(' ');
-      if (host === os.hostname() && !isAlive(Number(pid))) {
+      if (host === os.hostname() && !pidAlive(Number(pid))) {
         fs.rmSync(lockFile, { force: true });
         continue;
       }

@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pidAlive } from '../util/pid';
 import { stringify } from 'yaml';
 import { fileError, fsyncDir, writeFileAtomic } from './checkpoint';
 
@@ -30,15 +31,6 @@ process.on('exit', () => {
   // A second Ctrl-C exits at once (trainer.ts): the lock still goes.
   for (const file of held) fs.rmSync(file, { force: true });
 });
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether a writer with `pid` is gone: not running, or this process when it does not hold `lockFile`. */
 function writerGone(pid: number, lockFile?: string): boolean {
