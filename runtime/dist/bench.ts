@@ -74,14 +74,34 @@ function workerEntry(): string {
   return __filename.endsWith('.ts') ? path.join(__dirname, 'bench_main.ts') : path.join(__dirname, ALLREDUCE_BENCH_BUNDLE);
 }
 
-function collect(child: ReturnType<typeof spawn>, what: string): Promise<string> {
+/**
+ * stdout of `child` once it exits 0.
+ * @param timeoutS with a child started `detached` (its own process group): after this many seconds the whole
+ *   group is killed (SIGKILL) and the promise rejects saying so, so a stuck benchmark never hangs the bench
+ * @throws Error naming `what` and the exit code with the last stderr line, or the timeout
+ */
+function collect(child: ReturnType<typeof spawn>, what: string, timeoutS?: number): Promise<string> {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   return new Promise<string>((resolve, reject) => {
+    let timedOut = false;
+    const timer = timeoutS === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutS * 1000);
     child.on('error', (e) => reject(new Error(`${what}: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${what} exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`))));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) reject(new Error(`${what} did not finish in ${timeoutS} s and was killed`));
+      else if (code === 0) resolve(stdout);
+      else reject(new Error(`${what} exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
+    });
   });
 }
 
@@ -118,6 +138,9 @@ export interface DdpBench {
   bucketed_ms_median: number;
 }
 
+/** Seconds the PyTorch DDP bench may take before it is killed (WRN-28-10 needs well under a minute). */
+const DDP_TIMEOUT_S = 300;
+
 /** Times PyTorch's DistributedDataParallel (Gloo, `nproc` processes, 1 thread each) on parameters of `sizes`. */
 export async function benchDdp(opts: { nproc: number; sizes: number[]; iters?: number }): Promise<DdpBench> {
   const python = process.env.ICL_PYTHON ?? (process.platform === 'linux' ? '/usr/bin/python3' : 'python3');
@@ -126,8 +149,10 @@ export async function benchDdp(opts: { nproc: number; sizes: number[]; iters?: n
   const out = await collect(
     spawn(python, [script, '--nproc', String(opts.nproc), '--sizes', opts.sizes.join(','), '--iters', String(opts.iters ?? 10), '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     }),
     `PyTorch DDP bench (${python} ${path.relative(process.cwd(), script)}; needs python3-torch, or ICL_PYTHON)`,
+    DDP_TIMEOUT_S,
   );
   return JSON.parse(out.trim().split('\n').pop()!) as DdpBench;
 }
