@@ -27,8 +27,8 @@ await esbuild.build({
 await esbuild.build({
   ...common,
   entryPoints: {
-    'data-worker': path.join(root, 'runtime/data/loader-worker.ts'),
-    'allreduce-bench': path.join(root, 'runtime/dist/bench_main.ts'),
+    'data-worker': path.join(root, 'runtime/data/loader_worker.ts'),
+    'allreduce-bench': path.join(root, 'runtime/distributed/bench_main.ts'),
   },
   outdir: path.join(out, 'cli'),
 });
@@ -55,4 +55,4 @@ if (fs.existsSync(addonSrc)) {
 }
 const extras = fs.existsSync(addonSrc) ? ', the wasm binaries, the TensorBoard protobufs and the libtorch addon' : ', the wasm binaries and the TensorBoard protobufs';
 console.log(`built ${clis.map((c) => `dist/cli/${c}.js`).join(', ')}, dist/cli/{data-worker,allreduce-bench}.js${extras}`);
-await import('./build-extension.mjs');
+await import('./build_extension.mjs');

@@ -10,13 +10,13 @@
  * thread count, in rounds alternating with ours (default 3), and adds its medians and the median of the per-round
  * ratios to the JSON line. Evaluation steps on both sides compute logits, loss and top-1/top-5 counts, as validation does.
  * `--allreduce N` also times the data-parallel gradient exchange of this model's parameters across N local
- * processes (c10d Gloo in 25 MB buckets, as `--nproc_per_node N` uses it; runtime/dist/bench.ts) and PyTorch's own
+ * processes (c10d Gloo in 25 MB buckets, as `--nproc_per_node N` uses it; runtime/distributed/bench.ts) and PyTorch's own
  * DistributedDataParallel on the same gradient sizes (scripts/bench_ddp.py), and adds `allreduce_world_size`,
  * `allreduce_ms` and `ddp_allreduce_ms` (medians per step).
  */
 import { describeBackend, initBackend, toDevice } from '../backend';
 import { compatWarnings } from '../config';
-import { benchAllReduce, benchDdp } from '../dist/bench';
+import { benchAllReduce, benchDdp } from '../distributed/bench';
 import { Rng } from '../data/rng';
 import { countParams, createModel } from '../models';
 import { evaluateModel } from '../train/evaluate';

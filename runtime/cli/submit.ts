@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { ConfigError, parseCliArgs, type ExtraFlag } from '../config';
 import { checkDistributedConfig } from '../train/trainer';
-import { multiProcessUnsupported } from '../dist/process_group';
+import { multiProcessUnsupported } from '../distributed/process_group';
 import { checkPrecision } from '../train/step';
 import { checkSlurmResources } from '../slurm/options';
 import { submitToSlurm } from '../slurm/submit';

@@ -3,16 +3,16 @@
  *   --master_addr A [--master_port P]] [key value …]`
  * Trains a classifier; see README "Training". Prints a final JSON line:
  * `{"status":…,"output_dir":…,"epoch":…,"val_loss":…,"val_accuracy":…,"checkpoint":…}`.
- * With `--nproc_per_node N` it launches N data-parallel workers (runtime/dist/launch.ts); a
+ * With `--nproc_per_node N` it launches N data-parallel workers (runtime/distributed/launch.ts); a
  * process started with a rank in its environment (by that launcher, torchrun-style variables or
- * `srun`) is one of those workers (runtime/dist/env.ts); it joins the c10d process group
- * (runtime/dist/process_group.ts). `--nnodes` runs one such launcher per machine (torchrun's flags).
+ * `srun`) is one of those workers (runtime/distributed/env.ts); it joins the c10d process group
+ * (runtime/distributed/process_group.ts). `--nnodes` runs one such launcher per machine (torchrun's flags).
  */
 import * as path from 'node:path';
 import { ConfigError } from '../config';
-import { distEnvFrom, withDistKeys } from '../dist/env';
-import { launchWorkers, nodeFlags, withoutFlags, LAUNCH_FLAGS } from '../dist/launch';
-import { multiProcessUnsupported, ProcessGroup } from '../dist/process_group';
+import { distEnvFrom, withDistKeys } from '../distributed/env';
+import { launchWorkers, nodeFlags, withoutFlags, LAUNCH_FLAGS } from '../distributed/launch';
+import { multiProcessUnsupported, ProcessGroup } from '../distributed/process_group';
 import { loadAddon } from '../backend/libtorch/addon';
 import { onlySubmission } from '../slurm/script';
 import { ensureRunDataset } from '../train/data';

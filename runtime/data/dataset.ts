@@ -3,7 +3,7 @@
  * The images live in a SharedArrayBuffer so the batch worker reads them without a copy.
  */
 import { readCifarFiles } from './cifar';
-import { datasetInfo, type DatasetName } from './datasets';
+import { datasetInfo, type DatasetName } from './dataset_info';
 import { readIdxPair } from './idx';
 import { locateDataset, type LocateEnvironment } from './locate';
 import { torchRandperm } from './torch_randperm';

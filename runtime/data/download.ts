@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pidAlive } from '../util/pid';
 import { ConfigError } from '../config/errors';
-import { datasetInfo, type DatasetName } from './datasets';
+import { datasetInfo, type DatasetName } from './dataset_info';
 import { DownloadError, downloadFile, md5File } from './http_download';
 import { defaultDownloadDir, explicitDatasetDir, locateDataset, type LocatedDataset, type LocateEnvironment } from './locate';
 import { DATASET_SOURCES, mirrorsFor, type RemoteFile } from './sources';

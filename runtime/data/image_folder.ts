@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { centerCropBox, cropBox, resampleBox, resizeShorterSide, type SourceLayout } from './augment';
 import { sharedBytes, type ImageDataset } from './dataset';
-import type { DatasetName } from './datasets';
+import type { DatasetName } from './dataset_info';
 import { decodeImage } from './image_decode';
 
 /** File extensions read (case-insensitive). */

@@ -1,5 +1,5 @@
 /** The data module: dataset readers, location, transforms, seeded randomness and the batch loader. */
-export { DATASETS, DATASET_NAMES, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './datasets';
+export { DATASETS, DATASET_NAMES, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './dataset_info';
 export { loadDataset, subsetDataset, randomSplit, splitIndices, sharedBytes, type ImageDataset, type LoadDatasetOptions, type SplitIndices } from './dataset';
 export { locateDataset, searchDirs, downloadHelp, DATA_DIR_ENV, type LocateOptions, type LocatedDataset, type LocateEnvironment } from './locate';
 export { ensureDataset, type EnsureDatasetOptions, type EnsuredDataset } from './download';
@@ -14,4 +14,4 @@ export {
 } from './transforms';
 export { BatchBuilder, computeStepsPerEpoch, epochOrder, type Batch, type BatchPlan } from './batch';
 export { BatchLoader, type LoaderOptions } from './loader';
-export { resolveDataWorker, startWorker, DATA_WORKER_SOURCE, DATA_WORKER_BUNDLE, DATA_WORKER_ENV, type WorkerScript } from './worker-path';
+export { resolveDataWorker, startWorker, DATA_WORKER_SOURCE, DATA_WORKER_BUNDLE, DATA_WORKER_ENV, type WorkerScript } from './worker_path';

@@ -15,8 +15,8 @@ import type { Worker } from 'node:worker_threads';
 import { BatchBuilder, computeStepsPerEpoch, epochOrder, type Batch, type BatchPlan } from './batch';
 import type { ImageDataset } from './dataset';
 import type { TransformOptions } from './transforms';
-import { resolveDataWorker, startWorker, type WorkerScript } from './worker-path';
-import type { FromWorker, ToWorker } from './worker-protocol';
+import { resolveDataWorker, startWorker, type WorkerScript } from './worker_path';
+import type { FromWorker, ToWorker } from './worker_protocol';
 
 export type { Batch } from './batch';
 

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/errors';
-import { datasetInfo, type DatasetName } from './datasets';
+import { datasetInfo, type DatasetName } from './dataset_info';
 
 /** Environment variable naming an extra data folder. */
 export const DATA_DIR_ENV = 'ICL_DATA_DIR';

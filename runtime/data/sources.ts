@@ -4,7 +4,7 @@
  * `download=True`). CIFAR comes as the python-pickle version torchvision downloads (read by
  * ./cifar_pickle.ts); the MNIST family as the four gzip IDX files, kept compressed.
  */
-import type { DatasetName } from './datasets';
+import type { DatasetName } from './dataset_info';
 
 /** One file to download. */
 export interface RemoteFile {

@@ -2,7 +2,7 @@
  * The batch script of a run submitted to Slurm (`npm run submit -- --slurm …`), written to
  * `<run folder>/slurm/job.sbatch`. One job per run; `nproc` tasks per node start the data-parallel
  * workers with `srun` (ranks from SLURM_PROCID/SLURM_NTASKS, the rendezvous on the first node of
- * the allocation, see runtime/dist/env.ts). The script starts the run fresh when its folder holds
+ * the allocation, see runtime/distributed/env.ts). The script starts the run fresh when its folder holds
  * no run yet and resumes it otherwise, so a requeued or resubmitted job continues where it
  * stopped (Slurm's SIGTERM at the time limit or on preemption makes the trainer checkpoint).
  *

@@ -4,7 +4,7 @@ import { BatchLoader, datasetInfo, ensureDataset, loadDataset, type ImageDataset
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
 import { randomSplit, splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
 import { listImageFolder, loadImageFolder } from '../data/image_folder';
-import { ShardedTrainLoader, sliceDataset, type Shard } from '../dist/sampler';
+import { ShardedTrainLoader, sliceDataset, type Shard } from '../distributed/sampler';
 import type { Logger } from './logger';
 import { DownloadProgress } from './progress';
 import type { ValSplitInfo } from '../protocol/events';
@@ -23,7 +23,7 @@ export interface RunData {
   trainLoader: BatchLoader | ShardedTrainLoader;
   /**
    * Eval transforms, file order; null when there is no validation set (use_test_as_val False with
-   * val_ratio 0). Data-parallel runs: over this rank's slice of the set (see runtime/dist/sampler.ts).
+   * val_ratio 0). Data-parallel runs: over this rank's slice of the set (see runtime/distributed/sampler.ts).
    */
   valLoader: BatchLoader | null;
   /** [H, W, C] */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/types';
 import type { SplitMetrics } from '../protocol/events';
-import { crossEntropy } from './loss';
+import { crossEntropy } from './losses/cross_entropy';
 import { topkCorrect } from './metrics';
 
 /** A batch of evaluation data. */

@@ -195,7 +195,7 @@ export function trainStep(model: Model, optimizer: Optimizer, batch: TrainBatch,
 /**
  * Exchanges a batch's gradients and measurements with the other data-parallel workers: returns
  * the gradients averaged over the workers (taking ownership of the ones it is given) and the
- * measurements summed over them (see runtime/dist/sync.ts).
+ * measurements summed over them (see runtime/distributed/sync.ts).
  */
 export type GradExchange = (local: BatchGrads) => Promise<BatchGrads & { n: number }>;
 

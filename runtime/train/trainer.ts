@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ConfigError, configToPlainObject, type Config } from '../config';
-import type { ProcessGroup } from '../dist/process_group';
-import { anyOver, gradExchange, sumOver } from '../dist/sync';
+import type { ProcessGroup } from '../distributed/process_group';
+import { anyOver, gradExchange, sumOver } from '../distributed/sync';
 import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
@@ -29,7 +29,7 @@ export interface TrainOptions {
   /** Progress bar on a terminal; default: stderr is a TTY. */
   tty?: boolean;
   /**
-   * Data-parallel training: this worker's process group (runtime/dist). Every worker runs
+   * Data-parallel training: this worker's process group (runtime/distributed). Every worker runs
    * runTraining on its shard of the data; gradients are averaged every step, metrics summed; only
    * rank 0 writes the run folder, logs and events.
    */

@@ -20,7 +20,7 @@ await esbuild.build({
     train: path.join(root, 'runtime/cli/train.ts'),
     evaluate: path.join(root, 'runtime/cli/evaluate.ts'),
     bench: path.join(root, 'runtime/cli/bench.ts'),
-    'data-worker': path.join(root, 'runtime/data/loader-worker.ts'),
+    'data-worker': path.join(root, 'runtime/data/loader_worker.ts'),
   },
   outdir: path.join(out, 'cli'),
 });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadDataset, randomSplit, subsetDataset } from '../../runtime/data/dataset';
-import { DATASETS, DATASET_NAMES, datasetInfo } from '../../runtime/data/datasets';
+import { DATASETS, DATASET_NAMES, datasetInfo } from '../../runtime/data/dataset_info';
 import { locateDataset, searchDirs } from '../../runtime/data/locate';
 import { cifarBytes, isolated, label, pixel, tempDir, writeCifar10, writeCifar100, writeIdxSplit } from './fixtures';
 

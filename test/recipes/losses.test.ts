@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { crossEntropy } from '../../runtime/train/loss';
+import { crossEntropy } from '../../runtime/train/losses/cross_entropy';
 import { dualCutoutLoss, labelSmoothingLoss, mixedCrossEntropy, trainLoss } from '../../runtime/train/losses';
 
 before(async () => {

@@ -30,7 +30,7 @@ done
 [ -z "$stale" ] && [ -n "$(find "$ROOT/webviews" -type f -newer "$ROOT/dist/webviews/curves.js" -print -quit)$(find "$ROOT/webviews" -type f -newer "$ROOT/dist/webviews/results.js" -print -quit)" ] && stale=1
 if [ -n "$stale" ]; then
   echo "test:webviews: building dist/webviews"
-  (cd "$ROOT" && "$SYS_NODE" scripts/build-extension.mjs)
+  (cd "$ROOT" && "$SYS_NODE" scripts/build_extension.mjs)
 fi
 
 cd "$ROOT"

@@ -48,7 +48,7 @@ export interface LibtorchAddon {
    */
   setCudnn(benchmark: boolean, deterministic: boolean): { benchmark: boolean; deterministic: boolean };
   config(): string;
-  /** The c10d process group (native/process_group.cc; runtime/dist/process_group.ts wraps it). */
+  /** The c10d process group (native/process_group.cc; runtime/distributed/process_group.ts wraps it). */
   pgBackends(): { gloo: boolean; nccl: boolean };
   /** Rendezvous at addr:port (rank 0 hosts the TCPStore) and forms the Gloo group; returns what Gloo bound. */
   pgInit(addr: string, port: number, rank: number, worldSize: number, timeoutMs: number): string;

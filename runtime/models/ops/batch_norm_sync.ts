@@ -3,7 +3,7 @@
  * (PyTorch's `nn.SyncBatchNorm`): when a reducer is installed, `batchNormTrain`
  * (./batch_norm.ts) sums its per-channel statistics over all data-parallel workers, in the forward
  * and in the backward pass. The trainer installs one for `train.dist.use_sync_bn True`
- * (runtime/dist/sync_collective.ts does the summing); models never import the process group.
+ * (runtime/distributed/sync_collective.ts does the summing); models never import the process group.
  */
 
 /**

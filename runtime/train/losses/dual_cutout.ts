@@ -4,7 +4,7 @@
  * averaged over N·K.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy } from '../loss';
+import { crossEntropy } from './cross_entropy';
 
 /**
  * @param out1 logits of the first cut copies [N, K]

@@ -4,7 +4,7 @@
  * Validation and test always use the plain mean cross-entropy (`../loss.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy } from '../loss';
+import { crossEntropy } from './cross_entropy';
 import { dualCutoutLoss } from './dual_cutout';
 import { labelSmoothingLoss } from './label_smoothing';
 import { mixedCrossEntropy } from './mixed';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { loadDataset } from '../../runtime/data/dataset';
-import { DATASETS } from '../../runtime/data/datasets';
+import { DATASETS } from '../../runtime/data/dataset_info';
 import { BatchLoader } from '../../runtime/data/loader';
 
 const DEBIAN = '/usr/share/datasets/fashion-mnist';

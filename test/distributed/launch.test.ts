@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withDistKeys, type DistEnv } from '../../runtime/dist/env';
-import { nodeFlags, planWorkers, withoutFlags } from '../../runtime/dist/launch';
+import { withDistKeys, type DistEnv } from '../../runtime/distributed/env';
+import { nodeFlags, planWorkers, withoutFlags } from '../../runtime/distributed/launch';
 
 test('nodeFlags: torchrun-style node flags, and one line naming the flag that is missing or malformed', () => {
   assert.deepEqual(nodeFlags({}), { nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: undefined });

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort } from '../../runtime/dist/ports';
+import { freePort } from '../../runtime/distributed/ports';
 import type { RunEndEvent, RunStartEvent } from '../../runtime/protocol';
 import { events, runCli, tempDir } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';

@@ -1,12 +1,12 @@
 /**
  * The one place that says where the batch worker's entry file is.
  *
- * - From TypeScript source (this file is `worker-path.ts`, e.g. under `node --import tsx`): the
- *   worker runs `loader-worker.ts` beside this file, registering tsx in the worker first
+ * - From TypeScript source (this file is `worker_path.ts`, e.g. under `node --import tsx`): the
+ *   worker runs `loader_worker.ts` beside this file, registering tsx in the worker first
  *   (see {@link startWorker}).
  * - From JavaScript (an esbuild bundle, or tsc output): the build must emit the worker entry
  *   {@link DATA_WORKER_SOURCE} as {@link DATA_WORKER_BUNDLE} beside the bundle that uses the loader
- *   (or its parent folder); `loader-worker.js` beside this file (tsc output) also works, and
+ *   (or its parent folder); `loader_worker.js` beside this file (tsc output) also works, and
  *   `$ICL_DATA_WORKER` overrides everything.
  */
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 /** Build entry point of the worker, relative to the repository root. */
-export const DATA_WORKER_SOURCE = 'runtime/data/loader-worker.ts';
+export const DATA_WORKER_SOURCE = 'runtime/data/loader_worker.ts';
 /** File name the build gives the bundled worker, placed beside the bundles (e.g. `dist/data-worker.js`). */
 export const DATA_WORKER_BUNDLE = 'data-worker.js';
 /** Environment variable with an explicit path to the worker script. */
@@ -37,8 +37,8 @@ export function resolveDataWorker(env: Record<string, string | undefined> = proc
     const filename = path.resolve(override);
     return { filename, typescript: filename.endsWith('.ts') };
   }
-  if (__filename.endsWith('.ts')) return { filename: path.join(__dirname, 'loader-worker.ts'), typescript: true };
-  const tried = [path.join(__dirname, DATA_WORKER_BUNDLE), path.join(__dirname, '..', DATA_WORKER_BUNDLE), path.join(__dirname, 'loader-worker.js')];
+  if (__filename.endsWith('.ts')) return { filename: path.join(__dirname, 'loader_worker.ts'), typescript: true };
+  const tried = [path.join(__dirname, DATA_WORKER_BUNDLE), path.join(__dirname, '..', DATA_WORKER_BUNDLE), path.join(__dirname, 'loader_worker.js')];
   const found = tried.find((p) => fs.existsSync(p));
   if (!found) {
     throw new Error(`batch worker script not found; tried ${tried.join(', ')}. The build must emit ${DATA_WORKER_SOURCE} as ${DATA_WORKER_BUNDLE} ` +

@@ -5,7 +5,7 @@
  * reports the median time. Beside it, PyTorch's own DistributedDataParallel (Gloo) on the same sizes
  * (scripts/bench_ddp.py, run by /usr/bin/python3 or `ICL_PYTHON`).
  *
- *   node --import tsx runtime/dist/bench_main.ts [--nproc N] [--elements 272282,36479194] [--iters 10]
+ *   node --import tsx runtime/distributed/bench_main.ts [--nproc N] [--elements 272282,36479194] [--iters 10]
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';

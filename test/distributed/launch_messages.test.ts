@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
-import { launchWorkers } from '../../runtime/dist/launch';
+import { launchWorkers } from '../../runtime/distributed/launch';
 import { tempDir } from '../cli/fixtures';
 
 const dir = tempDir('icl-launch-msg-');

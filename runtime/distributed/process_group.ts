@@ -1,7 +1,7 @@
 /**
  * The data-parallel process group: PyTorch's c10d (Gloo; NCCL for CUDA tensors when the linked libtorch has it)
  * through the libtorch addon (runtime/backend/libtorch/native/process_group.cc). The same worker joins under our
- * `--nproc_per_node` launcher, under `srun`, or under torchrun (runtime/dist/env.ts gives rank and rendezvous).
+ * `--nproc_per_node` launcher, under `srun`, or under torchrun (runtime/distributed/env.ts gives rank and rendezvous).
  *
  * Every collective blocks until it is done on every rank. When one fails (a rank died, or did not answer within
  * the timeout), the surviving ranks find out which rank is gone through the rendezvous store and throw a

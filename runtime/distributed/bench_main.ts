@@ -3,7 +3,7 @@
  * size, with PyTorch DDP's figure beside ours; with `--worker` it is one of those workers (rank and port from
  * ICL_RANK, ICL_WORLD_SIZE, ICL_MASTER_PORT), on the libtorch backend.
  *
- *   node --import tsx runtime/dist/bench_main.ts [--nproc N] [--elements 272282,36479194] [--iters 10]
+ *   node --import tsx runtime/distributed/bench_main.ts [--nproc N] [--elements 272282,36479194] [--iters 10]
  *
  * Its own file, so that bundling `bench.ts` into a CLI does not also bundle a second program's entry.
  */

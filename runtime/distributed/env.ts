@@ -1,7 +1,7 @@
 /**
  * Where a worker process learns its place in the process group. In order:
  * - `ICL_RANK`, `ICL_WORLD_SIZE`, `ICL_LOCAL_RANK`, `ICL_MASTER_ADDR`, `ICL_MASTER_PORT`: set by
- *   the launcher (`--nproc_per_node`, runtime/dist/launch.ts) and by the Slurm batch script;
+ *   the launcher (`--nproc_per_node`, runtime/distributed/launch.ts) and by the Slurm batch script;
  * - PyTorch's `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `MASTER_ADDR`, `MASTER_PORT` (torchrun style);
  * - Slurm's `SLURM_PROCID`, `SLURM_NTASKS`, `SLURM_LOCALID` under `srun`, with the master address
  *   from `ICL_MASTER_ADDR`/`MASTER_ADDR` (the batch script sets it to the first node) and the port

@@ -1,4 +1,4 @@
-/** Messages between the batch loader (main thread) and its worker (loader-worker.ts). */
+/** Messages between the batch loader (main thread) and its worker (loader_worker.ts). */
 import type { Batch, BatchPlan } from './batch';
 
 /** Main → worker. */

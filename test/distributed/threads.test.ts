@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planWorkers } from '../../runtime/dist/launch';
-import { NUM_THREADS_ENV, processThreads } from '../../runtime/dist/threads';
+import { planWorkers } from '../../runtime/distributed/launch';
+import { NUM_THREADS_ENV, processThreads } from '../../runtime/distributed/threads';
 
 test('processThreads: num_threads wins, else the launcher share, else srun tasks share the cores, else auto (0)', () => {
   assert.equal(processThreads(3, { [NUM_THREADS_ENV]: '1', SLURM_PROCID: '0', SLURM_CPUS_PER_TASK: '8' }, 16), 3);

@@ -1,14 +1,14 @@
 /**
- * Entry point of the batch worker thread (see loader.ts for the protocol and worker-path.ts for
+ * Entry point of the batch worker thread (see loader.ts for the protocol and worker_path.ts for
  * how this file is found from source and from a bundle). Builds requested batches with
  * {@link BatchBuilder} from the dataset's shared pixels and transfers them back.
  */
 import { parentPort } from 'node:worker_threads';
 import { BatchBuilder, epochOrder } from './batch';
-import type { FromWorker, ToWorker } from './worker-protocol';
+import type { FromWorker, ToWorker } from './worker_protocol';
 
 const port = parentPort;
-if (!port) throw new Error('loader-worker.ts must run as a worker thread');
+if (!port) throw new Error('loader_worker.ts must run as a worker thread');
 
 let builder: BatchBuilder | null = null;
 let cachedEpoch: number | null = null;
