@@ -33,7 +33,8 @@ function mapNodes(map: YAML.YAMLMap, prefix: string, text: string): OutlineNode[
     const name = YAML.isScalar(key) ? String(key.value) : String(key);
     const path = prefix ? `${prefix}.${name}` : name;
     const value = pair.value as YAML.Node | null;
-    const end = Math.max(key.range[1], value?.range?.[1] ?? 0);
+    let end = Math.max(key.range[1], value?.range?.[1] ?? 0);
+    while (end > key.range[1] && /\s/.test(text[end - 1])) end--;
     const spec = name === '<<' ? undefined : findNode(path);
     const children = YAML.isMap(value) ? mapNodes(value, path, text) : [];
     const kind = spec?.kind === 'section' ? 'section' : spec ? 'key' : 'unknown';
