@@ -135,6 +135,9 @@ test('diagnostics and hover: flow style, merge keys, several documents', () => {
   assert.deepEqual(d.map((x) => x.code), [DiagnosticCode.NotAllowed, DiagnosticCode.MultipleDocuments]);
   assert.equal(two.slice(...d[0].span), 'sdg');
   assert.equal(two.slice(...d[1].span), '---');
+  const flow = 'model: {name: wrn, wrn: {depth: 28}}\n';
+  assert.match(configHover(flow, flow.indexOf('depth') + 1)?.markdown ?? '', /^\*\*model\.wrn\.depth\*\*: `int`/);
+  assert.match(configHover(flow, flow.indexOf('wrn,') + 1)?.markdown ?? '', /^\*\*model\.name\*\*/);
   const h = configHover(two, two.lastIndexOf('optimizer') + 1);
   assert.equal(h && two.slice(...h.span), 'optimizer');
   assert.equal(h?.span[0], two.lastIndexOf('optimizer'));
