@@ -71,7 +71,8 @@ function checkEntries(cd: ConfigDocument, cfg: Config, origins: Map<string, Orig
       continue;
     }
     const raw = e.valueSpan ? cd.text.slice(e.valueSpan[0], e.valueSpan[1]) : '';
-    const res = checkValue(e.path, node, e.valueSpan ? e.value : null, raw);
+    // An empty value is read as the runtime reads it (an empty string), so `checkpoint:` is fine.
+    const res = checkValue(e.path, node, e.value, raw);
     if (!res.ok) {
       const code = res.code === 'wrong-type' ? DiagnosticCode.WrongType : res.code === 'not-allowed' ? DiagnosticCode.NotAllowed : DiagnosticCode.OutOfRange;
       out.push({ span: valueOrKey(e), severity: 'error', code, message: `${e.path}: ${res.message}`, path: e.path });

@@ -38,6 +38,8 @@ export function closestAllowed(value: string, allowed: readonly string[]): strin
 function enumFixes(text: string, d: ConfigDiagnostic): QuickFix[] {
   const leaf = d.path ? findLeaf(d.path) : undefined;
   if (!leaf?.spec.allowed) return [];
+  // Only a value that is written (an empty one is reported on its key).
+  if (entryOf(parseConfigDocument(text, d.span[0]), leaf.path)?.valueSpan?.[0] !== d.span[0]) return [];
   const value = text.slice(...d.span).replace(/^(['"])(.*)\1$/, '$2');
   return closestAllowed(value, leaf.spec.allowed).map((a, i) => one(`Change to '${a}'`, d.span, a, i === 0));
 }

@@ -209,14 +209,25 @@ async function step(name, fn) {
       await editAt(name, line);
       await page.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30000 });
       await page.keyboard.press('ArrowLeft');
-      await page.keyboard.press('Control+.');
+      // On a loaded machine the first Ctrl+. can come before the code actions are known: ask again.
       const item = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
-      await item.waitFor({ state: 'visible', timeout: 30000 });
+      for (let i = 0; ; i++) {
+        await page.keyboard.press('Control+.');
+        const shown = await item.waitFor({ state: 'visible', timeout: 8000 }).then(() => true, () => false);
+        if (shown) break;
+        if (i >= 3) throw new Error(`no quick fix '${title}' offered`);
+        await page.keyboard.press('Escape');
+      }
       await item.click();
       await page.keyboard.press('Control+S');
       await until(async () => (await page.locator('.squiggly-error').count()) === 0, 15000);
       return { text: readConfig(name), squiggles: await page.locator('.squiggly-error').count() };
     }
+    await step('outline: the breadcrumbs name the section and key', async () => {
+      await editAt('help_enum.yaml', 1);
+      const crumbs = await until(async () => { const t = await page.locator('.breadcrumbs-control').first().innerText().catch(() => ''); return /train[\s\S]*optimizer/.test(t) && t; }, 15000);
+      check('outline: the breadcrumbs name the section and key', !!crumbs, crumbs);
+    });
     await step('quick fix: optimizer sgdd to sgd', async () => {
       const r = await quickFix('help_enum.yaml', 1, "Change to 'sgd'");
       check('quick fix: optimizer sgdd to sgd', r.text === 'train:\n  optimizer: sgd\n' && r.squiggles === 0, r);

@@ -71,6 +71,8 @@ test('quick fix: a value not allowed becomes the closest allowed one', () => {
   assert.deepEqual(fixes.map((f) => [f.title, f.preferred]), [["Change to 'sgd'", true]]);
   assert.equal(apply(text, fixes[0]), 'train:\n  optimizer: sgd\n');
   assert.deepEqual(configDiagnostics(apply(text, fixes[0])), []);
+  // An empty value is reported on the key, which is not replaced.
+  assert.deepEqual(fixesOf('model:\n  name:\n', DiagnosticCode.NotAllowed), []);
   assert.deepEqual(closestAllowed('cifar10', ['CIFAR10', 'CIFAR100', 'MNIST']), ['CIFAR10', 'CIFAR100']);
   assert.deepEqual(closestAllowed('xyzzy', ['sgd', 'adam']), []);
 });
