@@ -111,8 +111,6 @@ export function valueCandidates(path: string, text: string, offset = 0): string[
   }
   if (leaf.allowed) return [...leaf.allowed];
   if (leaf.type === 'bool') return ['true', 'false'];
-  // In a list, the file's own spelling (the original's configs write Python's True/False).
-  if (leaf.type === 'bool[]') return /\b(True|False)\b/.test(text) ? ['True', 'False'] : ['true', 'false'];
   const depth = /^model\.(\w+)\.depth$/.exec(path);
   if (depth) {
     const model = depth[1];
@@ -124,11 +122,21 @@ export function valueCandidates(path: string, text: string, offset = 0): string[
   return [];
 }
 
-function valueItems(path: string, start: number, text: string, offset: number): CompletionEntry[] {
+/** The values offered for an item of a list leaf: booleans, in the file's own spelling (the original's configs write True/False). */
+function itemCandidates(spec: LeafSpec, text: string): string[] {
+  if (spec.type !== 'bool[]') return [];
+  return /\b(True|False)\b/.test(text) ? ['True', 'False'] : ['true', 'false'];
+}
+
+function valueItems(ctx: Extract<CursorContext, { kind: 'value' }>, text: string, offset: number): CompletionEntry[] {
+  const { path, start } = ctx;
   const entry = findLeaf(path);
   if (!entry) return [];
   const def = formatValue(entry.spec, entry.spec.default);
-  return valueCandidates(path, text, offset).map((v, i) => ({
+  const isList = entry.spec.type.endsWith('[]');
+  // A list leaf gets values for its items only; a scalar leaf none inside a list.
+  const values = isList ? (ctx.inList ? itemCandidates(entry.spec, text) : []) : ctx.inList ? [] : valueCandidates(path, text, offset);
+  return values.map((v, i) => ({
     label: v,
     kind: ItemKind.Value,
     insertText: v,
@@ -146,6 +154,6 @@ function valueItems(path: string, start: number, text: string, offset: number): 
 export function configCompletions(text: string, offset: number): CompletionEntry[] {
   const ctx = cursorContext(text, offset);
   if (ctx.kind === 'key') return keyItems(ctx, text, offset);
-  if (ctx.kind === 'value') return valueItems(ctx.path, ctx.start, text, offset);
+  if (ctx.kind === 'value') return valueItems(ctx, text, offset);
   return [];
 }

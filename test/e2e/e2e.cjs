@@ -198,6 +198,7 @@ async function step(name, fn) {
       await editAt('help_default.yaml', 2);
       await suggestedAfter('gradient_c', 'gradient_clip');
       await page.locator('.suggest-widget .monaco-list-row', { hasText: 'gradient_clip' }).first().click();
+      await page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'gradient_clip' }).first().waitFor({ state: 'visible', timeout: 15000 });
       await page.keyboard.press('Escape');
       await page.keyboard.press('Control+S');
       const text = await until(() => { const t = readConfig('help_default.yaml'); return t.includes('gradient_clip') && t; }, 15000);
@@ -218,10 +219,13 @@ async function step(name, fn) {
         if (i >= 3) throw new Error(`no quick fix '${title}' offered`);
         await page.keyboard.press('Escape');
       }
+      const before = readConfig(name);
       await item.click();
-      await page.keyboard.press('Control+S');
+      // The edit lands a moment after the click (later on a loaded machine): save once it is in.
       await until(async () => (await page.locator('.squiggly-error').count()) === 0, 15000);
-      return { text: readConfig(name), squiggles: await page.locator('.squiggly-error').count() };
+      await page.keyboard.press('Control+S');
+      const text = await until(() => { const t = readConfig(name); return t !== before && t; }, 15000);
+      return { text: text || before, squiggles: await page.locator('.squiggly-error').count() };
     }
     await step('outline: the breadcrumbs name the section and key', async () => {
       await editAt('help_enum.yaml', 1);

@@ -51,6 +51,10 @@ test('a key inserts its default value as a snippet; enumerations and depths as a
   assert.equal(insert('train:\n  |', 'output_dir'), 'output_dir: ${1:experiments/exp00}');
   assert.equal(insert('model:\n  wrn:\n    |', 'depth'), 'depth: ${1|28,10,16,22,34,40|}');
   assert.equal(insert('scheduler:\n  |', 'milestones'), 'milestones: ${1:[80, 120]}');
+  assert.equal(insert('model:\n  resnet_preact:\n    |', 'preact_stage'), 'preact_stage: ${1:[true, true, true]}');
+  // Items for a list, not for a scalar: no `True` alone after `preact_stage: `, no optimizer inside a list.
+  assert.deepEqual(labels('model:\n  resnet_preact:\n    preact_stage: |'), []);
+  assert.deepEqual(labels('train:\n  optimizer: [|]'), []);
 });
 
 test('a section key expands to its required keys, in block and flow style', () => {
