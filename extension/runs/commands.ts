@@ -18,6 +18,7 @@ import type { RuntimeProcesses } from './processes';
 import { isActiveSlurmJob, stopSlurmJob } from './slurm';
 import type { Trainings } from './training';
 import type { RunItem } from './tree';
+import { overridesBox } from '../yaml/overrides_box';
 
 /** What the commands need from the rest of the extension. */
 export interface RunCommandsDeps {
@@ -92,9 +93,10 @@ export class RunCommands extends DisposableObject {
       void Toast.error(`Cannot run ${rel}: ${base.message}`);
       return;
     }
-    const typed = await inputBox({
-      prompt: `Overrides for ${rel} as key value pairs (optional)`,
-      placeHolder: 'e.g. scheduler.epochs 2 dataset.max_train_samples 2000',
+    const typed = await overridesBox({
+      title: `Overrides for ${rel} as key value pairs (optional)`,
+      placeholder: 'e.g. scheduler.epochs 2 dataset.max_train_samples 2000',
+      configText: text,
       validate: (v) => overridesProblem(text, rel, extra, v),
     });
     if (typed === undefined) return;
@@ -155,9 +157,9 @@ export class RunCommands extends DisposableObject {
       'Configs of the queue (one experiment each)',
     );
     if (!configs?.length) return;
-    const typed = await inputBox({
-      prompt: 'Overrides for every run of the queue as key value pairs (optional)',
-      placeHolder: 'e.g. scheduler.epochs 2',
+    const typed = await overridesBox({
+      title: 'Overrides for every run of the queue as key value pairs (optional)',
+      placeholder: 'e.g. scheduler.epochs 2',
       validate: (v) => {
         if (splitOverrides(v).length % 2) return 'overrides come in key value pairs';
         for (const c of configs) {

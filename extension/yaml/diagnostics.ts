@@ -5,11 +5,8 @@
  * once, ...). Pure: offsets in, offsets out.
  */
 import * as YAML from 'yaml';
-import { ConfigError, suggestKeys } from '../../runtime/config/errors';
-import { configWarnings, defaultConfig, findNode, setPath, validateConfig, type Config, type Origin } from '../../runtime/config/index';
-import { expectedType } from '../../runtime/config/merge';
-import type { SectionSpec } from '../../runtime/config/spec';
-import { parseConfigDocument, entryOf, type ConfigDocument, type KeyEntry, type Span } from './document';
+import { ConfigError, configWarnings, defaultConfig, expectedType, findNode, setPath, suggestKeys, validateConfig, type Config, type Origin, type SectionSpec } from '../../runtime/config/index';
+import { parseConfigDocuments, entryOf, type ConfigDocument, type KeyEntry, type Span } from './document';
 import { checkValue } from './values';
 
 /** Machine-readable kinds of problems (the diagnostic `code`). */
@@ -24,6 +21,10 @@ export enum DiagnosticCode {
   OutOfRange = 'out-of-range',
   Check = 'config-check',
   Warning = 'config-warning',
+  /** Two or more batch-mixing methods on (mixup, ricap, cutmix): only one runs. */
+  BatchMixing = 'batch-mixing',
+  /** A second document: the runtime reads one per file. */
+  MultipleDocuments = 'multiple-documents',
 }
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -70,7 +71,8 @@ function checkEntries(cd: ConfigDocument, cfg: Config, origins: Map<string, Orig
       continue;
     }
     const raw = e.valueSpan ? cd.text.slice(e.valueSpan[0], e.valueSpan[1]) : '';
-    const res = checkValue(e.path, node, e.valueSpan ? e.value : null, raw);
+    // An empty value is read as the runtime reads it (an empty string), so `checkpoint:` is fine.
+    const res = checkValue(e.path, node, e.value, raw);
     if (!res.ok) {
       const code = res.code === 'wrong-type' ? DiagnosticCode.WrongType : res.code === 'not-allowed' ? DiagnosticCode.NotAllowed : DiagnosticCode.OutOfRange;
       out.push({ span: valueOrKey(e), severity: 'error', code, message: `${e.path}: ${res.message}`, path: e.path });
@@ -127,13 +129,13 @@ function warnings(cd: ConfigDocument, cfg: Config, out: ConfigDiagnostic[]): voi
     // Put the warning on the keys the file sets, the later ones first (the one that conflicts with an earlier).
     const entries = keysOfWarning(w).map((k) => entryOf(cd, k)).filter((e): e is KeyEntry => e !== undefined);
     const target = entries.length > 1 ? entries[entries.length - 1] : entries[0];
-    out.push({ span: target ? valueOrKey(target) : [0, 0], severity: 'warning', code: DiagnosticCode.Warning, message: w, path: target?.path });
+    const code = /only one batch-mixing method runs/.test(w) ? DiagnosticCode.BatchMixing : DiagnosticCode.Warning;
+    out.push({ span: target ? valueOrKey(target) : [0, 0], severity: 'warning', code, message: w, path: target?.path });
   }
 }
 
-/** Every problem of a config file's text. */
-export function configDiagnostics(text: string): ConfigDiagnostic[] {
-  const cd = parseConfigDocument(text);
+/** Every problem of one document of a config file. */
+function documentDiagnostics(cd: ConfigDocument): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   for (const err of cd.doc.errors) {
     const [a, b] = err.pos;
@@ -154,3 +156,18 @@ export function configDiagnostics(text: string): ConfigDiagnostic[] {
   return out;
 }
 
+/**
+ * Every problem of a config file's text. Each document of a multi-document file is checked as a
+ * config, and the second one is an error: the runtime (as the original's PyYAML `safe_load`) reads
+ * one document per file.
+ */
+export function configDiagnostics(text: string): ConfigDiagnostic[] {
+  const docs = parseConfigDocuments(text);
+  const out = docs.flatMap(documentDiagnostics);
+  if (docs.length > 1) {
+    const at = docs[1].doc.range[0];
+    const end = text.startsWith('---', at) ? at + 3 : Math.min(text.length, at + 1);
+    out.push({ span: [at, end], severity: 'error', code: DiagnosticCode.MultipleDocuments, message: `this file holds ${docs.length} YAML documents, but train --config reads one (as PyYAML's safe_load in the original): give each config its own file` });
+  }
+  return out;
+}

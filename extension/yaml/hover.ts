@@ -24,7 +24,7 @@ export function leafHoverMarkdown(path: string): string {
 
 /** Hover at `offset`: its Markdown and the span it applies to, or undefined off any known key. */
 export function configHover(text: string, offset: number): { markdown: string; span: Span } | undefined {
-  const hit = entryAt(parseConfigDocument(text), offset);
+  const hit = entryAt(parseConfigDocument(text, offset), offset);
   if (!hit) return undefined;
   const node = findNode(hit.entry.path);
   if (!node) return undefined;

@@ -1,6 +1,6 @@
 /**
- * The vscode layer of the config IntelliSense: completion, hover, diagnostics and the unknown-key quick
- * fix for YAML files under configs/ and those the `imageClassificationLab.configFiles` globs name.
+ * The vscode layer of the config IntelliSense: completion, hover, diagnostics, quick fixes and the
+ * outline for YAML files under configs/ and those the `imageClassificationLab.configFiles` globs name.
  * All logic is in the pure modules beside this file.
  */
 import * as vscode from 'vscode';
@@ -8,8 +8,10 @@ import { DIAGNOSTIC_SOURCE, Setting } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { getSetting, onDidChangeSetting } from '../vscode/config';
 import { ItemKind, configCompletions } from './completion';
-import { DiagnosticCode, configDiagnostics, type ConfigDiagnostic } from './diagnostics';
+import { configDiagnostics, type ConfigDiagnostic } from './diagnostics';
+import { quickFixes } from './fixes';
 import { configHover } from './hover';
+import { configOutline, type OutlineNode } from './outline';
 
 export const DEFAULT_CONFIG_GLOBS = ['**/configs/**/*.yaml', '**/configs/**/*.yml'];
 
@@ -23,6 +25,13 @@ const KIND: Record<ItemKind, vscode.CompletionItemKind> = {
   [ItemKind.Section]: vscode.CompletionItemKind.Module,
   [ItemKind.Key]: vscode.CompletionItemKind.Property,
   [ItemKind.Value]: vscode.CompletionItemKind.EnumMember,
+};
+
+const SYMBOL: Record<OutlineNode['kind'], vscode.SymbolKind> = {
+  document: vscode.SymbolKind.Namespace,
+  section: vscode.SymbolKind.Module,
+  key: vscode.SymbolKind.Property,
+  unknown: vscode.SymbolKind.Key,
 };
 
 const range = (doc: vscode.TextDocument, span: readonly [number, number]): vscode.Range => new vscode.Range(doc.positionAt(span[0]), doc.positionAt(span[1]));
@@ -57,6 +66,7 @@ export class ConfigIntelliSense extends DisposableObject {
       vscode.languages.registerCompletionItemProvider(this.selector, { provideCompletionItems: (d, p) => this.complete(d, p) }, ':', ' '),
       vscode.languages.registerHoverProvider(this.selector, { provideHover: (d, p) => this.hover(d, p) }),
       vscode.languages.registerCodeActionsProvider(this.selector, { provideCodeActions: (d, _r, c) => this.codeActions(d, c) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.languages.registerDocumentSymbolProvider(this.selector, { provideDocumentSymbols: (d) => this.outline(d) }, { label: 'Config' }),
     ];
     this.collection.clear();
     vscode.workspace.textDocuments.forEach((d) => this.refresh(d));
@@ -67,6 +77,8 @@ export class ConfigIntelliSense extends DisposableObject {
     return configCompletions(doc.getText(), offset).map((e) => {
       const item = new vscode.CompletionItem(e.label, KIND[e.kind]);
       item.insertText = e.snippet ? new vscode.SnippetString(e.insertText) : e.insertText;
+      // The snippets carry their own indentation (a section's keys under the section's column).
+      item.keepWhitespace = true;
       item.range = new vscode.Range(doc.positionAt(e.start), pos);
       item.detail = e.detail;
       item.documentation = new vscode.MarkdownString(e.documentation);
@@ -83,22 +95,33 @@ export class ConfigIntelliSense extends DisposableObject {
   }
 
   private codeActions(doc: vscode.TextDocument, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+    const ours = ctx.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE);
+    if (!ours.length) return [];
+    // Diagnostics come back from the editor as plain data: find them again by code and range.
+    const text = doc.getText();
+    const current = configDiagnostics(text);
     const actions: vscode.CodeAction[] = [];
-    // Diagnostics come back from the editor as plain data: find the replacements again by range.
-    const unknown = configDiagnostics(doc.getText()).filter((c) => c.code === DiagnosticCode.UnknownKey);
-    for (const d of ctx.diagnostics) {
-      if (d.source !== DIAGNOSTIC_SOURCE || d.code !== DiagnosticCode.UnknownKey) continue;
-      const c = unknown.find((u) => range(doc, u.span).isEqual(d.range));
-      for (const name of c?.replacements ?? []) {
-        const action = new vscode.CodeAction(`Change to '${name}'`, vscode.CodeActionKind.QuickFix);
+    for (const d of ours) {
+      const c = current.find((u) => u.code === d.code && range(doc, u.span).isEqual(d.range));
+      for (const fix of c ? quickFixes(text, c) : []) {
+        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
         action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(doc.uri, d.range, name);
+        for (const e of fix.edits) action.edit.replace(doc.uri, range(doc, e.span), e.newText);
         action.diagnostics = [d];
-        action.isPreferred = true;
+        action.isPreferred = fix.preferred;
         actions.push(action);
       }
     }
     return actions;
+  }
+
+  private outline(doc: vscode.TextDocument): vscode.DocumentSymbol[] {
+    const toSymbol = (n: OutlineNode): vscode.DocumentSymbol => {
+      const s = new vscode.DocumentSymbol(n.name, n.detail, SYMBOL[n.kind], range(doc, n.span), range(doc, n.selection));
+      s.children = n.children.map(toSymbol);
+      return s;
+    };
+    return configOutline(doc.getText()).map(toSymbol);
   }
 
   private schedule(doc: vscode.TextDocument): void {

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { CONFIG_TREE, DATASET_NAMES, OPTIMIZERS } from '../../runtime/config/index';
 import { configCompletions } from '../../extension/yaml/completion';
-import { cursorContext } from '../../extension/yaml/context';
 import { DiagnosticCode, configDiagnostics } from '../../extension/yaml/diagnostics';
 import { lineCharOf, offsetOf, parseConfigDocument, entryAt } from '../../extension/yaml/document';
 import { configHover } from '../../extension/yaml/hover';
@@ -45,16 +44,6 @@ test('document: paths and spans of nested keys', () => {
   assert.equal(offsetOf(text, 2, 4), text.indexOf('depth'));
 });
 
-test('cursor context: key, value, list and comment', () => {
-  assert.deepEqual(cursorContext(...Object.values(at('model:\n  wrn:\n    de|')) as [string, number]), { kind: 'key', section: 'model.wrn', prefix: 'de', start: 18, indent: 4, siblings: [] });
-  const v = at('train:\n  optimizer: ad|');
-  assert.deepEqual(cursorContext(v.text, v.offset), { kind: 'value', path: 'train.optimizer', prefix: 'ad', start: v.offset - 2, inList: false });
-  const l = at('model:\n  resnet_preact:\n    preact_stage: [true, |');
-  assert.equal((cursorContext(l.text, l.offset) as { inList: boolean }).inList, true);
-  const c = at('# model: |');
-  assert.equal(cursorContext(c.text, c.offset).kind, 'none');
-});
-
 test('completion: top-level keys, without those already set', () => {
   const top = labels('device: auto\n|');
   assert.equal(top[0], 'num_threads');
@@ -71,12 +60,14 @@ test('completion: keys at every level, with insert text, detail and docs', () =>
   assert.ok(!items.some((i) => i.label === 'batch_size'));
   const lr = items.find((i) => i.label === 'base_lr');
   assert.ok(lr);
-  assert.equal(lr.insertText, 'base_lr: ');
+  assert.equal(lr.insertText, 'base_lr: ${1:0.1}');
+  assert.equal(lr.snippet, true);
   assert.equal(lr.start, offset - 4);
   assert.equal(lr.detail, 'float = 0.1');
   assert.match(lr.documentation, /Base learning rate/);
+  // A section without keys to decide opens an empty mapping and asks for its keys.
   const dl = items.find((i) => i.label === 'dataloader');
-  assert.equal(dl?.insertText, 'dataloader:\n    ');
+  assert.equal(dl?.insertText, 'dataloader:\n    $0');
   assert.equal(dl?.retrigger, true);
 });
 
@@ -153,7 +144,7 @@ test('diagnostics: depth that does not fit the block rule, on the depth value', 
 test('diagnostics: conflicting batch-mixing methods are a warning on the later key', () => {
   const text = 'augmentation:\n  use_mixup: true\n  use_cutmix: true\n';
   assert.deepEqual(diags(text), [{
-    range: '2:14-2:18', code: 'config-warning', severity: 'warning',
+    range: '2:14-2:18', code: 'batch-mixing', severity: 'warning',
     message: 'augmentation: use_mixup and use_cutmix are on; only one batch-mixing method runs (priority mixup > ricap > cutmix): mixup',
   }]);
 });
