@@ -14,12 +14,13 @@ import { distEnvFrom, withDistKeys } from '../distributed/env';
 import { launchWorkers, nodeFlags, withoutFlags, LAUNCH_FLAGS } from '../distributed/launch';
 import { multiProcessUnsupported, ProcessGroup } from '../distributed/process_group';
 import { loadAddon } from '../backend/libtorch/addon';
-import { onlySubmission } from '../slurm/script';
 import { ensureRunDataset } from '../train/data';
 import { Logger } from '../train/logger';
 import { checkRunDir } from '../train/run_dir';
-import { checkPrecision } from '../train/step';
-import { checkDistributedConfig, runTraining } from '../train/trainer';
+import type { TrainResultLine } from '../protocol/results';
+import { onlySubmission } from '../protocol/run_folder';
+import { checkDistributedConfig, checkPrecision } from '../train/preflight';
+import { runTraining } from '../train/trainer';
 import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N]
@@ -47,7 +48,7 @@ runCli(async () => {
   if ((nproc > 1 || node.nnodes > 1) && !env) {
     // The launcher: check what would fail in every worker once, then start them.
     checkPrecision(cfg.train.precision);
-    checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+    checkDistributedConfig(cfg);
     const unsupported = multiProcessUnsupported(cfg.device);
     if (unsupported) throw new ConfigError(unsupported);
     const outputDir = path.resolve(cfg.train.output_dir);
@@ -69,7 +70,7 @@ runCli(async () => {
       // (before any backend loads CUDA).
       const gpus = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((g) => g.trim() !== '');
       if (worker.source !== 'launcher' && gpus.length > 1) process.env.CUDA_VISIBLE_DEVICES = gpus[worker.localRank % gpus.length];
-      checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+      checkDistributedConfig(cfg);
       const unsupported = multiProcessUnsupported(cfg.device);
       if (unsupported) throw new ConfigError(unsupported);
       let at = worker;
@@ -93,7 +94,7 @@ runCli(async () => {
       val_loss: result.lastVal?.loss ?? null,
       val_accuracy: result.lastVal?.accuracy ?? null,
       checkpoint: result.lastCheckpoint ?? null,
-    });
+    } satisfies TrainResultLine);
     return result.status === 'completed' ? 0 : 130;
   } catch (err) {
     comm?.abort();

@@ -19,7 +19,8 @@ import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { threadsPerWorker, visibleGpus } from '../distributed/launch';
 import { NUM_THREADS_ENV } from '../distributed/threads';
-import { FINAL_STATES, slurmJobStates } from '../slurm/jobs';
+import { hasRunConfig } from '../protocol/run_folder';
+import { FINAL_STATES, slurmJobStates } from '../protocol/slurm_jobs';
 import type { QueueEntry, QueueFile } from './file';
 import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueStatus } from './status';
 
@@ -54,7 +55,7 @@ function lastErrorLine(logFile: string): string | undefined {
 
 /** The command line of one attempt of a run: a fresh start, or `--resume` when its folder holds a run. */
 export function runArgs(e: QueueEntry): string[] {
-  if (fs.existsSync(path.join(e.outputDir, 'config.yaml'))) return ['--resume', e.outputDir, ...e.args];
+  if (hasRunConfig(e.outputDir)) return ['--resume', e.outputDir, ...e.args];
   return [...(e.config ? ['--config', e.config] : []), ...e.args, ...e.overrides, 'train.output_dir', e.outputDir];
 }
 

@@ -20,8 +20,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EVENTS_FILE, type RunEvent } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
-import { FINAL_STATES, execCommand, slurmJobStates, submittedJobs, type CommandRunner, type SlurmJobState } from '../slurm/jobs';
-import { SLURM_DIR, type SlurmResources } from '../slurm/script';
+import { FINAL_STATES, execCommand, slurmJobStates, submittedJobs, type CommandRunner, type SlurmJobState } from '../protocol/slurm_jobs';
+import { hasRunConfig, SLURM_DIR } from '../protocol/run_folder';
+import type { SlurmResources } from '../slurm/script';
 import { submitToSlurm } from '../slurm/submit';
 import type { QueueEntry, QueueFile } from './file';
 import { defaultTrainScript } from './runner';
@@ -201,7 +202,7 @@ export async function submitQueueToSlurm(o: SlurmQueueOptions): Promise<QueueSta
 function submitEntry(e: QueueEntry, o: SlurmQueueOptions, trainScript: string): string {
   const overrides: string[] = [];
   for (let j = 0; j + 1 < e.overrides.length; j += 2) if (e.overrides[j] !== 'train.output_dir') overrides.push(e.overrides[j], e.overrides[j + 1]);
-  const resume = fs.existsSync(path.join(e.outputDir, 'config.yaml'));
+  const resume = hasRunConfig(e.outputDir);
   const r = submitToSlurm(
     {
       outputDir: e.outputDir,

@@ -6,12 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { ConfigError, configToPlainObject, type Config } from '../config';
+import { configToPlainObject, type Config } from '../config';
 import type { ProcessGroup } from '../distributed/process_group';
 import { anyOver, gradExchange, sumOver } from '../distributed/sync';
 import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
+import { checkDistributedConfig } from './preflight';
 import { modelTensors, saveCheckpoint } from './checkpoint';
 import { evaluateModel } from './evaluate';
 import { AverageMeter } from './metrics';
@@ -34,21 +35,6 @@ export interface TrainOptions {
    * rank 0 writes the run folder, logs and events.
    */
   dist?: ProcessGroup;
-}
-
-/**
- * Checks the distributed options (`train.dist.*`) of a config before any worker starts; called by the launcher, the
- * workers and `submit --slurm`. `backend` nccl and gloo and `init_method` env:// and tcp://HOST:PORT are
- * implemented (docs/distributed.md); mpi and file:// are not.
- * @throws ConfigError naming the key and what is expected
- */
-export function checkDistributedConfig(cfg: Config): void {
-  if (!cfg.train.distributed) return;
-  const d = cfg.train.dist;
-  if (d.backend === 'mpi') throw new ConfigError(`train.dist.backend: mpi is not available (this runtime has PyTorch's c10d Gloo and NCCL); use nccl or gloo`, { key: 'train.dist.backend' });
-  if (d.init_method !== 'env://' && !/^tcp:\/\/[^:/\s]+:\d+\/?$/.test(d.init_method)) {
-    throw new ConfigError(`train.dist.init_method: expected env:// or tcp://HOST:PORT, got ${JSON.stringify(d.init_method)}`, { key: 'train.dist.init_method' });
-  }
 }
 
 /** Result of a run. */
@@ -88,7 +74,7 @@ class Meters {
  *   event with status `failed` and re-thrown.
  */
 export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
-  checkDistributedConfig(cfg);
+  if (cfg.train.distributed) checkDistributedConfig(cfg);
   const run = await startRun(cfg, opts);
   try {
     return await trainLoop(cfg, run);
