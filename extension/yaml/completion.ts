@@ -3,8 +3,7 @@
  * level) and the values of enumerated keys, booleans and depths that fit the model's block rule. Pure.
  */
 import * as YAML from 'yaml';
-import { IMAGENET_MODEL_NAMES, depthRule, findLeaf, findNode, fittingDepths, formatValue, leafMarkdown, typeName } from '../../runtime/config/index';
-import type { LeafSpec, SectionSpec } from '../../runtime/config/spec';
+import { IMAGENET_MODEL_NAMES, depthRule, findLeaf, findNode, fittingDepths, formatValue, leafMarkdown, typeName, type LeafSpec, type SectionSpec } from '../../runtime/config/index';
 import { cursorContext } from './context';
 import { entryOf, parseConfigDocument } from './document';
 import { sectionMarkdown } from './hover';

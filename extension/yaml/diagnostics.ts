@@ -5,10 +5,7 @@
  * once, ...). Pure: offsets in, offsets out.
  */
 import * as YAML from 'yaml';
-import { ConfigError, suggestKeys } from '../../runtime/config/errors';
-import { configWarnings, defaultConfig, findNode, setPath, validateConfig, type Config, type Origin } from '../../runtime/config/index';
-import { expectedType } from '../../runtime/config/merge';
-import type { SectionSpec } from '../../runtime/config/spec';
+import { ConfigError, configWarnings, defaultConfig, expectedType, findNode, setPath, suggestKeys, validateConfig, type Config, type Origin, type SectionSpec } from '../../runtime/config/index';
 import { parseConfigDocument, entryOf, type ConfigDocument, type KeyEntry, type Span } from './document';
 import { checkValue } from './values';
 

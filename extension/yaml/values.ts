@@ -3,10 +3,7 @@
  * against a leaf of the config tree. Pure.
  */
 import * as YAML from 'yaml';
-import { ConfigError } from '../../runtime/config/errors';
-import { parseToken, type Literal } from '../../runtime/config/literal';
-import { coerceLiteral } from '../../runtime/config/merge';
-import type { LeafSpec } from '../../runtime/config/spec';
+import { coerceLiteral, ConfigError, parseToken, type LeafSpec, type Literal } from '../../runtime/config';
 
 /** The literal of a value node, as the runtime's `mergeYamlText` reads it. */
 export function yamlLiteral(node: unknown, forString: boolean): Literal {

@@ -29,10 +29,10 @@ export {
 export type { ConfigNodeSpec, ConfigOf, LeafEntry, LeafOptions, LeafSpec, LeafType, SectionEntry, SectionSpec, ValueOf } from './spec';
 export { ConfigError, formatOrigin, suggestKeys, type Origin } from './errors';
 export { loadConfig, loadConfigFromText, loadConfigWithOrigins, type LoadConfigOptions, type LoadedConfig } from './load';
-export { expectedType, type Origins } from './merge';
+export { coerceLiteral, expectedType, type Origins } from './merge';
 export { applyForcedDatasetFields, compatWarnings, configWarnings, depthRule, fittingDepths, sgdrCycles, validateConfig, FORCED_DATASET_FIELDS, type DepthRule } from './validate';
 export { configToPlainObject, dumpConfig, dumpMinConfig, formatValue } from './dump';
 export { arxivUrl, configJsonSchema, configMarkdown, leafMarkdown, typeName, CONFIG_SCHEMA_ID } from './schema';
 export { cliFlagsHelp, parseCliArgs, type CliArgs, type ExtraFlag } from './args';
 export { describeControl, firstControl, oneLineProblem } from './one_line';
-export { parseLiteral, type Literal } from './literal';
+export { parseLiteral, parseToken, type Literal } from './literal';
