@@ -26,7 +26,7 @@ import type { SlurmResources } from '../slurm/script';
 import { submitToSlurm } from '../slurm/submit';
 import type { QueueEntry, QueueFile } from './file';
 import { defaultTrainScript } from './runner';
-import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueRunStatus, type QueueStatus, type QueueStatusValue } from './status';
+import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_FILE, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueRunStatus, type QueueStatus, type QueueStatusValue } from './status';
 
 export interface SlurmQueueOptions {
   queue: QueueFile;
@@ -148,7 +148,7 @@ export async function submitQueueToSlurm(o: SlurmQueueOptions): Promise<QueueSta
   const save = () => writeQueueStatus(q.outputDir, status);
   const todo = runs.map((r, i) => ({ r, e: q.entries[i], i })).filter(({ r }) => needsSubmission(r) && r.status !== 'completed');
   const kept = runs.length - todo.length;
-  log(`queue ${q.file}: ${runs.length} runs, ${todo.length} to submit to Slurm (${kept} pending, running or completed); status in ${path.join(q.outputDir, 'queue.json')}`);
+  log(`queue ${q.file}: ${runs.length} runs, ${todo.length} to submit to Slurm (${kept} pending, running or completed); status in ${path.join(q.outputDir, QUEUE_STATUS_FILE)}`);
   save();
 
   const trainScript = o.trainScript ?? defaultTrainScript();
