@@ -20,7 +20,7 @@ import { AverageMeter } from './metrics';
 import { checkDistributedConfig } from './preflight';
 import { formatDuration, Progress } from './progress';
 import { startRun, type ResumeState, type RunContext, type StartPoint } from './startup';
-import { trainStep, trainStepExchanged, trainStepOptions, type StepOptions } from './step';
+import { trainStep, trainStepExchanged, trainStepOptions, type GradExchange, type StepOptions } from './step';
 import { StopSignal } from './stop_signal';
 import { TensorBoardRunWriter } from './tensorboard/run_writer';
 import { ThroughputMeter, type ThroughputFigures } from './throughput';
@@ -124,7 +124,7 @@ class TrainingLoop {
   private readonly bnSync: { ms: number } | undefined;
   private readonly stop: StopSignal;
   private readonly policy: CheckpointPolicy;
-  private readonly exchange;
+  private readonly exchange: GradExchange | undefined;
   private tb: TensorBoardRunWriter | undefined;
   private epoch: number;
   private globalStep: number;
