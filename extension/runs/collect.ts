@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EVENTS_FILE, type EpochEvent, type RunEvent, type RunStartEvent, type ValSplitInfo } from '../../runtime/protocol/events';
-import { SLURM_DIR, SLURM_JOBS } from '../../runtime/slurm/script';
+import { SLURM_DIR, SLURM_JOBS } from '../../runtime/protocol/run_folder';
 import { describeSlurm, type SlurmInfo } from './slurm';
 
 /** What the Runs view shows for a run. `interrupted`: no run_end and not growing (killed). */

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { configJsonSchema } from '../../runtime/config/index';
-import { CHECKPOINT_NAME_RE } from './checkpoints';
+import { CHECKPOINT_NAME_RE, CONFIG_FILE, parseEvaluateResult } from '../../runtime/protocol';
 import { CommandId, Setting } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { getSetting } from '../vscode/config';
@@ -250,15 +250,11 @@ export class RunCommands extends DisposableObject {
     const ckpt = ckpts.length === 1 ? ckpts[0] : await quickPickValue(ckpts.map((c) => ({ label: c, value: c })), 'Checkpoint to evaluate');
     if (!ckpt) return;
     this.deps.output.show(true);
-    const proc = this.deps.processes.start('evaluate', run.dir, this.launch('evaluate', ['--config', path.join(run.dir, 'config.yaml'), 'test.checkpoint', path.join(run.dir, ckpt)]));
+    const proc = this.deps.processes.start('evaluate', run.dir, this.launch('evaluate', ['--config', path.join(run.dir, CONFIG_FILE), 'test.checkpoint', path.join(run.dir, ckpt)]));
     const { code, stdout } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${run.name}/${ckpt}` }, () => proc.exited);
-    const last = stdout.trim().split('\n').pop() ?? '';
-    try {
-      const m = JSON.parse(last) as { accuracy: number; loss: number; n: number };
-      void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
-    } catch {
-      void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
-    }
+    const m = parseEvaluateResult(stdout);
+    if (m) void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
+    else void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
   }
 
   private async exportSchema(): Promise<void> {

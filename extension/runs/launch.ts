@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, loadConfigFromText, oneLineProblem, type Config } from '../../runtime/config/index';
-import type { RunEvent } from '../../runtime/protocol/events';
+import { EVENTS_FILE, type RunEvent } from '../../runtime/protocol/events';
 
 /** `exp00`, `exp01`, ...: the first name not in `existing`. */
 export function nextExpName(existing: readonly string[]): string {
@@ -104,7 +104,7 @@ export function runFolderProblem(workspace: string, folder: string): string | un
   if (folder.trim() === '') return 'a folder is needed';
   const line = oneLineProblem(folder);
   if (line) return `train.output_dir: ${line}`;
-  return fs.existsSync(path.join(workspace, folder, 'events.jsonl')) ? `${folder} already holds a run (use Resume)` : undefined;
+  return fs.existsSync(path.join(workspace, folder, EVENTS_FILE)) ? `${folder} already holds a run (use Resume)` : undefined;
 }
 
 /** How the runtime is started: from the workspace's TypeScript sources (tsx) or the bundled CLIs. */

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { RunStartEvent } from '../../runtime/protocol/events';
-import { pidAlive } from '../../runtime/util/pid';
+import { pidAlive } from '../../runtime/protocol/run_folder';
 
 /** What the OS says about a pid. `command` and `startMs` are undefined when they cannot be read. */
 export interface ProcessFacts {

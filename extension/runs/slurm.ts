@@ -6,10 +6,8 @@
  * No vscode import.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { stopSlurmRun, type SlurmStopResult } from '../../runtime/slurm/cancel';
-import { FINAL_STATES, runSlurmState, type SlurmJobState } from '../../runtime/slurm/jobs';
-import { SLURM_DIR, SLURM_JOBS } from '../../runtime/slurm/script';
+import { FINAL_STATES, newestJobId, runSlurmState, slurmJobsFile, type SlurmJobState } from '../../runtime/protocol/slurm_jobs';
+import { stopSlurmRun, type SlurmStopResult } from '../../runtime/protocol/slurm_stop';
 
 /** Minimum time between two state queries of one run. */
 export const SLURM_POLL_MS = 10_000;
@@ -28,19 +26,7 @@ export type SlurmStateReader = (runDir: string) => Promise<SlurmJobState | undef
 
 /** Whether a run folder was submitted to Slurm (holds slurm/jobs.json). */
 export function hasSlurmJobs(dir: string): boolean {
-  return fs.existsSync(path.join(dir, SLURM_DIR, SLURM_JOBS));
-}
-
-/** The newest job id recorded in a run folder's slurm/jobs.json, or undefined. */
-export function newestJobId(dir: string): string | undefined {
-  try {
-    const v = JSON.parse(fs.readFileSync(path.join(dir, SLURM_DIR, SLURM_JOBS), 'utf8')) as unknown;
-    if (!Array.isArray(v) || !v.length) return undefined;
-    const last = v[v.length - 1] as { job_id?: unknown };
-    return last.job_id === undefined ? undefined : String(last.job_id);
-  } catch {
-    return undefined;
-  }
+  return fs.existsSync(slurmJobsFile(dir));
 }
 
 export const isFinalSlurmState = (state: string): boolean => FINAL_STATES.includes(state);

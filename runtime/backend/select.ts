@@ -326,93 +326,125 @@ async function startLibtorch(device: 'cpu' | 'cuda', numThreads: number, cudnn?:
  *   (libtorch's defaults, both off, when omitted)
  */
 export async function initBackend(device: Device, numThreads: number, cudnn?: CudnnFlags): Promise<BackendInfo> {
-  const skipped: BackendInfo['skipped'] = [];
-  const base = { tfjsVersion: tf.version_core, skipped };
   // libtensorflow sizes its thread pools when tfjs-node creates its context, i.e. on load: set the request first.
   const nodeThreads = device === 'wasm' || device === 'js' ? 0 : setNodeThreads(numThreads);
-
-  const tryNode = async (pkg: string, engine: 'tfjs-node' | 'tfjs-node-gpu'): Promise<BackendInfo | undefined> => {
-    const r = await loadTfjsNode(pkg);
-    if (!r.ok) {
-      skipped.push({ engine, reason: r.reason });
-      return undefined;
-    }
-    if (!(await tf.setBackend('tensorflow'))) {
-      skipped.push({ engine, reason: 'its backend failed to restart' });
-      return undefined;
-    }
-    return { ...base, backend: tf.getBackend(), engine, threads: nodeThreads, gpu: r.gpuName };
-  };
-  const libtorch = async (dev: 'cpu' | 'cuda'): Promise<BackendInfo | undefined> => {
-    const r = await startLibtorch(dev, numThreads, cudnn);
-    if (!r.ok) {
-      skipped.push({ engine: dev === 'cuda' ? 'libtorch (CUDA)' : 'libtorch', reason: r.reason });
-      return undefined;
-    }
-    return { ...base, backend: tf.getBackend(), engine: 'libtorch', threads: r.threads, gpu: r.gpu, libtorchVersion: r.version };
-  };
-  const wasm = async (): Promise<BackendInfo> => {
-    const w = await startWasm(numThreads);
-    return { ...base, backend: tf.getBackend(), engine: 'wasm', threads: w.threads, simd: w.simd, threadsNote: w.threadsNote };
-  };
-
+  const e = new Engines(numThreads, nodeThreads, cudnn);
   switch (device) {
-    case 'auto': {
-      // Fastest first, as measured (docs/libtorch.md): a GPU engine; then libtorch (ATen, PyTorch's own kernels,
-      // 0.9-1.1x PyTorch here) before tfjs-node (libtensorflow's eager ops) and wasm (0.1-0.4x PyTorch).
-      const gpuLoad = await loadTfjsNode(TFJS_NODE_GPU);
-      if (gpuLoad.ok && gpuLoad.gpu) {
-        const info = await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu');
-        if (info) return info;
-      } else {
-        skipped.push({ engine: 'tfjs-node-gpu', reason: gpuLoad.ok ? 'it sees no CUDA device' : gpuLoad.reason });
-      }
-      if (libtorchCudaDevices() > 0) {
-        const info = await libtorch('cuda');
-        if (info) return info;
-      }
-      return (
-        (await libtorch('cpu')) ??
-        (await tryNode(TFJS_NODE, 'tfjs-node')) ??
-        (gpuLoad.ok && !gpuLoad.gpu ? await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu') : undefined) ??
-        wasm()
-      );
-    }
+    case 'auto':
+      return autoBackend(e);
     case 'cuda':
-    case 'gpu': {
-      const r = await loadTfjsNode(TFJS_NODE_GPU);
-      const reason = !r.ok ? r.reason : !r.gpu ? 'it loaded but sees no CUDA device' : undefined;
-      if (reason == null) {
-        const info = await tryNode(TFJS_NODE_GPU, 'tfjs-node-gpu');
-        if (info) return info;
-      }
-      const lt = await startLibtorch('cuda', numThreads, cudnn);
-      if (lt.ok) return { ...base, backend: tf.getBackend(), engine: 'libtorch', threads: lt.threads, gpu: lt.gpu, libtorchVersion: lt.version };
-      const autoWould = [loadAddon().ok ? 'libtorch' : '', safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node' : '', 'wasm'].filter(Boolean).join(' if it loads, else ');
-      throw new Error(
-        `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}) and libtorch on CUDA is ` +
-          `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}` +
-          `${lt.reason.includes('LIBTORCH=') ? '' : '; or build the libtorch backend against a CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch)'}. ` +
-          `'device auto' would use ${autoWould}.`,
-      );
-    }
+    case 'gpu':
+      return cudaBackend(e, device);
     case 'cpu':
-      return (await libtorch('cpu')) ?? (await tryNode(TFJS_NODE, 'tfjs-node')) ?? wasm();
+      return (await e.libtorch('cpu')) ?? (await e.node(TFJS_NODE, 'tfjs-node')) ?? e.wasm();
     case 'libtorch': {
-      const info = await libtorch('cpu');
+      const info = await e.libtorch('cpu');
       if (info) return info;
-      throw new Error(`device libtorch: ${skipped[skipped.length - 1].reason}. See docs/libtorch.md.`);
+      throw new Error(`device libtorch: ${e.skipped[e.skipped.length - 1].reason}. See docs/libtorch.md.`);
     }
     case 'wasm':
-      return wasm();
+      return e.wasm();
     case 'js':
       await startJs();
-      return { ...base, backend: tf.getBackend(), engine: 'js', threads: 1 };
+      return { ...e.base, backend: tf.getBackend(), engine: 'js', threads: 1 };
     default: {
       const never: never = device;
       throw new Error(`unknown device ${String(never)}: use auto, cuda, gpu, cpu, wasm, js or libtorch`);
     }
   }
+}
+
+/** The engines {@link initBackend} tries, each recording why it was skipped. */
+class Engines {
+  readonly skipped: BackendInfo['skipped'] = [];
+  readonly base = { tfjsVersion: tf.version_core, skipped: this.skipped };
+
+  constructor(
+    private readonly numThreads: number,
+    private readonly nodeThreads: number,
+    private readonly cudnn?: CudnnFlags,
+  ) {}
+
+  /** tfjs-node or tfjs-node-gpu, or undefined (skipped) when it does not load or start. */
+  async node(pkg: string, engine: 'tfjs-node' | 'tfjs-node-gpu'): Promise<BackendInfo | undefined> {
+    const r = await loadTfjsNode(pkg);
+    if (!r.ok) {
+      this.skipped.push({ engine, reason: r.reason });
+      return undefined;
+    }
+    if (!(await tf.setBackend('tensorflow'))) {
+      this.skipped.push({ engine, reason: 'its backend failed to restart' });
+      return undefined;
+    }
+    return { ...this.base, backend: tf.getBackend(), engine, threads: this.nodeThreads, gpu: r.gpuName };
+  }
+
+  /** Starts the libtorch engine on `dev` (nothing recorded). */
+  startLibtorch(dev: 'cpu' | 'cuda'): ReturnType<typeof startLibtorch> {
+    return startLibtorch(dev, this.numThreads, this.cudnn);
+  }
+
+  /** The libtorch engine on `dev`, or undefined (skipped). */
+  async libtorch(dev: 'cpu' | 'cuda'): Promise<BackendInfo | undefined> {
+    const r = await this.startLibtorch(dev);
+    if (!r.ok) {
+      this.skipped.push({ engine: dev === 'cuda' ? 'libtorch (CUDA)' : 'libtorch', reason: r.reason });
+      return undefined;
+    }
+    return this.libtorchInfo(r);
+  }
+
+  libtorchInfo(r: { threads: number; gpu?: string; version: string }): BackendInfo {
+    return { ...this.base, backend: tf.getBackend(), engine: 'libtorch', threads: r.threads, gpu: r.gpu, libtorchVersion: r.version };
+  }
+
+  async wasm(): Promise<BackendInfo> {
+    const w = await startWasm(this.numThreads);
+    return { ...this.base, backend: tf.getBackend(), engine: 'wasm', threads: w.threads, simd: w.simd, threadsNote: w.threadsNote };
+  }
+}
+
+/**
+ * `device auto`, fastest first, as measured (docs/libtorch.md): a GPU engine; then libtorch (ATen, PyTorch's own
+ * kernels, 0.9-1.1x PyTorch here) before tfjs-node (libtensorflow's eager ops) and wasm (0.1-0.4x PyTorch).
+ */
+async function autoBackend(e: Engines): Promise<BackendInfo> {
+  const gpuLoad = await loadTfjsNode(TFJS_NODE_GPU);
+  if (gpuLoad.ok && gpuLoad.gpu) {
+    const info = await e.node(TFJS_NODE_GPU, 'tfjs-node-gpu');
+    if (info) return info;
+  } else {
+    e.skipped.push({ engine: 'tfjs-node-gpu', reason: gpuLoad.ok ? 'it sees no CUDA device' : gpuLoad.reason });
+  }
+  if (libtorchCudaDevices() > 0) {
+    const info = await e.libtorch('cuda');
+    if (info) return info;
+  }
+  return (
+    (await e.libtorch('cpu')) ??
+    (await e.node(TFJS_NODE, 'tfjs-node')) ??
+    (gpuLoad.ok && !gpuLoad.gpu ? await e.node(TFJS_NODE_GPU, 'tfjs-node-gpu') : undefined) ??
+    e.wasm()
+  );
+}
+
+/** `device cuda` / `gpu`: tfjs-node-gpu with a CUDA device, else libtorch on CUDA, else an Error saying why and what would work. */
+async function cudaBackend(e: Engines, device: 'cuda' | 'gpu'): Promise<BackendInfo> {
+  const r = await loadTfjsNode(TFJS_NODE_GPU);
+  const reason = !r.ok ? r.reason : !r.gpu ? 'it loaded but sees no CUDA device' : undefined;
+  if (reason == null) {
+    const info = await e.node(TFJS_NODE_GPU, 'tfjs-node-gpu');
+    if (info) return info;
+  }
+  const lt = await e.startLibtorch('cuda');
+  if (lt.ok) return e.libtorchInfo(lt);
+  const autoWould = [loadAddon().ok ? 'libtorch' : '', safeResolve(localRequire, TFJS_NODE) != null ? 'tfjs-node' : '', 'wasm'].filter(Boolean).join(' if it loads, else ');
+  throw new Error(
+    `device ${device}: ${TFJS_NODE_GPU} did not load (${reason ?? 'its backend failed to start'}) and libtorch on CUDA is ` +
+      `unavailable (${lt.reason}). Install it with: ${INSTALL_HINT[TFJS_NODE_GPU]}` +
+      `${lt.reason.includes('LIBTORCH=') ? '' : '; or build the libtorch backend against a CUDA libtorch (LIBTORCH=/path/to/libtorch npm run build:libtorch)'}. ` +
+      `'device auto' would use ${autoWould}.`,
+  );
 }
 
 /**

@@ -7,6 +7,7 @@
  * `predictions.npy` (argmax) int32, and `metrics.json`. The original stored the predicted classes
  * under `labels`; here `labels` are the ground truth.
  */
+import type { EvaluateResultLine } from '../protocol/results';
 import { evaluateCheckpoint } from '../train/evaluate_checkpoint';
 import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
@@ -18,6 +19,6 @@ runCli(async () => {
   applyNoDownload(cli);
   const { outDir, ...metrics } = await evaluateCheckpoint(cli.config);
   void outDir;
-  printJsonLine(metrics);
+  printJsonLine(metrics satisfies EvaluateResultLine);
   return 0;
 });

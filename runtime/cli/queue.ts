@@ -15,8 +15,8 @@ import { runQueue } from '../queue/runner';
 import { submitQueueToSlurm } from '../queue/slurm';
 import { checkSlurmResources } from '../slurm/options';
 import { tasksPerNode, type SlurmResources } from '../slurm/script';
-import { checkPrecision } from '../train/step';
-import { checkDistributedConfig } from '../train/trainer';
+import type { QueueResultLine } from '../protocol/results';
+import { checkDistributedConfig, checkPrecision } from '../train/preflight';
 import { printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run queue -- FILE [--parallel K] [--output_dir DIR]
@@ -78,7 +78,7 @@ runCli(async () => {
     const parallel = positive('parallel', values.parallel);
     const queue = readQueueFile(positionals[0], values.output_dir);
     const status = await runQueue({ queue, parallel });
-    printJsonLine({ status: status.status, queue_dir: status.output_dir, runs: status.runs.map((r) => ({ name: r.name, status: r.status, output_dir: r.output_dir })) });
+    printJsonLine({ status: status.status, queue_dir: status.output_dir, runs: status.runs.map((r) => ({ name: r.name, status: r.status, output_dir: r.output_dir })) } satisfies QueueResultLine);
     return status.status === 'completed' ? 0 : status.status === 'stopped' ? 130 : 1;
   }
 
@@ -102,7 +102,7 @@ runCli(async () => {
     try {
       checkPrecision(cfg.train.precision);
       const world = tasksPerNode({ ...resources, ...(e.nprocPerNode !== undefined ? { nprocPerNode: e.nprocPerNode } : {}) }) * (resources.nodes ?? 1);
-      if (world > 1) checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+      if (world > 1) checkDistributedConfig(cfg);
     } catch (err) {
       throw new ConfigError(`${positionals[0]}: run ${i + 1} (${e.name}): ${(err as Error).message}`);
     }
@@ -114,7 +114,7 @@ runCli(async () => {
     pollMs: pollSeconds * 1000,
     command: ['npm', 'run', 'queue', '--', ...process.argv.slice(2)],
   });
-  printJsonLine({ status: status.status, queue_dir: status.output_dir, runs: status.runs.map((r) => ({ name: r.name, status: r.status, output_dir: r.output_dir, job_id: r.job_id ?? null })) });
+  printJsonLine({ status: status.status, queue_dir: status.output_dir, runs: status.runs.map((r) => ({ name: r.name, status: r.status, output_dir: r.output_dir, job_id: r.job_id ?? null })) } satisfies QueueResultLine);
   // Without --wait every run is now pending, running or completed (a refused submission throws).
   return !values.wait || status.status === 'completed' ? 0 : 1;
 });

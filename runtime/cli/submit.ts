@@ -7,9 +7,9 @@
  */
 import * as path from 'node:path';
 import { ConfigError, parseCliArgs, type ExtraFlag } from '../config';
-import { checkDistributedConfig } from '../train/trainer';
-import { multiProcessUnsupported } from '../distributed/process_group';
-import { checkPrecision } from '../train/step';
+import type { SubmitResultLine } from '../protocol/results';
+import { multiProcessDeviceProblem } from '../distributed/env';
+import { checkDistributedConfig, checkPrecision } from '../train/preflight';
 import { checkSlurmResources } from '../slurm/options';
 import { submitToSlurm } from '../slurm/submit';
 import { tasksPerNode, type SlurmResources } from '../slurm/script';
@@ -68,9 +68,10 @@ runCli(async () => {
   checkSlurmResources(res);
   checkPrecision(cfg.train.precision);
   if (tasksPerNode(res) * (res.nodes ?? 1) > 1) {
-    checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
+    checkDistributedConfig(cfg);
     // The addon is built on the cluster; only a device that can never do it is refused here.
-    if (cfg.device === 'wasm' || cfg.device === 'js') throw new ConfigError(multiProcessUnsupported(cfg.device)!, { key: 'device' });
+    const never = multiProcessDeviceProblem(cfg.device);
+    if (never) throw new ConfigError(never, { key: 'device' });
   }
   const args = process.argv.slice(2);
   // The key value pairs as given (the job passes them on; train.output_dir is the script's own).
@@ -95,6 +96,6 @@ runCli(async () => {
     { resume: Boolean(cli.resumeDir), dryRun: cli.flags['dry-run'] === true },
   );
   process.stderr.write(r.jobId ? `submitted job ${r.jobId}: ${r.script}\n` : `wrote ${r.script} (not submitted: --dry-run)\n`);
-  printJsonLine({ job_id: r.jobId ?? null, output_dir: r.outputDir, script: r.script });
+  printJsonLine({ job_id: r.jobId ?? null, output_dir: r.outputDir, script: r.script } satisfies SubmitResultLine);
   return 0;
 });

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, toDevice } from '../backend';
 import { countParams, createModel } from '../models';
 import { traceLayers } from '../models/layers';
+import type { SummaryResultLine } from '../protocol/results';
 import { parseConfigCli, printJsonLine, runCli } from './main';
 
 const USAGE = 'Usage: npm run summary -- [--config FILE.yaml] [key value ...]';
@@ -31,7 +32,7 @@ runCli(async () => {
   const macs = layers.reduce((a, l) => a + l.macs, 0);
   out.push('', `${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters, ${macs.toLocaleString('en-US')} MACs per image`);
   process.stdout.write(`${out.join('\n')}\n`);
-  printJsonLine({ model: cfg.model.name, params, macs, output_shape: result.shape });
+  printJsonLine({ model: cfg.model.name, params, macs, output_shape: result.shape } satisfies SummaryResultLine);
   tf.dispose([x, result]);
   model.dispose();
   return 0;

@@ -9,17 +9,18 @@
  * (runtime/distributed/process_group.ts). `--nnodes` runs one such launcher per machine (torchrun's flags).
  */
 import * as path from 'node:path';
-import { ConfigError } from '../config';
-import { distEnvFrom, withDistKeys } from '../distributed/env';
+import { ConfigError, type Config } from '../config';
+import { distEnvFrom, withDistKeys, type DistEnv } from '../distributed/env';
 import { launchWorkers, nodeFlags, withoutFlags, LAUNCH_FLAGS } from '../distributed/launch';
 import { multiProcessUnsupported, ProcessGroup } from '../distributed/process_group';
 import { loadAddon } from '../backend/libtorch/addon';
-import { onlySubmission } from '../slurm/script';
 import { ensureRunDataset } from '../train/data';
 import { Logger } from '../train/logger';
 import { checkRunDir } from '../train/run_dir';
-import { checkPrecision } from '../train/step';
-import { checkDistributedConfig, runTraining } from '../train/trainer';
+import type { TrainResultLine } from '../protocol/results';
+import { onlySubmission } from '../protocol/run_folder';
+import { checkDistributedConfig, checkPrecision } from '../train/preflight';
+import { runTraining, type TrainResult } from '../train/trainer';
 import { applyNoDownload, NO_DOWNLOAD_FLAG, parseConfigCli, printJsonLine, runCli } from './main';
 
 const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [--nproc_per_node N]
@@ -44,18 +45,7 @@ runCli(async () => {
   const nproc = nprocFlag === undefined ? 1 : Number(nprocFlag);
   if (!Number.isInteger(nproc) || nproc < 1) throw new ConfigError(`--nproc_per_node must be a positive integer, got ${nprocFlag}`);
   const node = nodeFlags(cli.flags);
-  if ((nproc > 1 || node.nnodes > 1) && !env) {
-    // The launcher: check what would fail in every worker once, then start them.
-    checkPrecision(cfg.train.precision);
-    checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
-    const unsupported = multiProcessUnsupported(cfg.device);
-    if (unsupported) throw new ConfigError(unsupported);
-    const outputDir = path.resolve(cfg.train.output_dir);
-    if (node.nodeRank === 0 && (cfg.train.resume || !onlySubmission(outputDir))) checkRunDir(outputDir, cfg.train.resume);
-    // Download a missing dataset once, here, rather than in every worker.
-    await ensureRunDataset(cfg, new Logger());
-    return launchWorkers({ nproc, ...node, args: withoutFlags(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
-  }
+  if ((nproc > 1 || node.nnodes > 1) && !env) return launch(cfg, nproc, node);
   const worker = env && (env.source === 'launcher' || cfg.train.distributed) && env.worldSize > 1 ? env : null;
   let comm: ProcessGroup | undefined;
   try {
@@ -64,36 +54,11 @@ runCli(async () => {
       process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
       process.channel?.unref();
     }
-    if (worker) {
-      // srun / torchrun give every worker of a node the node's GPUs: take the local rank's one
-      // (before any backend loads CUDA).
-      const gpus = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((g) => g.trim() !== '');
-      if (worker.source !== 'launcher' && gpus.length > 1) process.env.CUDA_VISIBLE_DEVICES = gpus[worker.localRank % gpus.length];
-      checkDistributedConfig({ ...cfg, train: { ...cfg.train, distributed: true } } as typeof cfg);
-      const unsupported = multiProcessUnsupported(cfg.device);
-      if (unsupported) throw new ConfigError(unsupported);
-      let at = worker;
-      try {
-        at = withDistKeys(worker, { init_method: cfg.train.dist.init_method, world_size: cfg.train.dist.world_size, node_rank: cfg.train.dist.node_rank });
-      } catch (e) {
-        throw new ConfigError((e as Error).message);
-      }
-      const loaded = loadAddon();
-      const cuda = ['auto', 'cuda', 'gpu'].includes(cfg.device) && loaded.ok && loaded.addon.cudaDeviceCount() > 0;
-      comm = ProcessGroup.join({ ...at, backend: cfg.train.dist.backend === 'gloo' ? 'gloo' : 'nccl', cuda });
-    }
+    if (worker) comm = joinProcessGroup(cfg, worker);
     // train.resume: set by --resume, or in the YAML as in the original (continue train.output_dir).
     const result = await runTraining(cfg, { resume: cfg.train.resume, dist: comm });
     comm?.close();
-    if (comm && comm.rank !== 0) return result.status === 'completed' ? 0 : 130;
-    printJsonLine({
-      status: result.status,
-      output_dir: result.outputDir,
-      epoch: result.epoch,
-      val_loss: result.lastVal?.loss ?? null,
-      val_accuracy: result.lastVal?.accuracy ?? null,
-      checkpoint: result.lastCheckpoint ?? null,
-    });
+    if (!comm || comm.rank === 0) printJsonLine(resultLine(result));
     return result.status === 'completed' ? 0 : 130;
   } catch (err) {
     comm?.abort();
@@ -101,3 +66,47 @@ runCli(async () => {
     throw err;
   }
 });
+
+/** The launcher: checks what would fail in every worker once, then starts them. */
+async function launch(cfg: Config, nproc: number, node: ReturnType<typeof nodeFlags>): Promise<number> {
+  checkPrecision(cfg.train.precision);
+  checkDistributedConfig(cfg);
+  const unsupported = multiProcessUnsupported(cfg.device);
+  if (unsupported) throw new ConfigError(unsupported);
+  const outputDir = path.resolve(cfg.train.output_dir);
+  if (node.nodeRank === 0 && (cfg.train.resume || !onlySubmission(outputDir))) checkRunDir(outputDir, cfg.train.resume);
+  // Download a missing dataset once, here, rather than in every worker.
+  await ensureRunDataset(cfg, new Logger());
+  return launchWorkers({ nproc, ...node, args: withoutFlags(process.argv.slice(2)), device: cfg.device, numThreads: cfg.num_threads, outputDir });
+}
+
+/** A worker of data-parallel training joins the process group of its rank. */
+function joinProcessGroup(cfg: Config, worker: DistEnv): ProcessGroup {
+  // srun / torchrun give every worker of a node the node's GPUs: take the local rank's one
+  // (before any backend loads CUDA).
+  const gpus = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((g) => g.trim() !== '');
+  if (worker.source !== 'launcher' && gpus.length > 1) process.env.CUDA_VISIBLE_DEVICES = gpus[worker.localRank % gpus.length];
+  checkDistributedConfig(cfg);
+  const unsupported = multiProcessUnsupported(cfg.device);
+  if (unsupported) throw new ConfigError(unsupported);
+  let at = worker;
+  try {
+    at = withDistKeys(worker, { init_method: cfg.train.dist.init_method, world_size: cfg.train.dist.world_size, node_rank: cfg.train.dist.node_rank });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const loaded = loadAddon();
+  const cuda = ['auto', 'cuda', 'gpu'].includes(cfg.device) && loaded.ok && loaded.addon.cudaDeviceCount() > 0;
+  return ProcessGroup.join({ ...at, backend: cfg.train.dist.backend === 'gloo' ? 'gloo' : 'nccl', cuda });
+}
+
+function resultLine(result: TrainResult): TrainResultLine {
+  return {
+    status: result.status,
+    output_dir: result.outputDir,
+    epoch: result.epoch,
+    val_loss: result.lastVal?.loss ?? null,
+    val_accuracy: result.lastVal?.accuracy ?? null,
+    checkpoint: result.lastCheckpoint ?? null,
+  };
+}

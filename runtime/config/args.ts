@@ -42,13 +42,11 @@ function flagList(flags: Record<string, ExtraFlag>): string {
 }
 
 /**
- * Parses CLI arguments (without `node` and the script: `process.argv.slice(2)`).
- * @param extraFlags flags this CLI accepts besides `--config`, `--resume` and `-h/--help`.
- * @throws ConfigError naming an unknown flag, a flag missing its value, or a flag with a value given twice.
+ * The arguments with override values that start with '-' (e.g. `train.dist.world_size -1`)
+ * protected from being read as flags ({@link PROTECT}).
+ * @throws ConfigError for a string flag given twice
  */
-export function parseCliArgs(argv: readonly string[], extraFlags: Record<string, ExtraFlag> = {}): CliArgs {
-  const flags: Record<string, ExtraFlag> = { ...COMMON, ...extraFlags };
-  // Protect override values that start with '-' (e.g. `train.dist.world_size -1`) from being read as flags.
+function protectValues(argv: readonly string[], flags: Record<string, ExtraFlag>): string[] {
   const args: string[] = [];
   let positional = 0;
   let expectValue = false;
@@ -83,6 +81,33 @@ export function parseCliArgs(argv: readonly string[], extraFlags: Record<string,
     positional++;
     expectValue = positional % 2 === 1;
   }
+  return args;
+}
+
+/** node:util parseArgs's error as one ConfigError line naming the option. */
+function parseArgsError(err: unknown, flags: Record<string, ExtraFlag>): ConfigError {
+  const e = err as Error & { code?: string };
+  const m = /'([^']+)'/.exec(e.message);
+  const opt = m ? m[1].split(' ')[0] : undefined;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const bare = opt?.replace(/^--?/, '').split('=')[0] ?? '';
+    const hint = findNode(bare) ? ` (overrides are written without dashes: ${bare} VALUE)` : '';
+    return new ConfigError(`unknown option ${opt ?? ''}${hint}; known options: ${flagList(flags)}`);
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return new ConfigError(`option ${opt ?? ''}: ${e.message.split('\n')[0]}`);
+  }
+  return new ConfigError(e.message.split('\n')[0]);
+}
+
+/**
+ * Parses CLI arguments (without `node` and the script: `process.argv.slice(2)`).
+ * @param extraFlags flags this CLI accepts besides `--config`, `--resume` and `-h/--help`.
+ * @throws ConfigError naming an unknown flag, a flag missing its value, or a flag with a value given twice.
+ */
+export function parseCliArgs(argv: readonly string[], extraFlags: Record<string, ExtraFlag> = {}): CliArgs {
+  const flags: Record<string, ExtraFlag> = { ...COMMON, ...extraFlags };
+  const args = protectValues(argv, flags);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -92,18 +117,7 @@ export function parseCliArgs(argv: readonly string[], extraFlags: Record<string,
       strict: true,
     });
   } catch (err) {
-    const e = err as Error & { code?: string };
-    const m = /'([^']+)'/.exec(e.message);
-    const opt = m ? m[1].split(' ')[0] : undefined;
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      const bare = opt?.replace(/^--?/, '').split('=')[0] ?? '';
-      const hint = findNode(bare) ? ` (overrides are written without dashes: ${bare} VALUE)` : '';
-      throw new ConfigError(`unknown option ${opt ?? ''}${hint}; known options: ${flagList(flags)}`);
-    }
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new ConfigError(`option ${opt ?? ''}: ${e.message.split('\n')[0]}`);
-    }
-    throw new ConfigError(e.message.split('\n')[0]);
+    throw parseArgsError(err, flags);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const out: CliArgs = {

@@ -28,7 +28,7 @@ export {
 } from './tree';
 export type { ConfigNodeSpec, ConfigOf, LeafEntry, LeafOptions, LeafSpec, LeafType, SectionEntry, SectionSpec, ValueOf } from './spec';
 export { ConfigError, editDistance, formatOrigin, suggestKeys, type Origin } from './errors';
-export { CONFIG_FILE, CONFIG_MIN_FILE, loadConfig, loadConfigFromText, loadConfigWithOrigins, type LoadConfigOptions, type LoadedConfig } from './load';
+export { loadConfig, loadConfigFromText, loadConfigWithOrigins, type LoadConfigOptions, type LoadedConfig } from './load';
 export { coerceLiteral, expectedType, type Origins } from './merge';
 export { applyForcedDatasetFields, compatWarnings, configWarnings, depthRule, fittingDepths, sgdrCycles, validateConfig, FORCED_DATASET_FIELDS, type DepthRule } from './validate';
 export { configToPlainObject, dumpConfig, dumpMinConfig, formatValue } from './dump';

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_FILE } from '../protocol/run_folder';
 import { ConfigError } from './errors';
 import { mergeOverrides, mergeYamlText, type MergeContext, type Origins } from './merge';
 import { defaultConfig, type Config } from './tree';
@@ -19,11 +20,6 @@ export interface LoadConfigOptions {
   /** Run folder to resume: its `config.yaml` replaces `configFile`. */
   resumeDir?: string;
 }
-
-/** File name of the full config saved in a run folder. */
-export const CONFIG_FILE = 'config.yaml';
-/** File name of the minimal config (differences from the defaults) saved in a run folder. */
-export const CONFIG_MIN_FILE = 'config_min.yaml';
 
 function readConfigFile(file: string): string {
   try {

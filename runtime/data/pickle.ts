@@ -62,6 +62,7 @@ function key(v: PyValue): PyKey {
  * @throws naming the file and byte offset for an unsupported opcode or global, or a truncated or
  *   malformed stream
  */
+// eslint-disable-next-line complexity, max-lines-per-function -- one flat switch over the pickle opcodes, as CPython's own unpickler; splitting it would scatter the stack machine
 export function unpickle(bytes: Uint8Array, file: string): PyValue {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = (start: number, end: number, enc: 'utf8' | 'latin1'): string => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString(enc);

@@ -91,3 +91,13 @@ export function withDistKeys(env: DistEnv, keys: DistKeys): DistEnv {
   }
   return out;
 }
+
+/**
+ * Why `device` can never train in several processes (wasm and js have no c10d collectives), in one
+ * line, or undefined. Whether the libtorch addon here has them is process_group.ts's
+ * `multiProcessUnsupported`; this check loads nothing.
+ */
+export function multiProcessDeviceProblem(device: string): string | undefined {
+  if (device !== 'wasm' && device !== 'js') return undefined;
+  return `training in several processes needs the libtorch backend (PyTorch's c10d collectives), not device ${device}: use device cpu, libtorch, cuda or auto with the addon built (npm run build:libtorch)`;
+}

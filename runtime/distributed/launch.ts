@@ -22,6 +22,7 @@ import { ConfigError } from '../config/errors';
 import type { ExtraFlag } from '../config/args';
 import { EVENTS_FILE, type EpochEvent } from '../protocol/events';
 import { parseEvents } from '../protocol/reader';
+import { hasRunConfig } from '../protocol/run_folder';
 import { EventWriter } from '../protocol/writer';
 import { freePort } from './ports';
 import { NUM_THREADS_ENV } from './threads';
@@ -250,7 +251,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<number> {
   }
   if (firstFailure) {
     // Advise a resume only when there is a run to resume (a run that failed to start wrote nothing).
-    const resumable = fs.existsSync(path.join(o.outputDir, 'config.yaml'));
+    const resumable = hasRunConfig(o.outputDir);
     log(`the run failed: worker rank ${firstFailure.rank} ${firstFailure.what}${resumable ? `; resume it with: ${resumeCmd}` : ` before its run folder ${o.outputDir} was written`}`);
     return 1;
   }

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon, type LibtorchAddon } from '../backend/libtorch/addon';
 import { KernelScope, LibtorchBackend } from '../backend/libtorch/backend';
+import { multiProcessDeviceProblem } from './env';
 
 /** Seconds a collective or the rendezvous waits for the other ranks (default 300). */
 export const DIST_TIMEOUT_ENV = 'ICL_DIST_TIMEOUT_S';
@@ -62,9 +63,8 @@ export function distTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number
  * libtorch addon is built with Gloo). Checked by the launcher before it starts workers.
  */
 export function multiProcessUnsupported(device: string): string | undefined {
-  if (device === 'wasm' || device === 'js') {
-    return `training in several processes needs the libtorch backend (PyTorch's c10d collectives), not device ${device}: use device cpu, libtorch, cuda or auto with the addon built (npm run build:libtorch)`;
-  }
+  const never = multiProcessDeviceProblem(device);
+  if (never) return never;
   const loaded = loadAddon();
   if (!loaded.ok) return `training in several processes needs the libtorch backend (PyTorch's c10d collectives): ${loaded.reason}`;
   if (!loaded.addon.pgBackends().gloo) {

@@ -10,8 +10,7 @@
 /** Version written in `run_start.protocol`. */
 export const PROTOCOL_VERSION = 1;
 
-/** File name of the event log inside a run folder. */
-export const EVENTS_FILE = 'events.jsonl';
+export { EVENTS_FILE } from './run_folder';
 
 /** Fields common to every event. */
 export interface EventBase {

@@ -19,9 +19,10 @@ import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { threadsPerWorker, visibleGpus } from '../distributed/launch';
 import { NUM_THREADS_ENV } from '../distributed/threads';
-import { FINAL_STATES, slurmJobStates } from '../slurm/jobs';
+import { hasRunConfig } from '../protocol/run_folder';
+import { FINAL_STATES, slurmJobStates } from '../protocol/slurm_jobs';
 import type { QueueEntry, QueueFile } from './file';
-import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueStatus } from './status';
+import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_FILE, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueStatus } from './status';
 
 export interface QueueOptions {
   queue: QueueFile;
@@ -54,8 +55,39 @@ function lastErrorLine(logFile: string): string | undefined {
 
 /** The command line of one attempt of a run: a fresh start, or `--resume` when its folder holds a run. */
 export function runArgs(e: QueueEntry): string[] {
-  if (fs.existsSync(path.join(e.outputDir, 'config.yaml'))) return ['--resume', e.outputDir, ...e.args];
+  if (hasRunConfig(e.outputDir)) return ['--resume', e.outputDir, ...e.args];
   return [...(e.config ? ['--config', e.config] : []), ...e.args, ...e.overrides, 'train.output_dir', e.outputDir];
+}
+
+/**
+ * @throws Error when another live runner owns the queue folder, or its Slurm jobs (a queue submitted
+ *   to Slurm) have not ended
+ */
+async function refuseIfRunningElsewhere(q: QueueFile, previous: QueueStatus | undefined): Promise<void> {
+  if (previous && previous.pid !== process.pid && queueRunnerAlive(previous)) {
+    throw new Error(`the queue in ${q.outputDir} is already running (pid ${previous.pid}); stop it first (SIGINT)`);
+  }
+  // A queue submitted to Slurm whose jobs still run there must not be run here at the same time.
+  const jobs = (previous?.runs ?? []).filter((r) => r.job_id && (r.status === 'pending' || r.status === 'running'));
+  if (jobs.length === 0) return;
+  const states = await slurmJobStates(jobs.map((r) => r.job_id!));
+  const live = jobs.filter((r) => { const s = states.get(r.job_id!)?.state; return s !== undefined && !FINAL_STATES.includes(s); });
+  if (live.length > 0) throw new Error(`the queue in ${q.outputDir} has Slurm jobs that have not ended (${live.map((r) => `${r.name}: job ${r.job_id}`).join(', ')}); wait for them or scancel them before running it here`);
+}
+
+/** The status record of a run at the queue's start: completed runs stay so, others are pending or stopped (resumed). */
+function runRecord(e: QueueEntry, previous: QueueStatus | undefined, logs: string): QueueRunRecord {
+  const old = previous?.runs.find((r) => r.name === e.name);
+  return {
+    name: e.name,
+    ...(e.config ? { config: e.config } : {}),
+    overrides: e.overrides,
+    output_dir: e.outputDir,
+    status: old?.status === 'completed' ? 'completed' : old && old.status !== 'pending' ? 'stopped' : 'pending',
+    attempts: old?.attempts ?? 0,
+    log: path.join(logs, `${e.name}.log`),
+    ...(old?.status === 'completed' ? { started: old.started, ended: old.ended, exit_code: old.exit_code, slot: old.slot } : {}),
+  };
 }
 
 /**
@@ -67,34 +99,13 @@ export async function runQueue(o: QueueOptions): Promise<QueueStatus> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const q = o.queue;
   const previous = readQueueStatus(q.outputDir);
-  if (previous && previous.pid !== process.pid && queueRunnerAlive(previous)) {
-    throw new Error(`the queue in ${q.outputDir} is already running (pid ${previous.pid}); stop it first (SIGINT)`);
-  }
-  // A queue submitted to Slurm whose jobs still run there must not be run here at the same time.
-  const jobs = (previous?.runs ?? []).filter((r) => r.job_id && (r.status === 'pending' || r.status === 'running'));
-  if (jobs.length > 0) {
-    const states = await slurmJobStates(jobs.map((r) => r.job_id!));
-    const live = jobs.filter((r) => { const s = states.get(r.job_id!)?.state; return s !== undefined && !FINAL_STATES.includes(s); });
-    if (live.length > 0) throw new Error(`the queue in ${q.outputDir} has Slurm jobs that have not ended (${live.map((r) => `${r.name}: job ${r.job_id}`).join(', ')}); wait for them or scancel them before running it here`);
-  }
+  await refuseIfRunningElsewhere(q, previous);
   const gpus = o.gpus ?? visibleGpus();
   const slots = gpus.length > 0 ? gpus : Array.from({ length: o.parallel ?? q.parallel ?? 1 }, (_, i) => `cpu${i}`);
   const onGpu = gpus.length > 0;
   const logs = path.join(q.outputDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
-  const runs: QueueRunRecord[] = q.entries.map((e) => {
-    const old = previous?.runs.find((r) => r.name === e.name);
-    return {
-      name: e.name,
-      ...(e.config ? { config: e.config } : {}),
-      overrides: e.overrides,
-      output_dir: e.outputDir,
-      status: old?.status === 'completed' ? 'completed' : old && old.status !== 'pending' ? 'stopped' : 'pending',
-      attempts: old?.attempts ?? 0,
-      log: path.join(logs, `${e.name}.log`),
-      ...(old?.status === 'completed' ? { started: old.started, ended: old.ended, exit_code: old.exit_code, slot: old.slot } : {}),
-    };
-  });
+  const runs = q.entries.map((e) => runRecord(e, previous, logs));
   const status: QueueStatus = {
     version: QUEUE_STATUS_VERSION,
     file: q.file,
@@ -110,7 +121,7 @@ export async function runQueue(o: QueueOptions): Promise<QueueStatus> {
   const save = () => writeQueueStatus(q.outputDir, status);
   save();
   const skipped = runs.filter((r) => r.status === 'completed').length;
-  log(`queue ${q.file}: ${runs.length} runs (${skipped} already completed), ${slots.length} at a time on ${onGpu ? `GPUs ${gpus.join(',')}` : 'the CPU'}; status in ${path.join(q.outputDir, 'queue.json')}`);
+  log(`queue ${q.file}: ${runs.length} runs (${skipped} already completed), ${slots.length} at a time on ${onGpu ? `GPUs ${gpus.join(',')}` : 'the CPU'}; status in ${path.join(q.outputDir, QUEUE_STATUS_FILE)}`);
 
   const script = o.trainScript ?? defaultTrainScript();
   const execArgv = o.execArgv ?? process.execArgv;

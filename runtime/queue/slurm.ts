@@ -20,12 +20,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EVENTS_FILE, type RunEvent } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
-import { FINAL_STATES, execCommand, slurmJobStates, submittedJobs, type CommandRunner, type SlurmJobState } from '../slurm/jobs';
-import { SLURM_DIR, type SlurmResources } from '../slurm/script';
+import { FINAL_STATES, execCommand, slurmJobStates, submittedJobs, type CommandRunner, type SlurmJobState } from '../protocol/slurm_jobs';
+import { hasRunConfig, SLURM_DIR } from '../protocol/run_folder';
+import type { SlurmResources } from '../slurm/script';
 import { submitToSlurm } from '../slurm/submit';
 import type { QueueEntry, QueueFile } from './file';
 import { defaultTrainScript } from './runner';
-import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueRunStatus, type QueueStatus, type QueueStatusValue } from './status';
+import { queueRunnerAlive, readQueueStatus, writeQueueStatus, QUEUE_STATUS_FILE, QUEUE_STATUS_VERSION, type QueueRunRecord, type QueueRunStatus, type QueueStatus, type QueueStatusValue } from './status';
 
 export interface SlurmQueueOptions {
   queue: QueueFile;
@@ -147,7 +148,7 @@ export async function submitQueueToSlurm(o: SlurmQueueOptions): Promise<QueueSta
   const save = () => writeQueueStatus(q.outputDir, status);
   const todo = runs.map((r, i) => ({ r, e: q.entries[i], i })).filter(({ r }) => needsSubmission(r) && r.status !== 'completed');
   const kept = runs.length - todo.length;
-  log(`queue ${q.file}: ${runs.length} runs, ${todo.length} to submit to Slurm (${kept} pending, running or completed); status in ${path.join(q.outputDir, 'queue.json')}`);
+  log(`queue ${q.file}: ${runs.length} runs, ${todo.length} to submit to Slurm (${kept} pending, running or completed); status in ${path.join(q.outputDir, QUEUE_STATUS_FILE)}`);
   save();
 
   const trainScript = o.trainScript ?? defaultTrainScript();
@@ -201,7 +202,7 @@ export async function submitQueueToSlurm(o: SlurmQueueOptions): Promise<QueueSta
 function submitEntry(e: QueueEntry, o: SlurmQueueOptions, trainScript: string): string {
   const overrides: string[] = [];
   for (let j = 0; j + 1 < e.overrides.length; j += 2) if (e.overrides[j] !== 'train.output_dir') overrides.push(e.overrides[j], e.overrides[j + 1]);
-  const resume = fs.existsSync(path.join(e.outputDir, 'config.yaml'));
+  const resume = hasRunConfig(e.outputDir);
   const r = submitToSlurm(
     {
       outputDir: e.outputDir,

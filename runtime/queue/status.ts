@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeTextAtomic } from '../util/atomic';
 
 export const QUEUE_STATUS_FILE = 'queue.json';
 export const QUEUE_STATUS_VERSION = 1;
@@ -69,13 +70,10 @@ export interface QueueStatus {
   runs: QueueRunRecord[];
 }
 
-/** Writes the status file atomically (temp file + rename). */
+/** Writes the status file atomically (util/atomic.ts). */
 export function writeQueueStatus(dir: string, status: QueueStatus): void {
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, QUEUE_STATUS_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify({ ...status, updated: new Date().toISOString() }, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  writeTextAtomic(path.join(dir, QUEUE_STATUS_FILE), `${JSON.stringify({ ...status, updated: new Date().toISOString() }, null, 2)}\n`);
 }
 
 /** The status of the queue in `dir`, or undefined when it has none (or it is unreadable). */

@@ -12,13 +12,8 @@
  * runtime/slurm/options.ts; the job output goes to `job-%j.out` relative to the folder sbatch is
  * run in (`<run folder>/slurm`, see runtime/slurm/submit.ts), so the run folder is not one of them.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-/** Folder of a run that holds what Slurm submission writes (script, job list, job output). */
-export const SLURM_DIR = 'slurm';
-export const SLURM_SCRIPT = 'job.sbatch';
-export const SLURM_JOBS = 'jobs.json';
+import { CONFIG_FILE } from '../protocol/run_folder';
 
 /** Resources asked of Slurm. */
 export interface SlurmResources {
@@ -137,7 +132,7 @@ cd ${q(run.cwd)}
 RUN_DIR=${q(run.outputDir)}
 export ICL_MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
 export ICL_MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
-if [ -f "$RUN_DIR/config.yaml" ]; then
+if [ -f "$RUN_DIR/${CONFIG_FILE}" ]; then
   echo "[$(date '+%F %T')] job $SLURM_JOB_ID: resuming $RUN_DIR"
   srun --kill-on-bad-exit=0 ${train} --resume "$RUN_DIR"${resumeOverrides}${dist}${threads}
 else
@@ -145,11 +140,4 @@ else
   srun --kill-on-bad-exit=0 ${train} ${fresh}${dist}${threads}
 fi
 `;
-}
-
-/** True when `dir` holds nothing but what a Slurm submission wrote (the run has not started). */
-export function onlySubmission(dir: string): boolean {
-  if (!fs.existsSync(dir)) return false;
-  const names = fs.readdirSync(dir);
-  return names.length > 0 && names.every((n) => n === SLURM_DIR);
 }

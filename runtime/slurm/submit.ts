@@ -7,10 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hasRunConfig, onlySubmission, SLURM_DIR, SLURM_SCRIPT } from '../protocol/run_folder';
+import { slurmJobsFile, submittedJobs, type SubmittedJob } from '../protocol/slurm_jobs';
 import { RunDirError } from '../train/run_dir';
 import { checkSlurmResources } from './options';
-import { batchScript, onlySubmission, SLURM_DIR, SLURM_JOBS, SLURM_SCRIPT, type SlurmResources, type SlurmRun } from './script';
-import { submittedJobs, type SubmittedJob } from './jobs';
+import { batchScript, type SlurmResources, type SlurmRun } from './script';
 
 export interface SubmitResult {
   /** Absent with `dryRun`. */
@@ -30,7 +31,7 @@ export function submitToSlurm(run: SlurmRun, res: SlurmResources, opts: { resume
   checkSlurmResources(res);
   const dir = run.outputDir;
   if (opts.resume) {
-    if (!fs.existsSync(path.join(dir, 'config.yaml'))) throw new RunDirError(`cannot resume: ${dir} has no config.yaml (is it a run folder?)`);
+    if (!hasRunConfig(dir)) throw new RunDirError(`cannot resume: ${dir} has no config.yaml (is it a run folder?)`);
   } else if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !onlySubmission(dir)) {
     throw new RunDirError(`output directory ${dir} already exists; submit it again with --resume ${dir}, or choose another train.output_dir`);
   }
@@ -49,6 +50,6 @@ export function submitToSlurm(run: SlurmRun, res: SlurmResources, opts: { resume
   }
   const [jobId, cluster] = out.trim().split(';');
   const jobs: SubmittedJob[] = [...submittedJobs(dir), { job_id: jobId, submitted: new Date().toISOString(), script, ...(cluster ? { cluster } : {}) }];
-  fs.writeFileSync(path.join(slurmDir, SLURM_JOBS), `${JSON.stringify(jobs, null, 2)}\n`);
+  fs.writeFileSync(slurmJobsFile(dir), `${JSON.stringify(jobs, null, 2)}\n`);
   return { jobId, script, outputDir: dir };
 }

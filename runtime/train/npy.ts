@@ -1,4 +1,4 @@
-import { writeFileAtomic } from './checkpoint';
+import { writeFileAtomic } from '../util/atomic';
 
 /**
  * Writes a NumPy `.npy` file (format version 1.0, little-endian, C order) that `numpy.load`

@@ -1,21 +1,18 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pidAlive } from '../util/pid';
 import { stringify } from 'yaml';
-import { fileError, fsyncDir, writeFileAtomic } from './checkpoint';
+import { CONFIG_FILE, hasRunConfig, LOCK_FILE } from '../protocol/run_folder';
+import { fileError, fsyncDir, tempName, TEMP_NAME_RE, writeFileAtomic } from '../util/atomic';
+import { pidAlive } from '../util/pid';
+
+/** The atomic text write, for evaluate_checkpoint.ts (its home is util/atomic.ts). */
+export { writeTextAtomic } from '../util/atomic';
 
 /** Thrown for problems with the run folder (exit code 2, as config errors); the CLI prints the message alone. */
 export class RunDirError extends Error {
   override name = 'RunDirError';
 }
-
-/** Name of the lock file a running run holds in its folder: JSON `{ pid, host, started }`. */
-export const LOCK_FILE = 'run.lock';
-
-/** Temp files of {@link writeFileAtomic} and staging folders: `<name>.tmp-<pid>-<hex>`; group 1 is the pid. */
-export const TEMP_NAME_RE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** What a lock file holds. */
 export interface LockInfo {
@@ -117,11 +114,6 @@ export function lockRunDir(dir: string): RunLock {
   }
 }
 
-/** `<file>.tmp-<pid>-<hex>`: a name no other writer uses, never matched by the names of a run's files. */
-export function tempName(file: string): string {
-  return `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-}
-
 /**
  * Removes what interrupted writers left in `dir`: temp files (`*.tmp-<pid>-<hex>`, and staging
  * folders when `prefix` is given: only names starting with it) whose writer is gone.
@@ -199,8 +191,8 @@ export function checkRunDir(dir: string, resume: boolean): void {
   if (resume) {
     if (!st) throw new RunDirError(`cannot resume: ${dir} does not exist`);
     if (!st.isDirectory()) throw new RunDirError(`cannot resume: ${dir} is a file; --resume takes the run folder (--resume ${path.dirname(dir)})`);
-    if (!fs.existsSync(path.join(dir, 'config.yaml'))) {
-      throw new RunDirError(`cannot resume: ${dir} has no config.yaml (is it a run folder?)`);
+    if (!hasRunConfig(dir)) {
+      throw new RunDirError(`cannot resume: ${dir} has no ${CONFIG_FILE} (is it a run folder?)`);
     }
     return;
   }
@@ -219,10 +211,10 @@ export function checkRunDir(dir: string, resume: boolean): void {
   // Empty, or holding only what a start killed before its config.yaml left (a stale lock, temp files).
   const names = fs.readdirSync(dir).filter((n) => n !== LOCK_FILE && !(TEMP_NAME_RE.test(n) && writerGone(Number(TEMP_NAME_RE.exec(n)![1]))));
   if (names.length === 0) return;
-  if (fs.existsSync(path.join(dir, 'config.yaml'))) {
+  if (hasRunConfig(dir)) {
     throw new RunDirError(`output directory ${dir} already exists; resume it with --resume ${dir}, or choose another train.output_dir`);
   }
-  throw new RunDirError(`output directory ${dir} already exists and holds other files (no config.yaml: not a run to resume); choose another train.output_dir`);
+  throw new RunDirError(`output directory ${dir} already exists and holds other files (no ${CONFIG_FILE}: not a run to resume); choose another train.output_dir`);
 }
 
 /**
@@ -261,11 +253,6 @@ export function commitRunDir(staging: string, dir: string): void {
     throw fileError('rename', `${staging} to ${dir}`, err);
   }
   fsyncDir(path.dirname(dir));
-}
-
-/** Writes `text` to `file` atomically (temp file in the same folder, fsync, rename), see checkpoint.ts. */
-export function writeTextAtomic(file: string, text: string): void {
-  writeFileAtomic(file, [Buffer.from(text, 'utf8')]);
 }
 
 /** What `env.yaml` records about the machine and the engine. */

@@ -14,15 +14,16 @@ import type { ProcessGroup } from '../distributed/process_group';
 import { processThreads } from '../distributed/threads';
 import { countParams, createModel } from '../models';
 import type { Model } from '../models/types';
-import { onlySubmission } from '../slurm/script';
+import { CONFIG_FILE, CONFIG_MIN_FILE, ENV_FILE, LOG_FILE, onlySubmission } from '../protocol/run_folder';
 import { EventWriter } from '../protocol/writer';
+import { writeTextAtomic } from '../util/atomic';
 import { findLastCheckpoint, loadCheckpoint, loadModelTensors, restoreOptimizerState } from './checkpoint';
 import { describeValSplit, ensureRunDataset, loadRunData, type RunData } from './data';
 import { Logger } from './logger';
 import { createOptimizer, type Optimizer } from './optim';
 import { createLrSchedule } from './schedule';
-import { checkRunDir, collectEnvInfo, commitRunDir, dumpEnvInfo, lockRunDir, removeLeftovers, stageRunDir, writeTextAtomic, type RunLock } from './run_dir';
-import { checkPrecision } from './step';
+import { checkRunDir, collectEnvInfo, commitRunDir, dumpEnvInfo, lockRunDir, removeLeftovers, stageRunDir, type RunLock } from './run_dir';
+import { checkPrecision } from './preflight';
 
 /** Where a run continues from. */
 export interface StartPoint {
@@ -154,9 +155,9 @@ function writeRunFiles(cfg: Config, outputDir: string, backend: BackendInfo, how
     how = 'submitted';
   }
   if (how !== 'new') {
-    writeTextAtomic(path.join(outputDir, 'config.yaml'), dumpConfig(cfg));
+    writeTextAtomic(path.join(outputDir, CONFIG_FILE), dumpConfig(cfg));
     if (how === 'submitted') writeMin(cfg, outputDir);
-    writeTextAtomic(path.join(outputDir, 'env.yaml'), env);
+    writeTextAtomic(path.join(outputDir, ENV_FILE), env);
     return;
   }
   const staging = stageRunDir(outputDir);
@@ -166,9 +167,9 @@ function writeRunFiles(cfg: Config, outputDir: string, backend: BackendInfo, how
   });
   const lock = lockRunDir(staging);
   releases.add(() => lock.release());
-  writeTextAtomic(path.join(staging, 'config.yaml'), dumpConfig(cfg));
+  writeTextAtomic(path.join(staging, CONFIG_FILE), dumpConfig(cfg));
   writeMin(cfg, staging);
-  writeTextAtomic(path.join(staging, 'env.yaml'), env);
+  writeTextAtomic(path.join(staging, ENV_FILE), env);
   commitRunDir(staging, outputDir);
   committed = true;
   lock.moved(outputDir);
@@ -176,7 +177,7 @@ function writeRunFiles(cfg: Config, outputDir: string, backend: BackendInfo, how
 
 function writeMin(cfg: Config, dir: string): void {
   const min = dumpMinConfig(cfg);
-  if (min.trim() !== '') writeTextAtomic(path.join(dir, 'config_min.yaml'), min);
+  if (min.trim() !== '') writeTextAtomic(path.join(dir, CONFIG_MIN_FILE), min);
 }
 
 /**
@@ -243,7 +244,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
     if (lead) {
       // Only now, with everything that can refuse the run checked, is the folder written.
       writeRunFiles(cfg, outputDir, backend, resume ? 'resume' : submitted ? 'submitted' : 'new', releases);
-      logger.attachFile(path.join(outputDir, 'log.txt'));
+      logger.attachFile(path.join(outputDir, LOG_FILE));
       const writer = new EventWriter(outputDir);
       events = writer;
       releases.add(() => writer.close());

@@ -43,20 +43,6 @@ export interface StepOptions {
   loss?: TrainLossOptions;
 }
 
-/** Precision levels TensorFlow.js can train at. */
-export const SUPPORTED_PRECISIONS = ['O0'] as const;
-
-/**
- * @throws Error for any `train.precision` but O0: the apex mixed/half precision levels (O1, O2,
- *   O3) have no TensorFlow.js counterpart; training here is always float32.
- */
-export function checkPrecision(precision: string): void {
-  if ((SUPPORTED_PRECISIONS as readonly string[]).includes(precision)) return;
-  throw new Error(
-    `train.precision ${precision} is not supported: TensorFlow.js trains in float32 only (O0); the original's O1/O2/O3 are NVIDIA apex mixed/half precision levels. Set train.precision O0.`,
-  );
-}
-
 /** The step settings a config asks for (loss choice, subdivision, clipping). */
 export function trainStepOptions(cfg: Config, imageShape: [number, number, number], nClasses: number): StepOptions {
   const a = cfg.augmentation;

@@ -1,24 +1,30 @@
 /**
  * One training run, as the original's train.py: run folder, configs, backend, data, model,
- * optimizer and per-iteration lr schedule, optional validation before training, epochs of
+ * optimizer and per-iteration lr schedule (startup.ts), optional validation before training, epochs of
  * training with periodic validation and checkpoints, events and logs throughout, clean stop on
- * SIGINT/SIGTERM, and resume from the last good checkpoint.
+ * SIGINT/SIGTERM, and resume from the last good checkpoint. Its parts: the stop signal
+ * (stop_signal.ts), the throughput meter (throughput.ts), the checkpoint policy
+ * (checkpoint_policy.ts) and validation (validation.ts); this file runs the epochs and writes
+ * the events and log lines.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { ConfigError, configToPlainObject, type Config } from '../config';
+import { configToPlainObject, type Config } from '../config';
 import type { ProcessGroup } from '../distributed/process_group';
-import { anyOver, gradExchange, sumOver } from '../distributed/sync';
+import { gradExchange } from '../distributed/sync';
 import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
 import { modelTensors, saveCheckpoint } from './checkpoint';
-import { evaluateModel } from './evaluate';
+import { CheckpointPolicy } from './checkpoint_policy';
 import { AverageMeter } from './metrics';
+import { checkDistributedConfig } from './preflight';
 import { formatDuration, Progress } from './progress';
 import { startRun, type ResumeState, type RunContext, type StartPoint } from './startup';
-import { trainStep, trainStepExchanged, trainStepOptions } from './step';
+import { trainStep, trainStepExchanged, trainStepOptions, type GradExchange, type StepOptions } from './step';
+import { StopSignal } from './stop_signal';
 import { TensorBoardRunWriter } from './tensorboard/run_writer';
+import { ThroughputMeter, type ThroughputFigures } from './throughput';
+import { validate } from './validation';
 
 /** Options of {@link runTraining}. */
 export interface TrainOptions {
@@ -36,21 +42,6 @@ export interface TrainOptions {
   dist?: ProcessGroup;
 }
 
-/**
- * Checks the distributed options (`train.dist.*`) of a config before any worker starts; called by the launcher, the
- * workers and `submit --slurm`. `backend` nccl and gloo and `init_method` env:// and tcp://HOST:PORT are
- * implemented (docs/distributed.md); mpi and file:// are not.
- * @throws ConfigError naming the key and what is expected
- */
-export function checkDistributedConfig(cfg: Config): void {
-  if (!cfg.train.distributed) return;
-  const d = cfg.train.dist;
-  if (d.backend === 'mpi') throw new ConfigError(`train.dist.backend: mpi is not available (this runtime has PyTorch's c10d Gloo and NCCL); use nccl or gloo`, { key: 'train.dist.backend' });
-  if (d.init_method !== 'env://' && !/^tcp:\/\/[^:/\s]+:\d+\/?$/.test(d.init_method)) {
-    throw new ConfigError(`train.dist.init_method: expected env:// or tcp://HOST:PORT, got ${JSON.stringify(d.init_method)}`, { key: 'train.dist.init_method' });
-  }
-}
-
 /** Result of a run. */
 export interface TrainResult {
   status: RunStatus;
@@ -60,6 +51,7 @@ export interface TrainResult {
   lastCheckpoint?: string;
 }
 
+/** The running means of an epoch's training loss and top-1/top-5 accuracy. */
 class Meters {
   loss = new AverageMeter();
   acc1 = new AverageMeter();
@@ -71,6 +63,13 @@ class Meters {
       acc1: [this.acc1.mean * this.acc1.n || 0, this.acc1.n],
       acc5: [this.acc5.mean * this.acc5.n || 0, this.acc5.n],
     };
+  }
+
+  /** Adds one step's measurements (weighted by its images). */
+  add(r: { loss: number; correct1: number; correct5: number; n: number }): void {
+    this.loss.add(r.loss, r.n);
+    this.acc1.add(r.correct1 / r.n, r.n);
+    this.acc5.add(r.correct5 / r.n, r.n);
   }
 
   restore(s: NonNullable<StartPoint['meters']>): void {
@@ -88,7 +87,7 @@ class Meters {
  *   event with status `failed` and re-thrown.
  */
 export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise<TrainResult> {
-  checkDistributedConfig(cfg);
+  if (cfg.train.distributed) checkDistributedConfig(cfg);
   const run = await startRun(cfg, opts);
   try {
     return await trainLoop(cfg, run);
@@ -97,253 +96,282 @@ export async function runTraining(cfg: Config, opts: TrainOptions = {}): Promise
   }
 }
 
-async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
-  const { logger, data, model, optimizer, events, lrAt, dist } = c;
-  const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
-  const epochs = cfg.scheduler.epochs;
+
+/** Resuming a run that already completed its schedule: its result, without appending an empty run. */
+function completedRun(cfg: Config, c: RunContext): TrainResult | undefined {
   const { start } = c;
-  if (start.checkpoint && start.epoch >= epochs && start.stepInEpoch === 0) {
-    // Resuming a finished run: nothing to train. Report its result instead of appending an empty run.
-    const vals = readEvents(c.outputDir).events.filter((e) => e.type === 'epoch' && e.val !== undefined);
-    const last = vals[vals.length - 1];
-    logger.info(`the run already completed its ${epochs} epochs (${start.checkpoint}); to train longer, resume with scheduler.epochs larger than ${epochs}`);
-    return { status: 'completed', outputDir: c.outputDir, epoch: start.epoch, lastVal: last?.type === 'epoch' ? last.val : undefined, lastCheckpoint: start.checkpoint };
+  const epochs = cfg.scheduler.epochs;
+  if (!start.checkpoint || start.epoch < epochs || start.stepInEpoch !== 0) return undefined;
+  const vals = readEvents(c.outputDir).events.filter((e) => e.type === 'epoch' && e.val !== undefined);
+  const last = vals[vals.length - 1];
+  c.logger.info(`the run already completed its ${epochs} epochs (${start.checkpoint}); to train longer, resume with scheduler.epochs larger than ${epochs}`);
+  return { status: 'completed', outputDir: c.outputDir, epoch: start.epoch, lastVal: last?.type === 'epoch' ? last.val : undefined, lastCheckpoint: start.checkpoint };
+}
+
+async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
+  return completedRun(cfg, c) ?? (await new TrainingLoop(cfg, c).run());
+}
+
+/** One step's measurements over all workers: loss (batch mean), top-1/top-5 correct counts, images. */
+type StepFigures = { loss: number; correct1: number; correct5: number; n: number };
+
+/** The epochs of one run: training steps, events and log lines, validation and checkpoints. */
+class TrainingLoop {
+  private readonly lead: boolean;
+  private readonly world: number;
+  private readonly stepOpts: StepOptions;
+  /** Synchronised batch norm's time in its reductions (ms), when on. */
+  private readonly bnSync: { ms: number } | undefined;
+  private readonly stop: StopSignal;
+  private readonly policy: CheckpointPolicy;
+  private readonly exchange: GradExchange | undefined;
+  private tb: TensorBoardRunWriter | undefined;
+  private epoch: number;
+  private globalStep: number;
+  private lastVal: SplitMetrics | undefined;
+  private lastCheckpoint: string | undefined;
+  /** Images of the current batch (the gradient exchange weighs the loss by it). */
+  private batchN = 0;
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly c: RunContext,
+  ) {
+    const { data, model, dist, start } = c;
+    this.stepOpts = trainStepOptions(cfg, data.imageShape, data.nClasses);
+    this.world = dist?.worldSize ?? 1;
+    this.lead = !dist || dist.rank === 0;
+    this.epoch = start.epoch;
+    this.globalStep = start.globalStep;
+    if (dist) {
+      // The replicas start equal (same seed or checkpoint); make it certain, bit for bit.
+      dist.broadcastVariables([...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
+    }
+    this.bnSync = this.installBatchNormSync();
+    this.writeRunStart();
+    this.stop = new StopSignal(c.logger, dist);
+    this.exchange = dist ? gradExchange(dist, model, () => this.batchN, () => this.stop.local, this.stop.onExchange) : undefined;
+    this.policy = new CheckpointPolicy(cfg.train.checkpoint_period, cfg.scheduler.epochs, start);
   }
-  const stepOpts = trainStepOptions(cfg, data.imageShape, data.nClasses);
-  const world = dist?.worldSize ?? 1;
-  const lead = !dist || dist.rank === 0;
-  if (dist) {
-    // The replicas start equal (same seed or checkpoint); make it certain, bit for bit.
-    dist.broadcastVariables([...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
-  }
-  // Synchronised batch norm (PyTorch's SyncBatchNorm): every training-mode BN layer sums its
-  // statistics over the workers with a blocking all-reduce of the process group (removed in finally).
-  const bnSync = dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? { ms: 0 } : undefined;
-  if (dist && bnSync) {
+
+  /**
+   * Synchronised batch norm (PyTorch's SyncBatchNorm): every training-mode BN layer sums its
+   * statistics over the workers with a blocking all-reduce of the process group (removed in {@link dispose}).
+   */
+  private installBatchNormSync(): { ms: number } | undefined {
+    const { cfg } = this;
+    const dist = this.c.dist;
+    if (!dist || !(cfg.train.distributed && cfg.train.dist.use_sync_bn)) return undefined;
+    const bnSync = { ms: 0 };
     setBatchNormSync((values) => {
       const t0 = performance.now();
       dist.sumF64(values);
       bnSync.ms += performance.now() - t0;
     });
-    logger.info(`synchronised batch norm: statistics of the global batch of ${world} workers (train.dist.use_sync_bn)`);
+    this.c.logger.info(`synchronised batch norm: statistics of the global batch of ${this.world} workers (train.dist.use_sync_bn)`);
+    return bnSync;
   }
 
-  events.write({
-    type: 'run_start',
-    protocol: PROTOCOL_VERSION,
-    config: configToPlainObject(cfg),
-    backend: c.backend.backend,
-    threads: c.backend.threads,
-    output_dir: c.outputDir,
-    params: c.params,
-    steps_per_epoch: stepsPerEpoch,
-    epochs,
-    world_size: world,
-    pid: process.pid,
-    host: os.hostname(),
-    ...(dist ? { workers: dist.workers } : {}),
-    ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
-    val_split: data.valSplit,
-  });
-  // TensorBoard event files as the original's (rank 0, like the event log): opened in the try, closed in its finally.
-  let tb: TensorBoardRunWriter | undefined;
+  private writeRunStart(): void {
+    const { cfg, c } = this;
+    const { start, dist } = c;
+    c.events.write({
+      type: 'run_start',
+      protocol: PROTOCOL_VERSION,
+      config: configToPlainObject(cfg),
+      backend: c.backend.backend,
+      threads: c.backend.threads,
+      output_dir: c.outputDir,
+      params: c.params,
+      steps_per_epoch: c.data.trainLoader.stepsPerEpoch,
+      epochs: cfg.scheduler.epochs,
+      world_size: this.world,
+      pid: process.pid,
+      host: os.hostname(),
+      ...(dist ? { workers: dist.workers } : {}),
+      ...(start.checkpoint ? { resumed_from: { epoch: start.epoch, checkpoint: start.checkpoint } } : {}),
+      val_split: c.data.valSplit,
+    });
+  }
 
-  let stopSignal: string | undefined;
-  /** Data-parallel: whether any worker was asked to stop, as agreed at the last exchange. */
-  let agreedStop = false;
-  const stopRequested = () => (dist ? agreedStop : stopSignal !== undefined);
-  let batchN = 0;
-  const exchange = dist ? gradExchange(dist, model, () => batchN, () => stopSignal !== undefined, (stop) => (agreedStop ||= stop)) : undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal) return;
-    stopSignal = sig;
-    logger.warn(`${sig} received: stopping after this step and writing a checkpoint (send again to stop at once)`);
-    process.once(sig, () => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  let epoch = start.epoch;
-  let globalStep = start.globalStep;
-  let lastVal: SplitMetrics | undefined;
-  let lastCheckpoint: string | undefined;
-
-  const valLoader = data.valLoader;
-  const valPeriod = valLoader ? cfg.train.val_period : 0;
-  const validate = async (e: number): Promise<SplitMetrics> => {
-    if (!valLoader) throw new Error('validate: no validation set');
-    const t0 = Date.now();
-    const progress = new Progress(`Val ${e}`, valLoader.stepsPerEpoch, logger, Number.MAX_SAFE_INTEGER, c.tty);
-    let batches = 0;
-    // Data parallel: rank 0's BN statistics (the ones checkpointed, as DDP's broadcast_buffers),
-    // each worker on its slice of the validation set, sums reduced.
-    if (dist) dist.broadcastVariables(model.buffers.map((b) => b.variable));
-    const local = await evaluateModel(model, valLoader.epoch(0), data.imageShape, data.nClasses, { onBatch: () => progress.update(++batches) });
-    progress.stop();
-    let r = local;
-    if (dist) {
-      const [loss, c1, c5, n] = sumOver(dist, [local.loss * local.n || 0, (local.accuracy * local.n) || 0, ((local.accuracy5 ?? 0) * local.n) || 0, local.n]);
-      r = { loss: loss / n, accuracy: c1 / n, accuracy5: c5 / n, n };
+  /** Trains to the end of the schedule or a stop; records a failure as `run_end` failed and re-throws it. */
+  async run(): Promise<TrainResult> {
+    const { cfg, c } = this;
+    try {
+      // TensorBoard event files as the original's (rank 0, like the event log).
+      if (this.lead && cfg.train.use_tensorboard) this.tb = new TensorBoardRunWriter(c.outputDir, cfg.tensorboard, { resumed: c.resume, ...c.start });
+      if (cfg.train.val_first && this.validates() && this.epoch === 0 && c.start.stepInEpoch === 0) {
+        this.lastVal = await this.validate(0);
+        c.events.write({ type: 'epoch', epoch: 0, val: this.lastVal, lr: c.lrAt(0), elapsed_s: 0 });
+      }
+      let resumeStep = c.start.stepInEpoch;
+      while (this.epoch < cfg.scheduler.epochs && !this.stop.requested()) {
+        const complete = await this.trainEpoch(this.epoch + 1, resumeStep);
+        resumeStep = 0;
+        if (!complete) break;
+      }
+      const status: RunStatus = this.stop.requested() ? 'stopped' : 'completed';
+      c.events.write({ type: 'run_end', status, epoch: this.epoch });
+      c.logger.info(`run ${status} at epoch ${this.epoch}; run folder ${c.outputDir}`);
+      return { status, outputDir: c.outputDir, epoch: this.epoch, lastVal: this.lastVal, lastCheckpoint: this.lastCheckpoint };
+    } catch (err) {
+      this.recordFailure(err);
+      throw err;
+    } finally {
+      this.dispose();
     }
-    logger.info(
-      `Val epoch ${e} loss ${r.loss.toFixed(4)} acc@1 ${r.accuracy.toFixed(4)} acc@5 ${(r.accuracy5 ?? NaN).toFixed(4)} (${formatDuration((Date.now() - t0) / 1000)})`,
-    );
-    tb?.validation(e, r, (Date.now() - t0) / 1000, model);
-    await tb?.valImages(e, valLoader.epoch(0), data.imageShape);
-    return { loss: r.loss, accuracy: r.accuracy, accuracy5: r.accuracy5 };
-  };
+  }
 
-  const checkpoint = (e: number, stepInEpoch: number, meters?: Meters): string | undefined => {
-    if (!lead) return undefined;
-    const { params, buffers } = modelTensors(model);
+  private recordFailure(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    try {
+      this.c.events.write({ type: 'run_end', status: 'failed', epoch: this.epoch, error: { message } });
+      this.c.logger.error(message);
+    } catch {
+      // e.g. a full disk: the error that ended the run is the one reported
+    }
+  }
+
+  private dispose(): void {
+    this.stop.dispose();
+    this.tb?.close();
+    if (this.bnSync) setBatchNormSync(null);
+  }
+
+  /** Whether the run validates at all (a validation set and `train.val_period` > 0). */
+  private validates(): boolean {
+    return this.c.data.valLoader !== null && this.cfg.train.val_period > 0;
+  }
+
+  private validate(epoch: number): Promise<SplitMetrics> {
+    const { model, data, logger, tty, dist } = this.c;
+    return validate({ model, data, logger, tty, dist, tb: () => this.tb }, epoch);
+  }
+
+  /**
+   * Epoch `e` from step `resumeStep + 1`, then its validation, `epoch` event and checkpoint.
+   * @returns false when the run stopped inside the epoch (its mid-epoch checkpoint is written)
+   */
+  private async trainEpoch(e: number, resumeStep: number): Promise<boolean> {
+    const { c } = this;
+    const meters = new Meters();
+    if (resumeStep > 0 && c.start.meters) meters.restore(c.start.meters);
+    const t0 = Date.now();
+    const { stepsDone, lr } = await this.runSteps(e, resumeStep, meters);
+    if (this.stop.requested() && stepsDone < c.data.trainLoader.stepsPerEpoch) {
+      this.checkpoint(this.epoch, stepsDone, meters);
+      return false;
+    }
+    this.epoch = e;
+    await this.endEpoch(e, meters, lr, (Date.now() - t0) / 1000);
+    return true;
+  }
+
+  /** The steps of epoch `e` after `resumeStep`, until its end or a stop. */
+  private async runSteps(e: number, resumeStep: number, meters: Meters): Promise<{ stepsDone: number; lr: number }> {
+    const { cfg, c } = this;
+    const { data, model, dist } = c;
+    const stepsPerEpoch = data.trainLoader.stepsPerEpoch;
+    const meter = new ThroughputMeter({ commMs: dist ? () => dist.stats.ms : undefined, bnMs: this.bnSync ? () => this.bnSync!.ms : undefined });
+    let lr = c.lrAt(this.globalStep);
+    let stepsDone = resumeStep;
+    const progress = new Progress(`Epoch ${e}/${cfg.scheduler.epochs}`, stepsPerEpoch, c.logger, cfg.train.log_period, c.tty);
+    if (resumeStep > 0) progress.update(resumeStep);
+    for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
+      lr = c.lrAt(this.globalStep);
+      this.tb?.trainBatch(e, batch, data.imageShape);
+      // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
+      model.setStep?.(this.globalStep + (dist ? dist.rank * 2 ** 40 : 0));
+      this.batchN = batch.n;
+      const r: StepFigures = this.exchange
+        ? await trainStepExchanged(model, c.optimizer, batch, lr, this.stepOpts, this.exchange)
+        : { ...trainStep(model, c.optimizer, batch, lr, this.stepOpts), n: batch.n };
+      if (!Number.isFinite(r.loss)) {
+        throw new Error(`loss became ${r.loss} at epoch ${e} step ${batch.index} (lr ${lr}); lower train.base_lr or check the data`);
+      }
+      this.globalStep++;
+      stepsDone = batch.index;
+      meters.add(r);
+      meter.add(r.n);
+      const figures = meter.figures();
+      progress.update(batch.index, { loss: meters.loss.mean, accuracy: meters.acc1.mean, lr, imagesPerSec: figures.imagesPerSec });
+      if (batch.index % cfg.train.log_period === 0 || batch.index === stepsPerEpoch) {
+        this.logStep(e, batch.index, r, lr, meters, figures);
+        meter.reset();
+      }
+      // Let the event loop run (signals, worker messages): prefetched batches resolve as microtasks,
+      // which alone would never return to it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.stop.requested()) break;
+    }
+    progress.stop();
+    return { stepsDone, lr };
+  }
+
+  /** The `step` event, the running TensorBoard scalars and the log file's line of a logged step. */
+  private logStep(e: number, step: number, r: StepFigures, lr: number, meters: Meters, figures: ThroughputFigures): void {
+    const { c } = this;
+    const { imagesPerSec, allreduceMsPerStep: commMs, syncBnMsPerStep: bnMs } = figures;
+    c.events.write({
+      type: 'step', epoch: e, step, global_step: this.globalStep, loss: r.loss,
+      accuracy: r.correct1 / r.n, lr, images_per_sec: imagesPerSec,
+      running: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
+      ...(commMs !== undefined ? { allreduce_ms: commMs } : {}),
+    });
+    this.tb?.runningStep(this.globalStep, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, lr);
+    c.logger.fileOnly(
+      `Epoch ${e} Step ${step}/${c.data.trainLoader.stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
+        `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
+        (commMs !== undefined ? ` all-reduce ${commMs.toFixed(1)} ms/step` : '') +
+        (bnMs !== undefined ? ` sync-BN ${bnMs.toFixed(1)} ms/step` : ''),
+    );
+  }
+
+  /** After the steps of epoch `e`: its log line, validation when due, the `epoch` event, the stop agreement and its checkpoint. */
+  private async endEpoch(e: number, meters: Meters, lr: number, elapsed: number): Promise<void> {
+    const { cfg, c } = this;
+    const epochs = cfg.scheduler.epochs;
+    c.logger.info(
+      `Epoch ${e}/${epochs} train loss ${meters.loss.mean.toFixed(4)} acc@1 ${meters.acc1.mean.toFixed(4)} lr ${lr.toPrecision(4)} elapsed ${formatDuration(elapsed)}`,
+    );
+    this.tb?.trainEpoch(e, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, elapsed, c.lrAt(this.globalStep));
+    let val: SplitMetrics | undefined;
+    if (this.validates() && e % cfg.train.val_period === 0) {
+      val = await this.validate(e);
+      this.lastVal = val;
+    }
+    c.events.write({
+      type: 'epoch', epoch: e, train: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
+      ...(val ? { val } : {}), lr, elapsed_s: elapsed,
+    });
+    this.stop.agreeAtEpochEnd();
+    const file = this.checkpoint(e, 0);
+    this.policy.saved(e, file, this.stop.requested());
+  }
+
+  /** Rank 0 writes the checkpoint after epoch `e` (`stepInEpoch` steps into the next when stopped) and its event. */
+  private checkpoint(e: number, stepInEpoch: number, meters?: Meters): string | undefined {
+    if (!this.lead) return undefined;
+    const { cfg, c } = this;
+    const { params, buffers } = modelTensors(c.model);
     const state: ResumeState = {
       scheme: 'keyed(seed, epoch, step)',
       seed: cfg.train.seed,
       step_in_epoch: stepInEpoch,
       ...(meters ? { meters: meters.snapshot() } : {}),
-      ...(dist ? { world_size: world } : {}),
+      ...(c.dist ? { world_size: this.world } : {}),
     };
     const file = saveCheckpoint(c.outputDir, e, {
-      global_step: globalStep,
+      global_step: this.globalStep,
       params,
       buffers,
-      optimizer: optimizer.getState(),
+      optimizer: c.optimizer.getState(),
       rng: state,
       config: configToPlainObject(cfg),
     }, { stepInEpoch });
-    events.write({ type: 'checkpoint', epoch: e, path: file });
-    logger.info(`checkpoint ${file}`);
-    lastCheckpoint = file;
+    c.events.write({ type: 'checkpoint', epoch: e, path: file });
+    c.logger.info(`checkpoint ${file}`);
+    this.lastCheckpoint = file;
     return file;
-  };
-
-  // The resume point of the last epoch between periodic checkpoints: removed once a newer checkpoint is complete.
-  const periodic = (file: string): boolean => {
-    const m = /checkpoint_(\d+)\.ckpt$/.exec(file);
-    return m === null || Number(m[1]) % cfg.train.checkpoint_period === 0;
-  };
-  // The final checkpoint of a completed schedule is its result (named by its result line): extending the run keeps it.
-  let rolling = start.checkpoint && !start.final && !periodic(start.checkpoint) ? start.checkpoint : undefined;
-  const dropRollingCheckpoint = (): void => {
-    if (rolling && rolling !== lastCheckpoint) fs.rmSync(rolling, { force: true });
-    rolling = undefined;
-  };
-
-  try {
-    if (lead && cfg.train.use_tensorboard) tb = new TensorBoardRunWriter(c.outputDir, cfg.tensorboard, { resumed: c.resume, ...start });
-    if (cfg.train.val_first && valPeriod > 0 && epoch === 0 && start.stepInEpoch === 0) {
-      lastVal = await validate(0);
-      events.write({ type: 'epoch', epoch: 0, val: lastVal, lr: lrAt(0), elapsed_s: 0 });
-    }
-    let resumeStep = start.stepInEpoch;
-    while (epoch < epochs && !stopRequested()) {
-      const e = epoch + 1;
-      const meters = new Meters();
-      if (resumeStep > 0 && start.meters) meters.restore(start.meters);
-      const t0 = Date.now();
-      let windowStart = Date.now();
-      let windowImages = 0;
-      let windowSteps = 0;
-      let windowCommMs = dist?.stats.ms ?? 0;
-      let windowBnMs = bnSync?.ms ?? 0;
-      let lr = lrAt(globalStep);
-      let stepsDone = resumeStep;
-      const progress = new Progress(`Epoch ${e}/${epochs}`, stepsPerEpoch, logger, cfg.train.log_period, c.tty);
-      if (resumeStep > 0) progress.update(resumeStep);
-      for await (const batch of data.trainLoader.epoch(e, { startStep: resumeStep + 1 })) {
-        lr = lrAt(globalStep);
-        tb?.trainBatch(e, batch, data.imageShape);
-        // Data parallel: each worker draws its own training noise (rank 0 the single-process one).
-        model.setStep?.(globalStep + (dist ? dist.rank * 2 ** 40 : 0));
-        batchN = batch.n;
-        const r = exchange
-          ? await trainStepExchanged(model, optimizer, batch, lr, stepOpts, exchange)
-          : { ...trainStep(model, optimizer, batch, lr, stepOpts), n: batch.n };
-        if (!Number.isFinite(r.loss)) {
-          throw new Error(`loss became ${r.loss} at epoch ${e} step ${batch.index} (lr ${lr}); lower train.base_lr or check the data`);
-        }
-        globalStep++;
-        stepsDone = batch.index;
-        meters.loss.add(r.loss, r.n);
-        meters.acc1.add(r.correct1 / r.n, r.n);
-        meters.acc5.add(r.correct5 / r.n, r.n);
-        windowImages += r.n;
-        windowSteps++;
-        const last = batch.index === stepsPerEpoch;
-        const seconds = (Date.now() - windowStart) / 1000;
-        const imagesPerSec = windowImages / Math.max(seconds, 1e-9);
-        progress.update(batch.index, { loss: meters.loss.mean, accuracy: meters.acc1.mean, lr, imagesPerSec });
-        if (batch.index % cfg.train.log_period === 0 || last) {
-          const commMs = dist ? (dist.stats.ms - windowCommMs) / Math.max(windowSteps, 1) : undefined;
-          events.write({
-            type: 'step', epoch: e, step: batch.index, global_step: globalStep, loss: r.loss,
-            accuracy: r.correct1 / r.n, lr, images_per_sec: imagesPerSec,
-            running: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
-            ...(commMs !== undefined ? { allreduce_ms: commMs } : {}),
-          });
-          tb?.runningStep(globalStep, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, lr);
-          logger.fileOnly(
-            `Epoch ${e} Step ${batch.index}/${stepsPerEpoch} lr ${lr.toPrecision(6)} loss ${r.loss.toFixed(4)} (${meters.loss.mean.toFixed(4)}) ` +
-              `acc@1 ${(r.correct1 / r.n).toFixed(4)} (${meters.acc1.mean.toFixed(4)}) acc@5 ${(r.correct5 / r.n).toFixed(4)} (${meters.acc5.mean.toFixed(4)}) ${imagesPerSec.toFixed(1)} img/s` +
-              (commMs !== undefined ? ` all-reduce ${commMs.toFixed(1)} ms/step` : '') +
-              (bnSync ? ` sync-BN ${((bnSync.ms - windowBnMs) / Math.max(windowSteps, 1)).toFixed(1)} ms/step` : ''),
-          );
-          windowStart = Date.now();
-          windowImages = 0;
-          windowSteps = 0;
-          windowCommMs = dist?.stats.ms ?? 0;
-          windowBnMs = bnSync?.ms ?? 0;
-        }
-        // Let the event loop run (signals, worker messages): prefetched batches resolve as microtasks,
-        // which alone would never return to it.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (stopRequested()) break;
-      }
-      progress.stop();
-      resumeStep = 0;
-      if (stopRequested() && stepsDone < stepsPerEpoch) {
-        checkpoint(epoch, stepsDone, meters);
-        break;
-      }
-      epoch = e;
-      const elapsed = (Date.now() - t0) / 1000;
-      logger.info(
-        `Epoch ${e}/${epochs} train loss ${meters.loss.mean.toFixed(4)} acc@1 ${meters.acc1.mean.toFixed(4)} lr ${lr.toPrecision(4)} elapsed ${formatDuration(elapsed)}`,
-      );
-      tb?.trainEpoch(e, { loss: meters.loss.mean, acc1: meters.acc1.mean, acc5: meters.acc5.mean }, elapsed, lrAt(globalStep));
-      let val: SplitMetrics | undefined;
-      if (valPeriod > 0 && e % valPeriod === 0) {
-        val = await validate(e);
-        lastVal = val;
-      }
-      events.write({
-        type: 'epoch', epoch: e, train: { loss: meters.loss.mean, accuracy: meters.acc1.mean, accuracy5: meters.acc5.mean },
-        ...(val ? { val } : {}), lr, elapsed_s: elapsed,
-      });
-      if (dist) agreedStop = anyOver(dist, agreedStop || stopSignal !== undefined);
-      // Every epoch is checkpointed: periodic ones and the last are kept; one in between is the resume point until the
-      // next is complete (then removed), so a crash or a killed job loses at most one epoch.
-      const file = checkpoint(e, 0);
-      dropRollingCheckpoint();
-      if (!(e % cfg.train.checkpoint_period === 0 || e === epochs || stopRequested())) rolling = file;
-    }
-    const status: RunStatus = stopRequested() ? 'stopped' : 'completed';
-    events.write({ type: 'run_end', status, epoch });
-    logger.info(`run ${status} at epoch ${epoch}; run folder ${c.outputDir}`);
-    return { status, outputDir: c.outputDir, epoch, lastVal, lastCheckpoint };
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    try {
-      events.write({ type: 'run_end', status: 'failed', epoch, error: { message } });
-      logger.error(message);
-    } catch {
-      // e.g. a full disk: the error that ended the run is the one reported
-    }
-    throw err;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    tb?.close();
-    if (bnSync) setBatchNormSync(null);
   }
 }

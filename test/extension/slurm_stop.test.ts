@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SlurmStopResult } from '../../runtime/slurm/cancel';
+import type { SlurmStopResult } from '../../runtime/protocol/slurm_stop';
 import { isActiveSlurmJob, stopSlurmJob } from '../../extension/runs/slurm';
 
 test('Stop is offered for pending and running Slurm jobs, not for ended or unknown ones', () => {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
-import { LOCK_FILE } from '../../runtime/train/run_dir';
+import { LOCK_FILE } from '../../runtime/protocol/run_folder';
 import { tempDir, writeSyntheticMnist } from '../cli/fixtures';
 import { CONFIG, events, leftovers, resume, startCliWithFaults, tinyArgs, train, underFaults } from './helpers';
 

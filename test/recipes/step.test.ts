@@ -5,7 +5,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { Model, Param } from '../../runtime/models/types';
 import type { Optimizer } from '../../runtime/train/optim';
-import { checkPrecision, trainStep, type StepOptions, type TrainBatch } from '../../runtime/train/step';
+import { checkPrecision } from '../../runtime/train/preflight';
+import { trainStep, type StepOptions, type TrainBatch } from '../../runtime/train/step';
 
 before(async () => {
   await tf.setBackend('cpu');

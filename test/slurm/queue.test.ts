@@ -16,7 +16,7 @@ import { readQueueFile } from '../../runtime/queue/file';
 import { runQueue } from '../../runtime/queue/runner';
 import { queueStatusOfJob, submitQueueToSlurm } from '../../runtime/queue/slurm';
 import { readQueueStatus, type QueueStatus } from '../../runtime/queue/status';
-import type { CommandRunner } from '../../runtime/slurm/jobs';
+import type { CommandRunner } from '../../runtime/protocol/slurm_jobs';
 import { events, runCli, tempDir } from '../cli/fixtures';
 import { writeCifar10 } from '../data/fixtures';
 import { down, skip, tinyRun } from './local';

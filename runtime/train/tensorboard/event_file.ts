@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeEvent, encodeEvent, SESSION_START, type SummaryValue, type TbEvent } from './event_proto';
 import { frameRecord, readRecords } from './record';
-import { fileError, writeFileAtomic } from '../checkpoint';
+import { fileError, writeFileAtomic } from '../../util/atomic';
 
 /** The file name prefix TensorBoard looks for. */
 export const EVENT_FILE_PREFIX = 'events.out.tfevents.';

@@ -7,7 +7,7 @@
  * trainer's exit code when stopped), not CANCELLED. No tfjs import (the extension uses it).
  */
 import { execFile } from 'node:child_process';
-import { FINAL_STATES, execCommand, slurmJobStates, submittedJobs, type CommandRunner } from './jobs';
+import { FINAL_STATES, execCommand, slurmJobStates, submittedJobs, type CommandRunner } from './slurm_jobs';
 
 export interface CancelOptions {
   /** Signal name sent instead of cancelling (`TERM`, `INT`, …; scancel's `--signal`). */

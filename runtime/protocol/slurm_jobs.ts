@@ -1,13 +1,14 @@
 /**
- * Slurm job states for the Runs view: `squeue` for queued and running jobs, then `sacct` for
- * finished ones, and `scontrol show job` when accounting is disabled (a small cluster, or the
- * local test Slurm) while Slurm still remembers the job (MinJobAge). Also the jobs submitted for a
- * run folder (`<run>/slurm/jobs.json`, written by `npm run submit`).
+ * A run folder's Slurm jobs: the jobs submitted for it (`<run>/slurm/jobs.json`, written by
+ * `npm run submit`; read here only) and their states: `squeue` for queued and running jobs, then
+ * `sacct` for finished ones, and `scontrol show job` when accounting is disabled (a small cluster,
+ * or the local test Slurm) while Slurm still remembers the job (MinJobAge). Used by the queue, the
+ * submit command and the extension's Runs view; no TensorFlow.js.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SLURM_DIR, SLURM_JOBS } from './script';
+import { SLURM_DIR, SLURM_JOBS } from './run_folder';
 
 /** Slurm's state names (JOB_STATE_CODES), e.g. PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT. */
 export type SlurmState = string;
@@ -105,14 +106,42 @@ export async function slurmJobStates(ids: string[], run: CommandRunner = execCom
   return out;
 }
 
-/** The jobs submitted for a run folder, oldest first ([] when none). */
+/** The path of a run folder's `slurm/jobs.json`. */
+export function slurmJobsFile(runDir: string): string {
+  return path.join(runDir, SLURM_DIR, SLURM_JOBS);
+}
+
+/** One entry of jobs.json, checked; undefined when it has no job id. Job ids are kept as text. */
+function toSubmittedJob(v: unknown): SubmittedJob | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const e = v as Record<string, unknown>;
+  if (typeof e.job_id !== 'string' && typeof e.job_id !== 'number') return undefined;
+  return {
+    job_id: String(e.job_id),
+    submitted: typeof e.submitted === 'string' ? e.submitted : '',
+    script: typeof e.script === 'string' ? e.script : '',
+    ...(typeof e.cluster === 'string' ? { cluster: e.cluster } : {}),
+  };
+}
+
+/**
+ * The jobs submitted for a run folder, oldest first: `[]` when it has no jobs.json or the file is
+ * not a JSON list; entries without a job id are left out.
+ */
 export function submittedJobs(runDir: string): SubmittedJob[] {
+  let v: unknown;
   try {
-    const v = JSON.parse(fs.readFileSync(path.join(runDir, SLURM_DIR, SLURM_JOBS), 'utf8')) as SubmittedJob[];
-    return Array.isArray(v) ? v : [];
+    v = JSON.parse(fs.readFileSync(slurmJobsFile(runDir), 'utf8'));
   } catch {
     return [];
   }
+  if (!Array.isArray(v)) return [];
+  return v.map(toSubmittedJob).filter((j): j is SubmittedJob => j !== undefined);
+}
+
+/** The newest job id recorded in a run folder's jobs.json, or undefined. */
+export function newestJobId(runDir: string): string | undefined {
+  return submittedJobs(runDir).at(-1)?.job_id;
 }
 
 /** The state of the newest job submitted for a run folder, or undefined (none, or Slurm forgot it). */
