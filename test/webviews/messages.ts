@@ -76,12 +76,12 @@ export const resultsSnapshot: ResultsHostMessage = {
     {
       id: 'experiments/wrn-28-10-a', name: 'wrn-28-10-a', state: 'completed', model: 'wrn', dataset: 'CIFAR10',
       params: { 'train.base_lr': '0.1' }, nParams: 36479194, epoch: 200, epochs: 200, bestError: 4.01, lastError: 4.12, valSet: 'test', offTest: false,
-      trainSeconds: 151200, backend: 'libtorch', refIndex: 0, refDiff: 0.12,
+      trainSeconds: 151200, backend: 'libtorch', refIndex: 0, refDiff: 0.12, caveats: [],
     },
     {
       id: 'experiments/resnet-20-b', name: 'resnet-20-b', state: 'running', model: 'resnet', dataset: 'CIFAR10',
       params: { 'train.base_lr': '0.2' }, nParams: 272474, epoch: 37, epochs: 160, bestError: 9.5, lastError: 10.25, valSet: 'held-out 5000', offTest: true,
-      trainSeconds: 1830, backend: 'wasm', refIndex: 1, refDiff: 2.55,
+      trainSeconds: 1830, backend: 'wasm', refIndex: 1, refDiff: 2.55, caveats: ['37 epochs trained so far, the reference 160', 'trained on the first 1536 training images only (dataset.max_train_samples 1536)'],
     },
   ],
   reference: [

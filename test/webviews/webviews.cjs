@@ -183,7 +183,20 @@ async function testResults(ctx, origin) {
   check('results: the wrn row\'s cells', same(wrn, { lr: '0.1', params: '36,479,194', epochs: '200/200', last: '4.12', time: '42.0 h', ref: 'WRN-28-10', refErr: '4.00', diff: '+0.12' }), wrn);
   check('results: the running row\'s time and state class', (await cell('resnet-20-b', 'time')) === '30.5 min' && (await pg.locator('#runs tbody tr[data-run="resnet-20-b"]').getAttribute('class')) === 'state-running');
   const held = { on: await cell('resnet-20-b', 'validated on'), diff: await cell('resnet-20-b', 'diff'), wrnOn: await cell('wrn-28-10-a', 'validated on'), note: await pg.locator('#off-test-note').textContent() };
-  check('results: a run validated on a held-out split is marked (cell, † on its difference, the note naming it)', held.on === 'held-out 5000' && held.diff === '+2.55 †' && held.wrnOn === 'test' && /^† resnet-20-b: validated on images held out from the training files .*not the test split/.test(held.note), held);
+  check('results: a run validated on a held-out split is marked (cell, † on its difference, the note naming it)', held.on === 'held-out 5000' && held.diff === '+2.55 † ‡' && held.wrnOn === 'test' && /^† resnet-20-b: validated on images held out from the training files .*not the test split/.test(held.note), held);
+  const caveat = { title: await pg.locator('#runs tbody tr[data-run="resnet-20-b"] td').nth(col('diff')).getAttribute('title'), note: await pg.locator('#caveats-note p').allTextContents(), wrnTitle: await pg.locator('#runs tbody tr[data-run="wrn-28-10-a"] td').nth(col('diff')).getAttribute('title') };
+  check('results: a short run on a subset is flagged with the reasons in words (‡, the cell\'s title, the note)', caveat.title === '37 epochs trained so far, the reference 160; trained on the first 1536 training images only (dataset.max_train_samples 1536)' && same(caveat.note, [`‡ resnet-20-b: not like for like with its reference row: ${caveat.title}.`]) && caveat.wrnTitle === null, caveat);
+  // The difference stays in sight: the second column, sticky when the table is scrolled sideways in a narrow editor.
+  await pg.setViewportSize({ width: 700, height: 900 });
+  const scrolled = await pg.evaluate(() => {
+    const box = document.querySelector('.scroll');
+    box.scrollLeft = box.scrollWidth;
+    const th = Array.from(document.querySelectorAll('#runs thead th')).find((e) => e.textContent.startsWith('diff'));
+    const r = th.getBoundingClientRect();
+    return { scrollLeft: box.scrollLeft, left: r.left, right: r.right, width: window.innerWidth, index: Array.from(th.parentElement.children).indexOf(th) };
+  });
+  check('results: the diff column is second and stays in sight when the table scrolls sideways', scrolled.index === 1 && scrolled.scrollLeft > 100 && scrolled.left >= 0 && scrolled.right <= scrolled.width, scrolled);
+  await pg.setViewportSize({ width: 1200, height: 900 });
   const ref3 = await pg.locator('#reference tbody tr').nth(2).locator('td').allTextContents();
   check('results: a reference row without the framework\'s error', same(ref3, ['CIFAR10', 'ResNet-56', '', '', '6.97', '160', 'model.resnet.depth 56', '']), ref3);
   check('results: matched reference rows marked', (await pg.locator('#reference tbody tr.matched').count()) === 2);
