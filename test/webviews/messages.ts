@@ -65,6 +65,32 @@ export const curvesAppend: CurvesHostMessage = {
   },
 };
 
+/**
+ * The awkward cases, at smoothing 0: a failed run whose train loss has a NaN (sent as null, as JSON
+ * carries it), an Inf and a finite 3.5e19 spike, and whose validation series have a single point; an lr
+ * of 0 (nothing to draw on a log axis).
+ */
+export const curvesEdgeCases: CurvesHostMessage = {
+  type: ToCurves.Snapshot,
+  options: { xAxis: 'step', logY: false, smoothing: 0, ignoreOutliers: true, yRange: {} },
+  runs: [
+    {
+      id: 'experiments/diverged',
+      name: 'diverged',
+      color: 'var(--vscode-charts-red, #d64550)',
+      state: 'failed',
+      series: {
+        [Metric.TrainLoss]: curve(30, 0, 2.3, 0.004).map((p, i) => ({ ...p, y: i === 10 ? (null as unknown as number) : i === 20 ? Infinity : i === 25 ? 3.5e19 : p.y })),
+        [Metric.ValLoss]: curve(1, 100, 2.0, 0.004),
+        [Metric.TrainError]: curve(1, 100, 90, 0.003),
+        [Metric.ValError]: curve(1, 100, 85, 0.003),
+        [Metric.Lr]: curve(30, 0, 0.1, 0.001).map((p, i) => ({ ...p, y: i === 0 ? 0 : p.y })),
+        [Metric.ImagesPerSec]: curve(30, 0, 1200, 0),
+      },
+    },
+  ],
+};
+
 /** Two runs beside three of the five reference rows of their models (closest first). */
 export const resultsSnapshot: ResultsHostMessage = {
   type: ToResults.Snapshot,
