@@ -180,6 +180,7 @@ function onAppend(runId: string, state: string, points: RunSeries['series']): vo
 function applySmoothing(smoothing: number): void {
   options = { ...options, smoothing };
   for (const plot of plots.values()) {
+    if (!plot.traces.some((t) => t.raw)) continue; // nothing smoothed in this chart
     for (const t of plot.traces) {
       resmooth(t, options);
       if (!t.raw) continue;

@@ -50,10 +50,23 @@ export function lastDrawable(t: Trace): number {
   return -1;
 }
 
-/** Marker size of point `i`: markers on per-epoch series and one-point series, a cross on a failed run's last point. */
-function pointRadius(t: Trace, i: number): number {
-  if (t.run.state === 'failed' && i === t.points.length - 1) return 6;
-  return !PER_STEP.has(t.metric) || t.points.length === 1 ? 3 : 0;
+/**
+ * The main line's markers: on per-epoch series and one-point series, a cross on a failed run's last
+ * point. Plain numbers where they are the same for every point (scriptable options are resolved per
+ * point, which costs on long series).
+ */
+function styleMarkers(t: Trace): void {
+  const radius = !PER_STEP.has(t.metric) || t.points.length === 1 ? 3 : 0;
+  if (t.run.state !== 'failed') {
+    Object.assign(t.main, { pointRadius: radius, pointStyle: 'circle', pointBorderWidth: 1 });
+    return;
+  }
+  const last = (ctx: ScriptableContext<'line'>): boolean => ctx.dataIndex === t.points.length - 1;
+  Object.assign(t.main, {
+    pointRadius: (ctx: ScriptableContext<'line'>) => (last(ctx) ? 6 : radius),
+    pointStyle: (ctx: ScriptableContext<'line'>) => (last(ctx) ? 'crossRot' : 'circle'),
+    pointBorderWidth: (ctx: ScriptableContext<'line'>) => (last(ctx) ? 2.5 : 1),
+  });
 }
 
 /** A trace with its datasets (empty), coloured `color`, validation dashed. */
@@ -61,12 +74,9 @@ export function makeTrace(run: RunSeries, metric: Metric, label: string, color: 
   const dash = dashed ? [6, 3] : [];
   const t = { run, metric, label, points: [], ys: [], nonFinite: 0, nonPositive: 0, ema: emaStart() } as unknown as Trace;
   t.main = {
-    label, data: [], trace: t, role: 'main', borderColor: color, backgroundColor: color, borderDash: dash, borderWidth: 1.5, order: 1,
-    pointRadius: (ctx: ScriptableContext<'line'>) => pointRadius(t, ctx.dataIndex),
-    pointStyle: (ctx: ScriptableContext<'line'>) => (t.run.state === 'failed' && ctx.dataIndex === t.points.length - 1 ? 'crossRot' : 'circle'),
-    pointBorderWidth: (ctx: ScriptableContext<'line'>) => (t.run.state === 'failed' && ctx.dataIndex === t.points.length - 1 ? 2.5 : 1),
-    pointHoverRadius: 4,
+    label, data: [], trace: t, role: 'main', borderColor: color, backgroundColor: color, borderDash: dash, borderWidth: 1.5, order: 1, pointHoverRadius: 4,
   };
+  styleMarkers(t);
   if (SMOOTHED.has(metric)) {
     t.raw = { label: `${label} (raw)`, data: [], trace: t, role: 'raw', borderColor: faint, borderDash: dash, borderWidth: 1, order: 2, pointRadius: 0, pointHoverRadius: 0, hidden: !isSmoothed(t, view) };
   }
@@ -78,14 +88,15 @@ export function appendPoints(t: Trace, pts: readonly Point[], view: TraceView): 
   const d = drawableYs(pts.map((p) => p.y), view.logY);
   t.nonFinite += d.nonFinite;
   t.nonPositive += d.nonPositive;
-  t.points.push(...pts);
-  t.ys.push(...d.ys);
   const drawn = isSmoothed(t, view) ? emaAppend(t.ema, view.smoothing, d.ys) : d.ys;
   pts.forEach((p, i) => {
     const x = xOf(p, view.xAxis);
+    t.points.push(p);
+    t.ys.push(d.ys[i]);
     t.main.data.push({ x, y: drawn[i] });
     t.raw?.data.push({ x, y: d.ys[i] });
   });
+  styleMarkers(t);
 }
 
 /** Recomputes the main line at a new smoothing, in place (linear in the drawn points). */
