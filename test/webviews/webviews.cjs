@@ -278,6 +278,8 @@ async function testResults(ctx, origin) {
     return { scrollLeft: box.scrollLeft, left: r.left, right: r.right, width: window.innerWidth, index: Array.from(th.parentElement.children).indexOf(th) };
   });
   check('results: the diff column is second and stays in sight when the table scrolls sideways', scrolled.index === 1 && scrolled.scrollLeft > 100 && scrolled.left >= 0 && scrolled.right <= scrolled.width, scrolled);
+  await pg.screenshot({ path: path.join(OUT, 'results-scrolled.png') });
+  await pg.evaluate(() => { document.querySelector('.scroll').scrollLeft = 0; });
   await pg.setViewportSize({ width: 1200, height: 900 });
   const ref3 = await pg.locator('#reference tbody tr').nth(2).locator('td').allTextContents();
   check('results: a reference row without the framework\'s error', same(ref3, ['CIFAR10', 'ResNet-56', '', '', '6.97', '160', 'model.resnet.depth 56', '']), ref3);
