@@ -10,6 +10,7 @@ import { ResultsPanel } from './results/panel';
 import { RunCommands } from './runs/commands';
 import { RunsModel } from './runs/model';
 import { RuntimeProcesses } from './runs/processes';
+import { commandRunDirs, nextCurvesRuns } from './runs/selection';
 import { Trainings } from './runs/training';
 import { RunItem, RunsTree } from './runs/tree';
 import { DisposableObject } from './util/disposable';
@@ -44,15 +45,16 @@ class Extension extends DisposableObject {
      * every selected item), else the Runs view's selection when it holds several runs, else a pick.
      */
     const runsFor = async (item: unknown, items: unknown, placeHolder: string, preselectAll: boolean): Promise<string[] | undefined> => {
-      const given = (Array.isArray(items) && items.length ? items : item ? [item] : []).flatMap((i) => (i instanceof RunItem ? [i.run.dir] : typeof i === 'string' ? [i] : []));
-      if (given.length) return given;
       const selected = view.selection.map((i) => i.run.dir);
-      if (selected.length > 1) return selected;
+      const given = commandRunDirs(item, items, selected, (i) => (i instanceof RunItem ? i.run.dir : typeof i === 'string' ? i : undefined));
+      if (given) return given;
       return pickRuns(placeHolder, selected.length ? selected : preselectAll ? model.runs.map((r) => r.dir) : []);
     };
+    /** Shows runs in the Curves panel: one run is added to those shown, several replace them (extension/runs/selection.ts). */
     const openCurves = (dirs: string[]): void => {
       if (this.curves) {
-        this.curves.setRuns(dirs);
+        const next = nextCurvesRuns(this.curves.runDirs, dirs);
+        if (next.join('\n') !== this.curves.runDirs.join('\n')) this.curves.setRuns(next);
         this.curves.reveal();
         return;
       }

@@ -9,6 +9,7 @@ import { PanelId } from '../ids';
 import type { RunsModel } from '../runs/model';
 import { TypedPanel } from '../webview/panel';
 import { Toast, saveDialog } from '../vscode/ui';
+import { MAX_DRAWN_POINTS, runsForDrawing } from './downsample';
 import { curvesCsv, eventsToPoints, mergePoints, runColor, seriesStart, type SeriesState } from './series';
 
 interface Followed {
@@ -21,6 +22,8 @@ export class CurvesPanel extends TypedPanel<CurvesHostMessage, CurvesWebviewMess
   private followed: Followed[] = [];
   private options: CurvesOptions = { ...DEFAULT_CURVES_OPTIONS };
   private readonly timer: NodeJS.Timeout;
+  /** Points appended since the last snapshot: past {@link MAX_DRAWN_POINTS} a downsampled snapshot replaces the appends. */
+  private appended = 0;
 
   constructor(extensionUri: vscode.Uri, private readonly model: RunsModel, private readonly workspace: string, dirs: string[], private readonly chooseRuns: () => Promise<string[] | undefined>) {
     super(extensionUri, PanelId.Curves, 'Curves', 'curves');
@@ -60,14 +63,16 @@ export class CurvesPanel extends TypedPanel<CurvesHostMessage, CurvesWebviewMess
   }
 
   private poll(): void {
-    for (const f of this.followed) {
-      const pts = this.read(f);
-      if (pts) this.post({ type: ToCurves.Append, runId: f.run.id, state: f.run.state, points: pts });
-    }
+    const news = this.followed.map((f) => ({ f, pts: this.read(f) }));
+    this.appended += news.reduce((s, { pts }) => s + Object.values(pts ?? {}).reduce((k, p) => k + p.length, 0), 0);
+    if (this.appended > MAX_DRAWN_POINTS) return this.sendSnapshot();
+    for (const { f, pts } of news) if (pts) this.post({ type: ToCurves.Append, runId: f.run.id, state: f.run.state, points: pts });
   }
 
   protected sendSnapshot(): void {
-    this.post({ type: ToCurves.Snapshot, runs: this.followed.map((f) => f.run), options: this.options });
+    // Drawn downsampled (extension/curves/downsample.ts); the CSV export reads the full series.
+    this.appended = 0;
+    this.post({ type: ToCurves.Snapshot, runs: runsForDrawing(this.followed.map((f) => f.run)), options: this.options });
   }
 
   protected onMessage(m: CurvesWebviewMessage): void {

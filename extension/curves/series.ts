@@ -64,8 +64,24 @@ export function curvesCsv(runs: ReadonlyArray<{ name: string; series: SeriesByMe
   return `${lines.join('\n')}\n`;
 }
 
-/** A colour per run name, stable across sessions (hash into a palette that reads on dark and light themes). */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
+/**
+ * A colour per run name, stable across sessions (a hash into this palette). The first six are the
+ * theme's chart colours (VS Code's light, dark and high-contrast themes each set them to read on their
+ * background), resolved in the webview; the fallbacks and the last four have a contrast of at least
+ * 3:1 on white, on #1e1e1e and on black (WCAG's figure for graphics).
+ */
+export const PALETTE = [
+  'var(--vscode-charts-blue, #3a7fd5)',
+  'var(--vscode-charts-orange, #d87400)',
+  'var(--vscode-charts-green, #2e9e44)',
+  'var(--vscode-charts-red, #d64550)',
+  'var(--vscode-charts-purple, #9b5fc0)',
+  'var(--vscode-charts-yellow, #b8860b)',
+  '#1f9e9e',
+  '#c75d9a',
+  '#7f7f3f',
+  '#5f7fbf',
+];
 export function runColor(name: string): string {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;

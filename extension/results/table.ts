@@ -170,10 +170,47 @@ export function valSetText(run: Pick<RunSummary, 'valSplit'>): string {
   return v.source === 'none' ? 'none' : `held-out ${v.n}`;
 }
 
-/** The text of a difference to a reference row's test error; marked when the run's error is not a test error. */
-export function diffText(r: Pick<ResultRow, 'refDiff' | 'offTest'>): string {
-  if (r.refDiff === undefined) return '';
+/** The text of a difference to a reference row's test error; marked when the run's error is not a test error, or says why there is none. */
+export function diffText(r: Pick<ResultRow, 'refDiff' | 'offTest' | 'noDiff'>): string {
+  if (r.refDiff === undefined) return r.noDiff ? `none (${r.noDiff})` : '';
   return `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' (held-out val vs test)' : ''}`;
+}
+
+/** Architecture keys a reference row may set: the depth and the width (widening factor, channels, cardinality, growth rate, PyramidNet's alpha). */
+const SHAPE_KEY = /^model\.\w+\.(depth|widening_factor|initial_channels|base_channels|cardinality|growth_rate|alpha)$/;
+
+/** A reference row trained at least this many times the run's epochs is "far" longer. */
+export const FAR_FEWER_EPOCHS = 2;
+
+/**
+ * Why `run` is not like for like with the reference row `ref`, in words: trained on a subset of the
+ * training images (`dataset.max_train_samples`), measured on a subset of the test images
+ * (`dataset.max_test_samples`), far fewer epochs than the row (under 1/{@link FAR_FEWER_EPOCHS}),
+ * or another depth or width than the row sets. Empty when nothing is known to differ.
+ */
+export function comparisonCaveats(run: RunSummary, ref: ReferenceRow): string[] {
+  const flat = { ...defaultsFlat(), ...flatten(run.config ?? {}) };
+  const out: string[] = [];
+  const nTrain = Number(flat['dataset.max_train_samples']);
+  if (nTrain > 0) out.push(`trained on the first ${nTrain} training images only (dataset.max_train_samples ${nTrain})`);
+  const nTest = Number(flat['dataset.max_test_samples']);
+  if (nTest > 0) out.push(`error measured on the first ${nTest} test images only (dataset.max_test_samples ${nTest})`);
+  if (ref.epochs !== null && run.epoch * FAR_FEWER_EPOCHS <= ref.epochs) {
+    out.push(`${run.epoch} epoch${run.epoch === 1 ? '' : 's'} trained${run.state === 'running' ? ' so far' : ''}, the reference ${ref.epochs}`);
+  }
+  for (const [k, v] of Object.entries(ref.overrides)) {
+    const have = flat[k];
+    if (!SHAPE_KEY.test(k) || have === undefined || have === v || Number(have) === Number(v)) continue;
+    out.push(`${k.split('.').pop()} ${have}, the reference ${v} (${k})`);
+  }
+  return out;
+}
+
+/** Why a run gets no difference to a reference row: it failed, or never trained (only the validation before training, or nothing). */
+export function noDiffReason(run: Pick<RunSummary, 'state' | 'lastError'>): string | undefined {
+  if (run.state === 'failed') return 'failed';
+  if (run.lastError === undefined) return run.state === 'running' ? 'no epoch yet' : 'never trained';
+  return undefined;
 }
 
 /** The rows of the runs, with the closest reference row each (marked in `reference`). */
@@ -193,6 +230,7 @@ export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[
     const ref = refIndex !== undefined ? reference[refIndex] : undefined;
     if (ref) ref.matchedBy.push(run.dir);
     const refError = ref?.projectError ?? ref?.paperError ?? undefined;
+    const noDiff = ref ? noDiffReason(run) : undefined;
     return {
       id: run.dir,
       name: run.name,
@@ -210,7 +248,9 @@ export function resultRows(runs: readonly RunSummary[], reference: ReferenceRow[
       trainSeconds: run.trainSeconds,
       backend: run.backend,
       refIndex,
-      refDiff: refError !== undefined && run.lastError !== undefined ? Math.round((run.lastError - refError) * 100) / 100 : undefined,
+      refDiff: refError !== undefined && run.lastError !== undefined && !noDiff ? Math.round((run.lastError - refError) * 100) / 100 : undefined,
+      caveats: ref && !noDiff ? comparisonCaveats(run, ref) : [],
+      ...(noDiff ? { noDiff } : {}),
     };
   });
   return { rows, paramKeys };
@@ -232,14 +272,14 @@ const fmt = (n: number | undefined, d = 2): string => (n === undefined ? '' : n.
 
 /** The table as text cells: header then one line per row. */
 export function tableCells(rows: readonly ResultRow[], paramKeys: readonly string[], reference: readonly ReferenceRow[]): string[][] {
-  const header = ['run', 'model', 'dataset', ...paramKeys, 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff'];
+  const header = ['run', 'model', 'dataset', ...paramKeys, 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff', 'not like for like'];
   const body = rows.map((r) => {
     const ref = r.refIndex !== undefined ? reference[r.refIndex] : undefined;
     return [
       r.name, r.model, r.dataset, ...paramKeys.map((k) => r.params[k] ?? ''),
       r.nParams === undefined ? '' : String(r.nParams), `${r.epoch}${r.epochs !== undefined ? `/${r.epochs}` : ''}`,
       fmt(r.bestError), fmt(r.lastError), r.valSet, fmt(r.trainSeconds, 0), r.backend ?? '',
-      ref ? ref.model : '', ref ? fmt(ref.projectError ?? ref.paperError ?? undefined) : '', diffText(r),
+      ref ? ref.model : '', ref ? fmt(ref.projectError ?? ref.paperError ?? undefined) : '', diffText(r), r.caveats.join('; '),
     ];
   });
   return [header, ...body];

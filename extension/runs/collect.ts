@@ -137,7 +137,8 @@ export function summarizeRun(dir: string, name: string, events: readonly RunEven
     else if (e.type === 'checkpoint') checkpoint = e.path;
   }
   const ordered = [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
-  const errors = ordered.filter((e) => e.val).map((e) => topError((e.val as { accuracy: number }).accuracy));
+  // The validation before training (epoch 0) is not a result: a run that never trained has no best or last error.
+  const errors = ordered.filter((e) => e.val && e.epoch > 0).map((e) => topError((e.val as { accuracy: number }).accuracy));
   const state: RunState = !start && !events.length ? 'empty' : end ? end.status : live ? 'running' : 'interrupted';
   const lastEpoch = end?.epoch ?? ordered.filter((e) => e.epoch > 0).pop()?.epoch ?? 0;
   const valSplit = parseValSplit(start?.val_split);

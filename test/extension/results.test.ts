@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { readEvents } from '../../runtime/protocol/reader';
 import { summarizeRun, type RunSummary } from '../../extension/runs/collect';
-import { REFERENCE_PER_RUN, candidateReferenceRows, differingKeys, exportTable, flatten, matchScore, normDataset, referenceRows, resultRows, sortRows, tableCells, type PaperResults } from '../../extension/results/table';
+import { FAR_FEWER_EPOCHS, REFERENCE_PER_RUN, candidateReferenceRows, comparisonCaveats, differingKeys, exportTable, flatten, matchScore, noDiffReason, normDataset, referenceRows, resultRows, sortRows, tableCells, type PaperResults } from '../../extension/results/table';
 import { FromResults, ToResults, type ReferenceRow, type ResultsHostMessage, type ResultsWebviewMessage } from '../../webviews/results/contract';
 
 const ROOT = path.resolve('test/extension/fixtures/runs');
@@ -132,17 +132,18 @@ test('export: the table cells of the runs and their references', () => {
   const reference = referenceRows(PAPER, wrn).rows;
   const { rows, paramKeys } = resultRows(wrn, reference);
   const t = tableCells(rows, paramKeys, reference);
-  assert.deepEqual(t[0], ['run', 'model', 'dataset', 'train.base_lr', 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff']);
-  assert.deepEqual(t[1], ['wrn_16/exp00', 'wrn-16', 'CIFAR10', '0.1', '693498', '3/3', '45.00', '50.00', 'test', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97']);
-  assert.deepEqual(t[2].slice(-3), ['WRN-28-10', '4.03', '+40.97']);
+  assert.deepEqual(t[0], ['run', 'model', 'dataset', 'train.base_lr', 'params', 'epochs', 'best error %', 'last error %', 'validated on', 'time s', 'backend', 'reference', 'reference error %', 'diff', 'not like for like']);
+  const short = '3 epochs trained, the reference 200; depth 16, the reference 28 (model.wrn.depth); widening_factor 2, the reference 10 (model.wrn.widening_factor)';
+  assert.deepEqual(t[1], ['wrn_16/exp00', 'wrn-16', 'CIFAR10', '0.1', '693498', '3/3', '45.00', '50.00', 'test', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97', short]);
+  assert.deepEqual(t[2].slice(-4), ['WRN-28-10', '4.03', '+40.97', short.replace('3 epochs', '2 epochs')]);
   // A negative difference, a run without reference, a stopped run's epochs.
   const better = resultRows([{ ...wrn[0], lastError: 3.5 }], reference).rows;
-  assert.equal(tableCells(better, [], reference)[1].pop(), '-0.53');
+  assert.equal(tableCells(better, [], reference)[1].at(-2), '-0.53');
   const none = tableCells(resultRows([wrn[1]], []).rows, [], []);
-  assert.deepEqual(none[1].slice(-3), ['', '', '']);
+  assert.deepEqual(none[1].slice(-4), ['', '', '', '']);
   assert.equal(none[1][4], '2/3');
   const csv = exportTable(t, 'csv').split('\n');
-  assert.equal(csv[1], 'wrn_16/exp00,wrn-16,CIFAR10,0.1,693498,3/3,45.00,50.00,test,24,wasm,WRN-28-10,4.03,+45.97');
+  assert.equal(csv[1], `wrn_16/exp00,wrn-16,CIFAR10,0.1,693498,3/3,45.00,50.00,test,24,wasm,WRN-28-10,4.03,+45.97,"${short}"`);
 });
 
 test('a run validated on images held out from the training files says so beside every comparison with a test error', () => {
@@ -151,7 +152,7 @@ test('a run validated on images held out from the training files says so beside 
   const [row] = resultRows([held], reference).rows;
   assert.deepEqual([row.valSet, row.offTest, row.refDiff], ['held-out 5000', true, 45.97]);
   const cells = tableCells([row], [], reference);
-  assert.deepEqual(cells[1].slice(-7), ['50.00', 'held-out 5000', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97 (held-out val vs test)']);
+  assert.deepEqual(cells[1].slice(-8, -1), ['50.00', 'held-out 5000', '24', 'wasm', 'WRN-28-10', '4.03', '+45.97 (held-out val vs test)']);
   // Older logs (no val_split) and use_test_as_val True are test figures, unmarked.
   const [old] = resultRows([wrn[0]], reference).rows;
   const [onTest] = resultRows([{ ...wrn[0], valSplit: { source: 'test', n: 10000 } }], reference).rows;
@@ -167,4 +168,42 @@ test('contract: the Results snapshot and the webview messages round-trip through
   const sent: ResultsWebviewMessage[] = [{ type: FromResults.Ready }, { type: FromResults.ChooseRuns }, { type: FromResults.ShowAllReference, all: true }, { type: FromResults.Export, format: 'latex' }, { type: FromResults.Sort, sort: { key: 'refDiff', descending: true } }];
   assert.deepEqual(JSON.parse(JSON.stringify(sent)), sent);
   assert.equal(new Set(Object.values(FromResults)).size, Object.values(FromResults).length);
+});
+
+test('honest comparison: a subset run and a short run are flagged in words, a failed run gets no difference', () => {
+  const reference = referenceRows(PAPER, wrn).rows;
+  const wrn28 = reference.findIndex((r) => r.model === 'WRN-28-10');
+  const like = { ...wrn[0], epoch: 200, epochs: 200, config: { ...wrn[0].config, model: { name: 'wrn', wrn: { depth: 28, widening_factor: 10 } } } } as RunSummary;
+  // Like for like: the row's depth, width and epochs, all training images: no caveat, a difference.
+  assert.deepEqual(comparisonCaveats(like, reference[wrn28]), []);
+  // A subset: 1,536 training images (and 500 test images) for 200 epochs.
+  const subset = { ...like, name: 'subset', config: { ...like.config, dataset: { name: 'CIFAR10', max_train_samples: 1536, max_test_samples: 500 } } } as RunSummary;
+  // A short run: 3 of the row's 200 epochs (the fixture's own length).
+  const short = { ...like, name: 'short', epoch: 3, epochs: 3 } as RunSummary;
+  // A failed run (the fixture, out of memory in epoch 1) and one that never trained (only the validation before training).
+  const failed = run('resnet_preact_20/exp00');
+  const start = readEvents(path.join(ROOT, 'wrn_16/exp00')).events.filter((e) => e.type === 'run_start' || (e.type === 'epoch' && e.epoch === 0));
+  const untrained = summarizeRun('/x/untrained', 'untrained', [...start, { type: 'run_end', time: start[0].time, status: 'stopped', epoch: 0 }], false);
+  assert.deepEqual([untrained.bestError, untrained.lastError, untrained.epoch], [undefined, undefined, 0], 'the validation before training is not a result');
+  const all = [like, subset, short, failed, untrained];
+  const refs = referenceRows(PAPER, all).rows;
+  const rows = resultRows(all, refs).rows;
+  const by = (name: string) => rows.find((r) => r.name === name) as (typeof rows)[0];
+  assert.equal(refs[by('subset').refIndex as number].model, 'WRN-28-10');
+  assert.deepEqual(by('subset').caveats, ['trained on the first 1536 training images only (dataset.max_train_samples 1536)', 'error measured on the first 500 test images only (dataset.max_test_samples 500)']);
+  assert.equal(by('subset').refDiff, 45.97, 'a flagged run keeps its difference, marked');
+  assert.deepEqual(by('short').caveats, ['3 epochs trained, the reference 200']);
+  assert.deepEqual(by(like.name).caveats, []);
+  // 100 of 200 epochs is far fewer; 101 is not.
+  assert.equal(FAR_FEWER_EPOCHS, 2);
+  assert.deepEqual([comparisonCaveats({ ...like, epoch: 100 }, reference[wrn28]).length, comparisonCaveats({ ...like, epoch: 101 }, reference[wrn28]).length], [1, 0]);
+  // The failed run (last error 60%) and the untrained one: matched to a row, but no difference, and why.
+  assert.equal(failed.lastError, 60);
+  assert.deepEqual([by(failed.name).refDiff, by(failed.name).noDiff, by(failed.name).caveats], [undefined, 'failed', []]);
+  assert.ok(by(failed.name).refIndex !== undefined);
+  assert.deepEqual([by('untrained').refDiff, by('untrained').noDiff, by('untrained').bestError], [undefined, 'never trained', undefined]);
+  assert.deepEqual(rows.filter((r) => r.refDiff !== undefined).map((r) => r.name).sort(), [like.name, 'short', 'subset'].sort());
+  assert.equal(noDiffReason({ state: 'running', lastError: undefined }), 'no epoch yet');
+  const cells = tableCells([by(failed.name), by('short')], [], refs);
+  assert.deepEqual(cells.slice(1).map((c) => c.slice(-2)), [['none (failed)', ''], ['+45.97', '3 epochs trained, the reference 200']]);
 });

@@ -65,6 +65,32 @@ export const curvesAppend: CurvesHostMessage = {
   },
 };
 
+/**
+ * The awkward cases, at smoothing 0: a failed run whose train loss has a NaN (sent as null, as JSON
+ * carries it), an Inf and a finite 3.5e19 spike, and whose validation series have a single point; an lr
+ * of 0 (nothing to draw on a log axis).
+ */
+export const curvesEdgeCases: CurvesHostMessage = {
+  type: ToCurves.Snapshot,
+  options: { xAxis: 'step', logY: false, smoothing: 0, ignoreOutliers: true, yRange: {} },
+  runs: [
+    {
+      id: 'experiments/diverged',
+      name: 'diverged',
+      color: 'var(--vscode-charts-red, #d64550)',
+      state: 'failed',
+      series: {
+        [Metric.TrainLoss]: curve(30, 0, 2.3, 0.004).map((p, i) => ({ ...p, y: i === 10 ? (null as unknown as number) : i === 20 ? Infinity : i === 25 ? 3.5e19 : p.y })),
+        [Metric.ValLoss]: curve(1, 100, 2.0, 0.004),
+        [Metric.TrainError]: curve(1, 100, 90, 0.003),
+        [Metric.ValError]: curve(1, 100, 85, 0.003),
+        [Metric.Lr]: curve(30, 0, 0.1, 0.001).map((p, i) => ({ ...p, y: i === 0 ? 0 : p.y })),
+        [Metric.ImagesPerSec]: curve(30, 0, 1200, 0),
+      },
+    },
+  ],
+};
+
 /** Two runs beside three of the five reference rows of their models (closest first). */
 export const resultsSnapshot: ResultsHostMessage = {
   type: ToResults.Snapshot,
@@ -76,12 +102,12 @@ export const resultsSnapshot: ResultsHostMessage = {
     {
       id: 'experiments/wrn-28-10-a', name: 'wrn-28-10-a', state: 'completed', model: 'wrn', dataset: 'CIFAR10',
       params: { 'train.base_lr': '0.1' }, nParams: 36479194, epoch: 200, epochs: 200, bestError: 4.01, lastError: 4.12, valSet: 'test', offTest: false,
-      trainSeconds: 151200, backend: 'libtorch', refIndex: 0, refDiff: 0.12,
+      trainSeconds: 151200, backend: 'libtorch', refIndex: 0, refDiff: 0.12, caveats: [],
     },
     {
       id: 'experiments/resnet-20-b', name: 'resnet-20-b', state: 'running', model: 'resnet', dataset: 'CIFAR10',
       params: { 'train.base_lr': '0.2' }, nParams: 272474, epoch: 37, epochs: 160, bestError: 9.5, lastError: 10.25, valSet: 'held-out 5000', offTest: true,
-      trainSeconds: 1830, backend: 'wasm', refIndex: 1, refDiff: 2.55,
+      trainSeconds: 1830, backend: 'wasm', refIndex: 1, refDiff: 2.55, caveats: ['37 epochs trained so far, the reference 160', 'trained on the first 1536 training images only (dataset.max_train_samples 1536)'],
     },
   ],
   reference: [

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReferenceRow, ResultRow } from '../../webviews/results/contract';
-import { offTestNote, referenceTable, runsTable } from '../../webviews/results/tables';
+import { caveatsNote, offTestNote, referenceTable, runsTable } from '../../webviews/results/tables';
 
 class FakeText {
   readonly nodeType = 3;
@@ -47,7 +47,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 test('a run named <img src=x onerror=alert(1)> shows as text in the Results tables', () => {
   const row: ResultRow = {
     id: 'experiments/x', name: HOSTILE, state: 'completed', model: 'wrn', dataset: '<b>CIFAR10</b>',
-    params: { 'train.base_lr': '<script>alert(2)</script>' }, epoch: 1, epochs: 1, trainSeconds: 5, valSet: 'held-out 5', offTest: true,
+    params: { 'train.base_lr': '<script>alert(2)</script>' }, epoch: 1, epochs: 1, trainSeconds: 5, valSet: 'held-out 5', offTest: true, caveats: [],
   } as ResultRow;
   const ref = { table: 'wrn', dataset: 'CIFAR10', model: '<i>WRN</i>', projectError: null, stat: null, paper: '&lt;3', paperError: 3, epochs: 200, overrides: { 'model.wrn.depth': '<u>28</u>' }, matchedBy: [] } as unknown as ReferenceRow;
   const table = runsTable([row], ['train.base_lr'], [ref], { key: 'name', descending: false }, () => undefined) as unknown as FakeElement;
@@ -55,7 +55,7 @@ test('a run named <img src=x onerror=alert(1)> shows as text in the Results tabl
   assert.deepEqual([...new Set(created)].sort(), ['table', 'tbody', 'td', 'th', 'thead', 'tr']);
   const tr = (table.childNodes[1] as FakeElement).childNodes[0] as FakeElement;
   assert.equal(tr.attributes.get('data-run'), HOSTILE);
-  const [nameCell, , datasetCell, lrCell] = tr.childNodes as FakeElement[];
+  const [nameCell, , , datasetCell, lrCell] = tr.childNodes as FakeElement[];
   assert.deepEqual(nameCell.childNodes, [new FakeText(HOSTILE)]);
   assert.equal(datasetCell.textContent, '<b>CIFAR10</b>');
   assert.equal(lrCell.textContent, '<script>alert(2)</script>');
@@ -66,4 +66,9 @@ test('a run named <img src=x onerror=alert(1)> shows as text in the Results tabl
   assert.equal(note.tagName, 'p');
   assert.deepEqual(note.childNodes.map((c) => c instanceof FakeText), [true]);
   assert.ok(note.textContent.startsWith(`† ${HOSTILE}: validated on images held out`), note.textContent);
+  // So does the note of a run that is not like for like with its reference row.
+  const [caveats] = caveatsNote([{ ...row, caveats: ['depth <b>8</b>, the reference 20'] }]) as unknown as FakeElement[];
+  const line = caveats.childNodes[0] as FakeElement;
+  assert.deepEqual([line.tagName, line.childNodes.map((c) => c instanceof FakeText)], ['p', [true]]);
+  assert.equal(line.textContent, `‡ ${HOSTILE}: not like for like with its reference row: depth <b>8</b>, the reference 20.`);
 });

@@ -13,7 +13,7 @@ const path = require('path');
 const http = require('http');
 const { chromium } = require('playwright-core');
 const { webviewHtml, makeNonce } = require('../../extension/webview/html.ts');
-const { curvesSnapshot, curvesAppend, resultsSnapshot } = require('./messages.ts');
+const { curvesSnapshot, curvesAppend, curvesEdgeCases, resultsSnapshot } = require('./messages.ts');
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
 const ROOT = path.resolve(__dirname, '../..');
@@ -85,6 +85,11 @@ const feed = (pg, msg) => pg.evaluate((m) => window.postMessage(m, '*'), msg);
 const chartsOf = (pg) => pg.evaluate(() => window.__charts.filter((c) => c.canvas && c.canvas.isConnected).map((c) => ({
   id: c.canvas.id,
   datasets: c.data.datasets.map((d, i) => ({ label: d.label, n: d.data.length, drawn: c.getDatasetMeta(i).data.length, hidden: !c.isDatasetVisible(i), ys: d.data.map((p) => p.y) })),
+  legend: (c.legend.legendItems || []).map((l) => ({ text: l.text, hidden: l.hidden })),
+  y: { min: c.scales.y.min, max: c.scales.y.max },
+  title: c.options.plugins.title.display ? c.options.plugins.title.text : null,
+  subtitle: c.options.plugins.subtitle.display ? c.options.plugins.subtitle.text : null,
+  axes: [c.options.scales.x.title.display && c.options.scales.x.title.text, c.options.scales.y.title.display && c.options.scales.y.title.text],
 })));
 /** How many pixels of a canvas are painted (alpha > 0). */
 const painted = (pg, id) => pg.evaluate((id) => {
@@ -96,10 +101,12 @@ const painted = (pg, id) => pg.evaluate((id) => {
 }, id);
 
 const CHART_METRICS = { 'chart-loss': ['train_loss', 'val_loss'], 'chart-error': ['train_error', 'val_error'], 'chart-lr': ['lr'], 'chart-speed': ['images_per_sec'] };
-/** The expected [smoothed, raw] dataset lengths of every chart, in the webview's order (run, metric). */
+/** Smoothed series (a raw line behind the main one): train loss and images/s; the others are drawn as measured. */
+const SMOOTHED = new Set(['train_loss', 'images_per_sec']);
+/** The expected dataset lengths of every chart, in the webview's order (run, metric; main, then raw for smoothed series). */
 function expected(runs) {
   const out = {};
-  for (const [id, metrics] of Object.entries(CHART_METRICS)) out[id] = runs.flatMap((r) => metrics.flatMap((m) => [r.series[m].length, r.series[m].length]));
+  for (const [id, metrics] of Object.entries(CHART_METRICS)) out[id] = runs.flatMap((r) => metrics.flatMap((m) => (SMOOTHED.has(m) ? [r.series[m].length, r.series[m].length] : [r.series[m].length])));
   return out;
 }
 
@@ -121,13 +128,34 @@ async function testCurves(ctx, origin) {
   let want = expected(curvesSnapshot.runs);
   check('curves: snapshot draws the 4 charts', same(charts.map((c) => c.id), Object.keys(CHART_METRICS)), charts.map((c) => c.id));
   for (const c of charts) {
-    check(`curves: snapshot ${c.id}: datasets' point counts (smoothed + raw per run and metric)`, same(c.datasets.map((d) => d.n), want[c.id]), { got: c.datasets.map((d) => d.n), want: want[c.id] });
+    check(`curves: snapshot ${c.id}: datasets' point counts (main per run and metric, raw behind smoothed ones)`, same(c.datasets.map((d) => d.n), want[c.id]), { got: c.datasets.map((d) => d.n), want: want[c.id] });
     check(`curves: snapshot ${c.id}: every point drawn`, c.datasets.every((d) => d.drawn === d.n), c.datasets.map((d) => d.drawn));
   }
   const loss = charts.find((c) => c.id === 'chart-loss');
-  check('curves: legend labels of the loss chart', same(loss.datasets.map((d) => d.label), ['wrn-28-10-a train', 'wrn-28-10-a train (raw)', 'wrn-28-10-a val', 'wrn-28-10-a val (raw)', 'resnet-20-b train', 'resnet-20-b train (raw)', 'resnet-20-b val', 'resnet-20-b val (raw)']), loss.datasets.map((d) => d.label));
+  check('curves: legend labels of the loss chart', same(loss.datasets.map((d) => d.label), ['wrn-28-10-a train', 'wrn-28-10-a train (raw)', 'wrn-28-10-a val', 'resnet-20-b train', 'resnet-20-b train (raw)', 'resnet-20-b val']), loss.datasets.map((d) => d.label));
   const rawYs = curvesSnapshot.runs[0].series.train_loss.map((p) => p.y);
   check('curves: raw dataset = the recorded y values; smoothed differs (smoothing 0.6)', same(loss.datasets[1].ys, rawYs) && !same(loss.datasets[0].ys, rawYs) && loss.datasets[0].ys[0] === rawYs[0]);
+  // Validation series (one point an epoch) are drawn as measured at smoothing 0.6, and end at the real value.
+  const valYs = curvesSnapshot.runs[0].series.val_loss.map((p) => p.y);
+  const errYs = curvesSnapshot.runs[0].series.val_error.map((p) => p.y);
+  const errChart = charts.find((c) => c.id === 'chart-error');
+  const val = { loss: loss.datasets[2].ys, error: errChart.datasets.find((d) => d.label === 'wrn-28-10-a val').ys, legend: loss.legend.find((l) => l.text.startsWith('wrn-28-10-a val')).text };
+  check('curves: the validation series is drawn unsmoothed and ends at the real value (legend too)', same(val.loss, valYs) && same(val.error, errYs) && val.loss.at(-1) === valYs.at(-1) && val.legend === `wrn-28-10-a val ${+valYs.at(-1).toPrecision(6)}`, val);
+  check('curves: charts carry their titles and axis titles (drawn on the canvas, so in the PNG)', same(charts.map((c) => c.title), ['Loss (train, val)', 'Top-1 error % (train, val)', 'Learning rate', 'Images/s']) && same(loss.axes, ['step', 'cross-entropy loss']), charts.map((c) => [c.title, c.axes]));
+  // The tooltip lists every run's series at the hovered x (their points are at different steps).
+  const box = await pg.locator('#chart-loss').boundingBox();
+  await pg.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6);
+  const tip = await pg.evaluate(() => { const c = window.__charts.find((x) => x.canvas.id === 'chart-loss'); return (c.tooltip.dataPoints || []).map((d) => d.dataset.label); });
+  const single = await pg.evaluate(() => {
+    const c = window.__charts.find((x) => x.canvas && x.canvas.isConnected && x.canvas.id === 'chart-loss');
+    const i = c.data.datasets.findIndex((d) => d.label === 'resnet-20-b val');
+    const el = c.getDatasetMeta(i).data[0];
+    const px = c.ctx.getImageData(Math.round(el.x * devicePixelRatio), Math.round(el.y * devicePixelRatio), 1, 1).data;
+    return { n: c.data.datasets[i].data.length, radius: el.options.radius, inArea: c.isPointInArea(el), alpha: px[3] };
+  });
+  check('curves: a one-point series (the running run\'s first validation) is a visible marker', single.n === 1 && single.radius >= 3 && single.inArea && single.alpha > 0, single);
+  check('curves: the tooltip shows every run at the hovered x', same([...tip].sort(), ['resnet-20-b train', 'resnet-20-b val', 'wrn-28-10-a train', 'wrn-28-10-a val']), tip);
+  await pg.mouse.move(0, 0);
   const attrs = await pg.evaluate(() => Array.from(document.querySelectorAll('[data-chart]')).map((e) => Number(e.getAttribute('data-points'))));
   check('curves: data-points attributes = the runs\' points per chart', same(attrs, [40 + 4 + 12 + 1, 40 + 4 + 12 + 1, 52, 52]), attrs);
   const px = await painted(pg, 'chart-loss');
@@ -145,7 +173,7 @@ async function testCurves(ctx, origin) {
   for (const c of charts) {
     check(`curves: after append ${c.id}: datasets' point counts`, same(c.datasets.map((d) => d.n), want[c.id]) && c.datasets.every((d) => d.drawn === d.n), { got: c.datasets.map((d) => d.n), want: want[c.id] });
   }
-  const appended = charts.find((c) => c.id === 'chart-loss').datasets[5].ys.slice(-5);
+  const appended = charts.find((c) => c.id === 'chart-loss').datasets[4].ys.slice(-5);
   check('curves: the appended raw points are the recorded ones', same(appended, curvesAppend.points.train_loss.map((p) => p.y)), appended);
   await pg.screenshot({ path: path.join(OUT, 'curves.png'), fullPage: true });
 
@@ -153,9 +181,63 @@ async function testCurves(ctx, origin) {
   await pg.waitForFunction(() => window.__posted.length >= 2, null, { timeout: TIMEOUT });
   posted = await pg.evaluate(() => window.__posted);
   check('curves: Export CSV posts exportCsv', same(posted.slice(1), [{ type: 'exportCsv' }]), posted);
+
+  // Smoothing moved to 0 with the slider: the same charts (nothing rebuilt), the main lines are the raw values, no legend entry struck through.
+  const built = await pg.evaluate(() => window.__charts.length);
+  await pg.evaluate(() => { const s = document.getElementById('smoothing'); s.value = '0'; s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); });
+  charts = await chartsOf(pg);
+  const at0 = charts.find((c) => c.id === 'chart-loss');
+  check('curves: smoothing 0 (slider): main line = raw values, raw lines hidden, legend not struck through, no rebuild', (await pg.evaluate(() => window.__charts.length)) === built && same(at0.datasets[0].ys, rawYs) && at0.datasets[1].hidden && charts.every((c) => c.legend.length > 0 && c.legend.every((l) => !l.hidden)), at0.legend);
+  posted = await pg.evaluate(() => window.__posted);
+  check('curves: the slider posts the new smoothing', posted.at(-1).type === 'setOptions' && posted.at(-1).options.smoothing === 0, posted.at(-1));
+  await testCurvesEdgeCases(pg);
   const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
   check('curves: no page error, console error or CSP violation', errs.length === 0, errs);
   await pg.close();
+}
+
+/** A failed run: NaN, Inf and a 3.5e19 spike in its train loss, one-point validation series, lr 0 on a log axis. */
+async function testCurvesEdgeCases(pg) {
+  await feed(pg, curvesEdgeCases);
+  await pg.waitForFunction(() => document.body.getAttribute('data-runs') === '1', null, { timeout: TIMEOUT });
+  let charts = await chartsOf(pg);
+  const legends = charts.map((c) => c.legend);
+  check('curves: at smoothing 0 no legend entry is struck through, a failed run is marked in it', legends.every((l) => l.length && l.every((i) => !i.hidden && i.text.endsWith(' (failed)'))), legends);
+  // A one-point series is a visible marker, labelled with its value.
+  const one = await pg.evaluate(() => {
+    const c = window.__charts.find((x) => x.canvas && x.canvas.isConnected && x.canvas.id === 'chart-error');
+    const i = c.data.datasets.findIndex((d) => d.label === 'diverged val');
+    const el = c.getDatasetMeta(i).data[0];
+    const px = c.ctx.getImageData(Math.round(el.x * devicePixelRatio), Math.round(el.y * devicePixelRatio), 1, 1).data;
+    return { n: c.data.datasets[i].data.length, radius: el.options.radius, inArea: c.isPointInArea(el), alpha: px[3], style: el.options.pointStyle };
+  });
+  check('curves: a one-point series is visible (a marker in the plot area, painted)', one.n === 1 && one.radius >= 6 && one.inArea && one.alpha > 0, one);
+  const loss = charts.find((c) => c.id === 'chart-loss');
+  const lossEls = await pg.evaluate(() => {
+    const c = window.__charts.find((x) => x.canvas && x.canvas.isConnected && x.canvas.id === 'chart-loss');
+    const ys = c.getDatasetMeta(0).data.filter((e) => !e.skip && c.isPointInArea(e)).map((e) => e.y);
+    return { spread: (Math.max(...ys) - Math.min(...ys)) / c.chartArea.height, inArea: ys.length, skipped: c.getDatasetMeta(0).data.filter((e) => e.skip).length, lastStyle: c.getDatasetMeta(0).data.at(-1).options.pointStyle };
+  });
+  check('curves: an Inf spike (and NaN, and 3.5e19) does not flatten the chart: gaps, y axis from the other values, a note', loss.y.max < 10 && lossEls.spread > 0.5 && lossEls.inArea === 27 && lossEls.skipped === 2 && loss.subtitle === 'Gaps: 2 NaN/Inf values in diverged train; 1 outlier outside the y range (ignore outliers is on)', { y: loss.y, els: lossEls, note: loss.subtitle });
+  check('curves: a failed run\'s last point is marked with a cross', lossEls.lastStyle === 'crossRot', lossEls.lastStyle);
+  // Outliers counted in: the 3.5e19 spike sets the axis (TensorBoard's option off).
+  await pg.evaluate(() => { const c = document.getElementById('ignore-outliers'); c.checked = false; c.dispatchEvent(new Event('change')); });
+  charts = await chartsOf(pg);
+  const off = charts.find((c) => c.id === 'chart-loss');
+  check('curves: ignore outliers off: the spike sets the y axis', off.y.max >= 3.5e19 && off.subtitle === 'Gaps: 2 NaN/Inf values in diverged train', { y: off.y, note: off.subtitle });
+  // A y range set by the user.
+  await pg.locator('[data-chart="loss"] input[data-bound="max"]').fill('3');
+  await pg.locator('[data-chart="loss"] input[data-bound="max"]').dispatchEvent('change');
+  charts = await chartsOf(pg);
+  const set = charts.find((c) => c.id === 'chart-loss');
+  const posted = await pg.evaluate(() => window.__posted.at(-1));
+  check('curves: a y range set by the user is the axis, and is posted with the options', set.y.max === 3 && posted.options.yRange.loss.max === 3 && posted.options.ignoreOutliers === false, { y: set.y, posted });
+  // lr 0 on a log axis: a gap, named in the note.
+  await pg.evaluate(() => { const c = document.getElementById('log-y'); c.checked = true; c.dispatchEvent(new Event('change')); });
+  charts = await chartsOf(pg);
+  const lr = charts.find((c) => c.id === 'chart-lr');
+  check('curves: values <= 0 on the log axis are gaps, with a note', /^not drawn on the log axis: \d+ values? ≤ 0 in diverged$/.test(lr.subtitle) && Number.isNaN(lr.datasets[0].ys[0]), lr.subtitle);
+  await pg.screenshot({ path: path.join(OUT, 'curves-edge-cases.png'), fullPage: true });
 }
 
 async function testResults(ctx, origin) {
@@ -183,7 +265,22 @@ async function testResults(ctx, origin) {
   check('results: the wrn row\'s cells', same(wrn, { lr: '0.1', params: '36,479,194', epochs: '200/200', last: '4.12', time: '42.0 h', ref: 'WRN-28-10', refErr: '4.00', diff: '+0.12' }), wrn);
   check('results: the running row\'s time and state class', (await cell('resnet-20-b', 'time')) === '30.5 min' && (await pg.locator('#runs tbody tr[data-run="resnet-20-b"]').getAttribute('class')) === 'state-running');
   const held = { on: await cell('resnet-20-b', 'validated on'), diff: await cell('resnet-20-b', 'diff'), wrnOn: await cell('wrn-28-10-a', 'validated on'), note: await pg.locator('#off-test-note').textContent() };
-  check('results: a run validated on a held-out split is marked (cell, † on its difference, the note naming it)', held.on === 'held-out 5000' && held.diff === '+2.55 †' && held.wrnOn === 'test' && /^† resnet-20-b: validated on images held out from the training files .*not the test split/.test(held.note), held);
+  check('results: a run validated on a held-out split is marked (cell, † on its difference, the note naming it)', held.on === 'held-out 5000' && held.diff === '+2.55 † ‡' && held.wrnOn === 'test' && /^† resnet-20-b: validated on images held out from the training files .*not the test split/.test(held.note), held);
+  const caveat = { title: await pg.locator('#runs tbody tr[data-run="resnet-20-b"] td').nth(col('diff')).getAttribute('title'), note: await pg.locator('#caveats-note p').allTextContents(), wrnTitle: await pg.locator('#runs tbody tr[data-run="wrn-28-10-a"] td').nth(col('diff')).getAttribute('title') };
+  check('results: a short run on a subset is flagged with the reasons in words (‡, the cell\'s title, the note)', caveat.title === '37 epochs trained so far, the reference 160; trained on the first 1536 training images only (dataset.max_train_samples 1536)' && same(caveat.note, [`‡ resnet-20-b: not like for like with its reference row: ${caveat.title}.`]) && caveat.wrnTitle === null, caveat);
+  // The difference stays in sight: the second column, sticky when the table is scrolled sideways in a narrow editor.
+  await pg.setViewportSize({ width: 700, height: 900 });
+  const scrolled = await pg.evaluate(() => {
+    const box = document.querySelector('.scroll');
+    box.scrollLeft = box.scrollWidth;
+    const th = Array.from(document.querySelectorAll('#runs thead th')).find((e) => e.textContent.startsWith('diff'));
+    const r = th.getBoundingClientRect();
+    return { scrollLeft: box.scrollLeft, left: r.left, right: r.right, width: window.innerWidth, index: Array.from(th.parentElement.children).indexOf(th) };
+  });
+  check('results: the diff column is second and stays in sight when the table scrolls sideways', scrolled.index === 1 && scrolled.scrollLeft > 100 && scrolled.left >= 0 && scrolled.right <= scrolled.width, scrolled);
+  await pg.screenshot({ path: path.join(OUT, 'results-scrolled.png') });
+  await pg.evaluate(() => { document.querySelector('.scroll').scrollLeft = 0; });
+  await pg.setViewportSize({ width: 1200, height: 900 });
   const ref3 = await pg.locator('#reference tbody tr').nth(2).locator('td').allTextContents();
   check('results: a reference row without the framework\'s error', same(ref3, ['CIFAR10', 'ResNet-56', '', '', '6.97', '160', 'model.resnet.depth 56', '']), ref3);
   check('results: matched reference rows marked', (await pg.locator('#reference tbody tr.matched').count()) === 2);

@@ -24,6 +24,13 @@ export interface ResultRow {
   /** The closest reference row (index into `reference`) and last error minus its error. */
   refIndex?: number;
   refDiff?: number;
+  /**
+   * Why the run is not like for like with its reference row, in words (a subset of the training
+   * images, far fewer epochs, another depth or width); empty when nothing is known to differ.
+   */
+  caveats: string[];
+  /** Why there is no difference although a reference row was matched (`failed`, `never trained`). */
+  noDiff?: string;
 }
 
 /** One row of the papers' and the original framework's tables. */

@@ -2,7 +2,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, vscodeApi } from '../shared/vscode';
 import { FromResults, ToResults, type ExportFormat, type ResultsHostMessage, type ResultsWebviewMessage } from './contract';
-import { offTestNote, referenceTable, runsTable } from './tables';
+import { caveatsNote, offTestNote, referenceTable, runsTable } from './tables';
 
 const send = (m: ResultsWebviewMessage): void => vscodeApi().postMessage(m);
 
@@ -31,11 +31,15 @@ function main(): void {
     if (m.type !== ToResults.Snapshot) return;
     content.replaceChildren(
       h('h3', {}, `Runs (${m.rows.length})`),
-      m.rows.length ? runsTable(m.rows, m.paramKeys, m.reference, m.sort, (sort) => send({ type: FromResults.Sort, sort })) : h('p', { class: 'empty' }, 'No run chosen: select runs in the Runs view, or press "Runs…".'),
+      m.rows.length ? h('div', { class: 'scroll' }, runsTable(m.rows, m.paramKeys, m.reference, m.sort, (sort) => send({ type: FromResults.Sort, sort }))) : h('p', { class: 'empty' }, 'No run chosen: select runs in the Runs view, or press "Runs…".'),
       ...offTestNote(m.rows),
+      ...caveatsNote(m.rows),
       referenceHeading(m),
       m.reference.length ? referenceTable(m.reference) : h('p', { class: 'empty' }, 'No reference row for these models and datasets.'),
     );
+    // The sticky diff column sits right of the sticky run column.
+    const runHead = content.querySelector<HTMLElement>('#runs th');
+    if (runHead) content.style.setProperty('--run-col-width', `${runHead.offsetWidth}px`);
     document.body.setAttribute('data-rows', String(m.rows.length));
     document.body.setAttribute('data-reference', String(m.reference.length));
   });

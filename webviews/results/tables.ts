@@ -14,8 +14,10 @@ const dur = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s
  * values and every other cell are set as text (never as HTML).
  */
 export function runsTable(rows: ResultRow[], paramKeys: string[], reference: ReferenceRow[], sort: SortState, onSort: (sort: SortState) => void): HTMLElement {
-  const cols: Array<{ label: string; key?: SortKey; cell: (r: ResultRow) => string; num?: boolean }> = [
+  // The run and its difference first (both sticky, results.css): the difference stays in sight however wide the table.
+  const cols: Array<{ label: string; key?: SortKey; cell: (r: ResultRow) => string; num?: boolean; title?: (r: ResultRow) => string }> = [
     { label: 'run', key: 'name', cell: (r) => r.name },
+    { label: 'diff', key: 'refDiff', cell: diffCell, num: true, title: (r) => r.caveats.join('; ') },
     { label: 'model', key: 'model', cell: (r) => r.model },
     { label: 'dataset', key: 'dataset', cell: (r) => r.dataset },
     ...paramKeys.map((k) => ({ label: k, cell: (r: ResultRow) => r.params[k] ?? '' })),
@@ -28,15 +30,27 @@ export function runsTable(rows: ResultRow[], paramKeys: string[], reference: Ref
     { label: 'backend', cell: (r) => r.backend ?? '' },
     { label: 'reference', cell: (r) => (r.refIndex !== undefined ? reference[r.refIndex].model : '') },
     { label: 'ref err %', cell: (r) => (r.refIndex !== undefined ? fmt(reference[r.refIndex].projectError ?? reference[r.refIndex].paperError) : ''), num: true },
-    { label: 'diff', key: 'refDiff', cell: (r) => (r.refDiff === undefined ? '' : `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' †' : ''}`), num: true },
   ];
   const head = h('tr', {}, ...cols.map((c) => {
     const th = h('th', { class: c.key ? 'sortable' : '' }, c.label + (c.key === sort.key ? (sort.descending ? ' ▼' : ' ▲') : ''));
     if (c.key) th.addEventListener('click', () => onSort({ key: c.key as SortKey, descending: c.key === sort.key ? !sort.descending : false }));
     return th;
   }));
-  const body = rows.map((r) => h('tr', { 'data-run': r.name, class: `state-${r.state}` }, ...cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))));
+  const body = rows.map((r) => h('tr', { 'data-run': r.name, class: `state-${r.state}` }, ...cols.map((c) => h('td', { class: c.num ? 'num' : '', ...(c.title?.(r) ? { title: c.title(r) } : {}) }, c.cell(r)))));
   return h('table', { id: 'runs' }, h('thead', {}, head), h('tbody', {}, ...body));
+}
+
+/** The difference to the reference row: `+1.23`, with † (held-out validation) and ‡ (not like for like) marks, or why there is none. */
+function diffCell(r: ResultRow): string {
+  if (r.refDiff === undefined) return r.noDiff ? `— (${r.noDiff})` : '';
+  return `${r.refDiff > 0 ? '+' : ''}${r.refDiff.toFixed(2)}${r.offTest ? ' †' : ''}${r.caveats.length ? ' ‡' : ''}`;
+}
+
+/** Under the runs table when a run's comparison is not like for like: each such run with the reasons in words (none otherwise). */
+export function caveatsNote(rows: ResultRow[]): HTMLElement[] {
+  const flagged = rows.filter((r) => r.caveats.length);
+  if (!flagged.length) return [];
+  return [h('div', { class: 'note', id: 'caveats-note' }, ...flagged.map((r) => h('p', { 'data-run': r.name }, `‡ ${r.name}: not like for like with its reference row: ${r.caveats.join('; ')}.`)))];
 }
 
 /** Under the runs table when a run was validated off the test split: its errors are not test errors (none otherwise). */
