@@ -13,6 +13,7 @@ import { ConfigError, configWarnings, dumpConfig, dumpMinConfig, type Config } f
 import type { ProcessGroup } from '../distributed/process_group';
 import { processThreads } from '../distributed/threads';
 import { countParams, createModel } from '../models';
+import type { BatchNormReducer } from '../models/ops/batch_norm_sync';
 import type { Model } from '../models/types';
 import { onlySubmission } from '../slurm/script';
 import { EventWriter } from '../protocol/writer';
@@ -74,8 +75,29 @@ export interface RunContext {
   start: StartPoint;
   tty?: boolean;
   dist?: ProcessGroup;
+  /** Synchronised batch norm's reducer (`train.dist.use_sync_bn`), which the model was built with, and its time. */
+  syncBatchNorm?: TimedReducer;
   /** Closes the loader (and its worker thread), frees model and optimizer, closes the logs, releases the folder's lock. */
   release(): void;
+}
+
+/** A batch-norm reducer and the milliseconds spent in it so far. */
+export interface TimedReducer {
+  reduce: BatchNormReducer;
+  ms: number;
+}
+
+/** Synchronised batch norm's sum over the workers of `dist` (a blocking float64 all-reduce), timed. */
+function timedReducer(dist: ProcessGroup): TimedReducer {
+  const timed: TimedReducer = {
+    ms: 0,
+    reduce: (values) => {
+      const t0 = performance.now();
+      dist.sumF64(values);
+      timed.ms += performance.now() - t0;
+    },
+  };
+  return timed;
 }
 
 /** Options of {@link startRun} (those of runTraining). */
@@ -228,7 +250,8 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than ${have}: no full batch per epoch`);
     }
     const lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
-    const model = createModel(cfg);
+    const syncBatchNorm = dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? timedReducer(dist) : undefined;
+    const model = createModel(cfg, { syncBatchNorm: syncBatchNorm?.reduce });
     releases.add(() => model.dispose());
     const optimizer = createOptimizer(cfg.train, model.params, cfg.optim);
     releases.add(() => optimizer.dispose());
@@ -248,7 +271,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       events = writer;
       releases.add(() => writer.close());
     }
-    return { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, start, tty: opts.tty, dist, release: () => releases.run() };
+    return { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, start, tty: opts.tty, dist, syncBatchNorm, release: () => releases.run() };
   } catch (err) {
     releases.run();
     throw err;

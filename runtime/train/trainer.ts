@@ -9,7 +9,6 @@ import * as os from 'node:os';
 import { ConfigError, configToPlainObject, type Config } from '../config';
 import type { ProcessGroup } from '../distributed/process_group';
 import { anyOver, gradExchange, sumOver } from '../distributed/sync';
-import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
 import { modelTensors, saveCheckpoint } from './checkpoint';
@@ -116,15 +115,9 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     // The replicas start equal (same seed or checkpoint); make it certain, bit for bit.
     dist.broadcastVariables([...model.params.map((p) => p.variable), ...model.buffers.map((b) => b.variable)]);
   }
-  // Synchronised batch norm (PyTorch's SyncBatchNorm): every training-mode BN layer sums its
-  // statistics over the workers with a blocking all-reduce of the process group (removed in finally).
-  const bnSync = dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? { ms: 0 } : undefined;
-  if (dist && bnSync) {
-    setBatchNormSync((values) => {
-      const t0 = performance.now();
-      dist.sumF64(values);
-      bnSync.ms += performance.now() - t0;
-    });
+  // Synchronised batch norm (PyTorch's SyncBatchNorm): the model was built with the reducer (startRun).
+  const bnSync = c.syncBatchNorm;
+  if (bnSync) {
     logger.info(`synchronised batch norm: statistics of the global batch of ${world} workers (train.dist.use_sync_bn)`);
   }
 
@@ -344,6 +337,5 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     tb?.close();
-    if (bnSync) setBatchNormSync(null);
   }
 }
