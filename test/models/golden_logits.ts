@@ -20,6 +20,7 @@ import { initBackend, type Device } from '../../runtime/backend';
 import { createModel } from '../../runtime/models';
 import { createOptimizer } from '../../runtime/train/optim';
 import { trainStep, trainStepOptions } from '../../runtime/train/step';
+import { maxAbs, maxAbsDiff } from '../backend/helpers';
 import { loadFixedState, stepBatch, stepConfig, type Family } from '../step/harness';
 
 /** Where the recorded outputs live. */
@@ -146,13 +147,5 @@ export async function goldenOutputs(device: Device, family: Family): Promise<Gol
  * Score of `ours` against the recorded `ref`: max|ours − ref| / (1 + max|ref|), Infinity for other lengths or NaN.
  */
 export function goldenScore(ours: readonly number[], ref: readonly number[]): number {
-  if (ours.length !== ref.length) return Infinity;
-  let diff = 0;
-  let big = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(ours[i] - ref[i]);
-    if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : d;
-    big = Math.max(big, Math.abs(ref[i]));
-  }
-  return diff / (1 + big);
+  return maxAbsDiff(ours, ref) / (1 + maxAbs(ref));
 }
