@@ -1,5 +1,6 @@
 import type { InitMode, NormalSource } from './layers/init';
 import type { StepNoise } from './layers/noise';
+import type { BatchNormReducer } from './ops/batch_norm_sync';
 
 /** What every model builder needs besides its own config section. */
 export interface BuildContext {
@@ -13,4 +14,9 @@ export interface BuildContext {
   rng: NormalSource & { uniform(): number };
   /** Training-time randomness (dropout, shake), keyed by optimizer step; see {@link StepNoise}. */
   noise: StepNoise;
+  /**
+   * Synchronised batch norm (`train.dist.use_sync_bn`): the sum over the data-parallel workers that every
+   * training-mode BN layer takes its statistics with; absent for plain per-worker batch norm.
+   */
+  syncBatchNorm?: BatchNormReducer;
 }

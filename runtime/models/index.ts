@@ -55,10 +55,12 @@ const INIT_STREAM = 0x1e17;
 
 /**
  * Builds the configured model.
+ * @param options what the config does not say: the synchronised batch norm reducer (`train.dist.use_sync_bn` in a
+ *   data-parallel run) that every training-mode BN layer then takes its statistics with
  * @throws ConfigError naming `model.type`/`model.name` when that combination is not built (yet), or when the model
  *   cannot be built for the data (e.g. VGG on 28×28).
  */
-export function createModel(cfg: Config): Model {
+export function createModel(cfg: Config, options: Pick<BuildContext, 'syncBatchNorm'> = {}): Model {
   const table = cfg.model.type === 'imagenet' ? IMAGENET_MODELS : CIFAR_MODELS;
   const build = table[cfg.model.name];
   if (!build) {
@@ -72,6 +74,7 @@ export function createModel(cfg: Config): Model {
     initMode: cfg.model.init_mode as InitMode,
     rng: Rng.fromKey(cfg.train.seed, INIT_STREAM),
     noise: new StepNoise(cfg.train.seed),
+    syncBatchNorm: options.syncBatchNorm,
   };
   const model = build(cfg, ctx);
   model.setStep = (step: number) => ctx.noise.setStep(step);

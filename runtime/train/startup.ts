@@ -13,6 +13,7 @@ import { ConfigError, configWarnings, dumpConfig, dumpMinConfig, type Config } f
 import type { ProcessGroup } from '../distributed/process_group';
 import { processThreads } from '../distributed/threads';
 import { countParams, createModel } from '../models';
+import type { BatchNormReducer } from '../models/ops/batch_norm_sync';
 import type { Model } from '../models/types';
 import { CONFIG_FILE, CONFIG_MIN_FILE, ENV_FILE, LOG_FILE, onlySubmission } from '../protocol/run_folder';
 import { EventWriter } from '../protocol/writer';
@@ -75,8 +76,47 @@ export interface RunContext {
   start: StartPoint;
   tty?: boolean;
   dist?: ProcessGroup;
+  /** Synchronised batch norm's reducer (`train.dist.use_sync_bn`), which the model was built with, and its time. */
+  syncBatchNorm?: TimedReducer;
   /** Closes the loader (and its worker thread), frees model and optimizer, closes the logs, releases the folder's lock. */
   release(): void;
+}
+
+/** A batch-norm reducer and the milliseconds spent in it so far. */
+export interface TimedReducer {
+  reduce: BatchNormReducer;
+  ms: number;
+}
+
+/** Synchronised batch norm's sum over the workers of `dist` (a blocking float64 all-reduce), timed. */
+function timedReducer(dist: ProcessGroup): TimedReducer {
+  const timed: TimedReducer = {
+    ms: 0,
+    reduce: (values) => {
+      const t0 = performance.now();
+      dist.sumF64(values);
+      timed.ms += performance.now() - t0;
+    },
+  };
+  return timed;
+}
+
+/**
+ * A data-parallel run's backend check and its log lines.
+ * @throws ConfigError (key `device`) when the backend is not libtorch (the c10d collectives need it)
+ */
+function checkDataParallel(cfg: Config, dist: ProcessGroup, backend: BackendInfo, logger: Logger): void {
+  if (backend.engine !== 'libtorch') {
+    throw new ConfigError(`training in several processes needs the libtorch backend (PyTorch's c10d collectives), but device ${cfg.device} gave ${backend.engine}`, { key: 'device' });
+  }
+  logger.info(`data parallel: ${dist.worldSize} workers (c10d ${dist.backendName}), train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
+  const note = dist.ncclNote(backend.gpu !== undefined);
+  if (note) logger.info(`CUDA tensors go through Gloo, not NCCL: ${note}`);
+}
+
+/** Synchronised batch norm's timed reducer when `train.dist.use_sync_bn` is on in a data-parallel run, else undefined. */
+function syncBatchNormReducer(cfg: Config, dist: ProcessGroup | undefined): TimedReducer | undefined {
+  return dist && cfg.train.distributed && cfg.train.dist.use_sync_bn ? timedReducer(dist) : undefined;
 }
 
 /** Options of {@link startRun} (those of runTraining). */
@@ -214,14 +254,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       const busy = contentionWarning(backend.threads, await busyCores(), os.availableParallelism());
       if (busy) logger.warn(busy);
     }
-    if (dist && backend.engine !== 'libtorch') {
-      throw new ConfigError(`training in several processes needs the libtorch backend (PyTorch's c10d collectives), but device ${cfg.device} gave ${backend.engine}`, { key: 'device' });
-    }
-    if (dist) {
-      logger.info(`data parallel: ${dist.worldSize} workers (c10d ${dist.backendName}), train.batch_size ${cfg.train.batch_size} per worker (${cfg.train.batch_size * dist.worldSize} per step)`);
-      const note = dist.ncclNote(backend.gpu !== undefined);
-      if (note) logger.info(`CUDA tensors go through Gloo, not NCCL: ${note}`);
-    }
+    if (dist) checkDataParallel(cfg, dist, backend, logger);
     const data = loadRunData(cfg, dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined);
     releases.add(() => data.close());
     if (data.trainLoader.stepsPerEpoch === 0) {
@@ -229,7 +262,8 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than ${have}: no full batch per epoch`);
     }
     const lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
-    const model = createModel(cfg);
+    const syncBatchNorm = syncBatchNormReducer(cfg, dist);
+    const model = createModel(cfg, { syncBatchNorm: syncBatchNorm?.reduce });
     releases.add(() => model.dispose());
     const optimizer = createOptimizer(cfg.train, model.params, cfg.optim);
     releases.add(() => optimizer.dispose());
@@ -249,7 +283,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       events = writer;
       releases.add(() => writer.close());
     }
-    return { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, start, tty: opts.tty, dist, release: () => releases.run() };
+    return { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, start, tty: opts.tty, dist, syncBatchNorm, release: () => releases.run() };
   } catch (err) {
     releases.run();
     throw err;

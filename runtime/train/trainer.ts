@@ -11,7 +11,6 @@ import * as os from 'node:os';
 import { configToPlainObject, type Config } from '../config';
 import type { ProcessGroup } from '../distributed/process_group';
 import { gradExchange } from '../distributed/sync';
-import { setBatchNormSync } from '../models/ops/batch_norm_sync';
 import { PROTOCOL_VERSION, type RunStatus, type SplitMetrics } from '../protocol/events';
 import { readEvents } from '../protocol/reader';
 import { modelTensors, saveCheckpoint } from './checkpoint';
@@ -154,21 +153,10 @@ class TrainingLoop {
     this.policy = new CheckpointPolicy(cfg.train.checkpoint_period, cfg.scheduler.epochs, start);
   }
 
-  /**
-   * Synchronised batch norm (PyTorch's SyncBatchNorm): every training-mode BN layer sums its
-   * statistics over the workers with a blocking all-reduce of the process group (removed in {@link dispose}).
-   */
+  /** Synchronised batch norm (PyTorch's SyncBatchNorm): the model was built with the reducer (startRun); its timer. */
   private installBatchNormSync(): { ms: number } | undefined {
-    const { cfg } = this;
-    const dist = this.c.dist;
-    if (!dist || !(cfg.train.distributed && cfg.train.dist.use_sync_bn)) return undefined;
-    const bnSync = { ms: 0 };
-    setBatchNormSync((values) => {
-      const t0 = performance.now();
-      dist.sumF64(values);
-      bnSync.ms += performance.now() - t0;
-    });
-    this.c.logger.info(`synchronised batch norm: statistics of the global batch of ${this.world} workers (train.dist.use_sync_bn)`);
+    const bnSync = this.c.syncBatchNorm;
+    if (bnSync) this.c.logger.info(`synchronised batch norm: statistics of the global batch of ${this.world} workers (train.dist.use_sync_bn)`);
     return bnSync;
   }
 
@@ -235,7 +223,6 @@ class TrainingLoop {
   private dispose(): void {
     this.stop.dispose();
     this.tb?.close();
-    if (this.bnSync) setBatchNormSync(null);
   }
 
   /** Whether the run validates at all (a validation set and `train.val_period` > 0). */

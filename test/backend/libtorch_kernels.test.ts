@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import {
-  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend, runningStatsFused, sgdStepFused,
-} from '../../runtime/backend/libtorch';
-
+import { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend } from '../../runtime/backend/libtorch';
 import { batchNormInference, batchNormTrain, updateRunningStats } from '../../runtime/models/ops/batch_norm';
+import { batchNormReluInference, batchNormReluTrain } from '../../runtime/models/ops/batch_norm_relu';
+import type { Param } from '../../runtime/models/types';
+import { SGD } from '../../runtime/train/optim/sgd';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
 
 // ICL_LIBTORCH_TEST_DEVICE=cuda runs the same checks on CUDA tensors (scripts/gpu/check.sh).
@@ -227,10 +227,11 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     await same('batchNorm without offset and scale', () => tf.batchNorm(rand([2, 4], 1), rand([4], 2), pos([4], 3)));
   });
 
-  test('batchNormTrainFused (native_batch_norm) equals batch_norm.ts batchNormTrain on cpu, with gradients', async () => {
+  // The fused ops run their libtorch kernels (runtime/kernels/kernel_names.ts) there and their composed defaults on cpu.
+  test('batchNormTrain: the BatchNormTrain kernels (native_batch_norm) equal the composed op on cpu, with gradients', async () => {
     const inputs = () => [rand([4, 5, 3, 6], 21, 2), tf.add(rand([6], 22), 1), rand([6], 23)];
     const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
-    const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrainFused(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    const fused = ref; // the same op: the kernels on libtorch, the composed default on cpu
     const outputs = (f: typeof ref) => () => {
       const r = f(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor]));
       return [r.y, r.mean, r.variance];
@@ -246,7 +247,7 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     await same('batchNormTrain gradients', grads(ref), 2e-5, grads(fused));
   });
 
-  test('batchNormReluTrainFused (icl::bn_relu_train) equals relu(batchNormTrain) on cpu, with gradients', async () => {
+  test('batchNormReluTrain: the BatchNormReluTrain kernels (icl::bn_relu_train) equal relu(batchNormTrain) on cpu, with gradients', async () => {
     // 1,024 and 66 rows (several parallel chunks and a short one), 6 and 70 channels; β shifts some outputs below 0.
     for (const [shape, seed] of [[[4, 16, 16, 6], 31], [[2, 3, 11, 70], 41]] as [number[], number][]) {
       const ch = shape[3];
@@ -255,7 +256,7 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
         const r = batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
         return { ...r, y: tf.relu(r.y) as tf.Tensor4D };
       };
-      const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormReluTrainFused(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+      const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormReluTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
       const outputs = (f: typeof ref) => () => {
         const r = f(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor]));
         return [r.y, r.mean, r.variance];
@@ -272,28 +273,29 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     }
   });
 
-  test('batchNormReluInferenceFused (icl::bn_relu_eval) equals relu(batchNormInference) on cpu', async () => {
-    const args = () => [rand([3, 5, 7, 9], 51), rand([9], 52), pos([9], 53), tf.add(rand([9], 54), 1), rand([9], 55)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-    await same('bn+relu inference', () => tf.relu(batchNormInference(...args(), 1e-5)), 2e-5, () => batchNormReluInferenceFused(...args(), 1e-5));
+  test('batchNormInference: the BatchNormInference kernel (native_batch_norm) equals the composed op on cpu', async () => {
+    const args = () => [rand([3, 5, 7, 9], 56), rand([9], 57), pos([9], 58), tf.add(rand([9], 59), 1), rand([9], 60)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    await same('bn inference', () => batchNormInference(...args(), 1e-5), 2e-5);
   });
 
-  test('runningStatsFused equals updateRunningStats on cpu', async () => {
-    const args = () => [rand([6], 71), pos([6], 72), rand([6], 73), pos([6], 74)];
+  test('batchNormReluInference: the BatchNormReluInference kernel (icl::bn_relu_eval) equals relu(batchNormInference) on cpu', async () => {
+    const args = () => [rand([3, 5, 7, 9], 51), rand([9], 52), pos([9], 53), tf.add(rand([9], 54), 1), rand([9], 55)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    await same('bn+relu inference', () => tf.relu(batchNormInference(...args(), 1e-5)), 2e-5, () => batchNormReluInference(...args(), 1e-5));
+  });
+
+  test('updateRunningStats: the BatchNormRunningStats kernel equals the composed update on cpu', async () => {
     const withVariables = () => {
-      const [rm, rv, m, v] = args();
+      const [rm, rv, m, v] = [rand([6], 71), pos([6], 72), rand([6], 73), pos([6], 74)];
       const vars = [tf.variable(rm), tf.variable(rv)];
       updateRunningStats(vars[0], vars[1], m as tf.Tensor1D, v as tf.Tensor1D, 50, 0.1);
       const out = vars.map((t) => tf.clone(t));
       vars.forEach((t) => t.dispose());
       return out;
     };
-    await same('running stats', withVariables, 1e-6, () => {
-      const [rm, rv, m, v] = args();
-      return runningStatsFused(rm, rv, m, v, 50, 0.1);
-    });
+    await same('running stats', withVariables, 1e-6);
   });
 
-  test('sgdStepFused (ATen _foreach operators) equals torch.optim.SGD formulas on cpu', async () => {
+  test('SGD: the SgdStep kernel (ATen _foreach operators) equals torch.optim.SGD formulas on cpu', async () => {
     const lr = 0.1, momentum = 0.9, weightDecay = [5e-4, 0];
     const p = () => [rand([3, 4], 61), rand([5], 62)];
     const g = () => [rand([3, 4], 63), rand([5], 64)];
@@ -311,8 +313,15 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
       return [...out, ...bufs];
     };
     await same('sgd nesterov step', reference, 1e-6, () => {
-      const r = sgdStepFused(p(), g(), b(), { lr, momentum, nesterov: true, weightDecay });
-      return [...r.params, ...r.buffers];
+      const params: Param[] = p().map((t, i) => ({ name: `w${i}`, kind: 'conv_weight', variable: tf.variable(t) }));
+      const sgd = new SGD(params, { momentum, nesterov: true }, (q) => weightDecay[params.indexOf(q)]);
+      sgd.setState({ name: 'sgd', tensors: { w0: b()[0]! } });
+      sgd.step({ w0: g()[0], w1: g()[1] }, lr);
+      const state = sgd.getState().tensors;
+      const out = [...params.map((q) => tf.clone(q.variable)), tf.clone(state.w0), tf.clone(state.w1)];
+      sgd.dispose();
+      params.forEach((q) => q.variable.dispose());
+      return out;
     });
   });
 

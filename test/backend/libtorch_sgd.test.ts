@@ -1,5 +1,5 @@
 /**
- * SGD on the libtorch backend (one fused kernel of ATen `_foreach_*` operators, runtime/backend/libtorch/sgd.ts)
+ * SGD on the libtorch backend (one fused kernel of ATen `_foreach_*` operators, runtime/backend/libtorch/sgd_kernel.ts)
  * against the generic tfjs-op SGD on the `cpu` backend: same parameters, gradients and options, three steps, the
  * weights and momentum buffers must agree to float32 rounding, with and without Nesterov, momentum and weight decay,
  * and the fused path must not leak tensors.

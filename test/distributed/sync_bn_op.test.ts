@@ -3,17 +3,16 @@
  * in one process: two "workers" holding 5 and 3 rows of one batch, each with a reducer that adds
  * the other one's exact contribution, must give the rows, gradients, statistics and running
  * statistics of plain batch norm on the whole batch (dγ and dβ: the two workers' sum, as the
- * gradient all-reduce makes them). A reducer for a group of one changes nothing, and
- * `setBatchNormSync(null)` restores plain batch norm; on the libtorch backend (when built) the
- * synchronised path replaces the fused kernel and agrees with it.
+ * gradient all-reduce makes them). A reducer for a group of one changes nothing; on the libtorch
+ * backend (when built) the synchronised path replaces the fused kernel and agrees with it.
  */
 import * as assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../runtime/backend';
 import { loadAddon } from '../../runtime/backend/libtorch';
 import { batchNormTrain, PYTORCH_BN_EPS, updateRunningStats } from '../../runtime/models/ops/batch_norm';
-import { batchNormSync, setBatchNormSync } from '../../runtime/models/ops/batch_norm_sync';
+import type { BatchNormReducer } from '../../runtime/models/ops/batch_norm_sync';
 import { maxAbs, maxAbsDiff, onBackend, rand } from '../backend/helpers';
 
 const [H, W, C] = [3, 3, 4];
@@ -29,18 +28,18 @@ function inputs(): { x: Float32Array; g: Float32Array; b: Float32Array; up: Floa
   }));
 }
 
-/** y, dx, dγ, dβ, mean, variance, running mean, running var of `rows` rows (plain BN when no reducer is installed). */
-function bnRun(x: Float32Array, g: Float32Array, b: Float32Array, up: Float32Array, rows: number): tf.Tensor[] {
+/** y, dx, dγ, dβ, mean, variance, running mean, running var of `rows` rows (plain BN without a reducer). */
+function bnRun(x: Float32Array, g: Float32Array, b: Float32Array, up: Float32Array, rows: number, reduce: BatchNormReducer | null = null): tf.Tensor[] {
   const xt = tf.tensor4d(x, [rows, H, W, C]);
   const gt = tf.tensor1d(g);
   const bt = tf.tensor1d(b);
   const upt = tf.tensor4d(up, [rows, H, W, C]);
-  const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, PYTORCH_BN_EPS).y, upt));
+  const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, PYTORCH_BN_EPS, reduce).y, upt));
   const grads = tf.grads(f)([xt, gt, bt]);
-  const out = batchNormTrain(xt, gt, bt, PYTORCH_BN_EPS);
+  const out = batchNormTrain(xt, gt, bt, PYTORCH_BN_EPS, reduce);
   const rm = tf.variable(tf.zeros([C]));
   const rv = tf.variable(tf.ones([C]));
-  updateRunningStats(rm, rv, out.mean, out.variance, rows * H * W);
+  updateRunningStats(rm, rv, out.mean, out.variance, out.count);
   return [out.y, ...grads, out.mean, out.variance, rm.clone(), rv.clone()];
 }
 
@@ -55,7 +54,6 @@ describe('synchronised batch norm (batchNormTrainSynced) against plain batch nor
   before(async () => {
     await initBackend('wasm', 1);
   });
-  after(() => setBatchNormSync(null));
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`${backend}: workers of 5 and 3 rows get the whole batch's y, dx, statistics and running stats; dγ, dβ sum to its`, async () => {
@@ -89,11 +87,8 @@ describe('synchronised batch norm (batchNormTrainSynced) against plain batch nor
         };
       };
       const cut = SPLIT * H * W * C;
-      setBatchNormSync(reducerFor([SPLIT, 8]));
-      const a = await onBackend(backend, () => bnRun(x.subarray(0, cut), g, b, up.subarray(0, cut), SPLIT));
-      setBatchNormSync(reducerFor([0, SPLIT]));
-      const bb = await onBackend(backend, () => bnRun(x.subarray(cut), g, b, up.subarray(cut), 8 - SPLIT));
-      setBatchNormSync(null);
+      const a = await onBackend(backend, () => bnRun(x.subarray(0, cut), g, b, up.subarray(0, cut), SPLIT, reducerFor([SPLIT, 8])));
+      const bb = await onBackend(backend, () => bnRun(x.subarray(cut), g, b, up.subarray(cut), 8 - SPLIT, reducerFor([0, SPLIT])));
       const close = (name: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
         const d = maxAbsDiff(got, want);
         const tol = 3e-6 * Math.max(1, maxAbs(want));
@@ -115,62 +110,53 @@ describe('synchronised batch norm (batchNormTrainSynced) against plain batch nor
     });
   }
 
-  it('a group of one (identity reducer) is plain batch norm; null uninstalls it', async () => {
+  it('a group of one (identity reducer) is plain batch norm', async () => {
     const { x, g, b, up } = inputs();
     const ref = await onBackend('wasm', () => bnRun(x, g, b, up, 8));
     let calls = 0;
-    setBatchNormSync(() => void calls++);
-    const synced = await onBackend('wasm', () => bnRun(x, g, b, up, 8));
-    setBatchNormSync(null);
+    const synced = await onBackend('wasm', () => bnRun(x, g, b, up, 8, () => void calls++));
     assert.equal(calls, 3, 'the forward and backward under tf.grads, then bnRun\'s own forward');
-    assert.equal(batchNormSync(), null);
     ref.forEach((r, i) => assert.ok(maxAbsDiff(synced[i], r) <= 3e-6 * Math.max(1, maxAbs(r)), `output ${i}`));
   });
 
   it('leaks no tensors inside tf.tidy and tf.variableGrads (cpu, wasm)', async () => {
-    setBatchNormSync((v) => void v);
-    try {
-      for (const backend of ['cpu', 'wasm'] as const) {
-        await tf.setBackend(backend);
-        const x = rand([4, 3, 3, 2], 50) as tf.Tensor4D;
-        const gamma = tf.variable(tf.ones([2]), true, `sync_gamma_${backend}`);
-        const beta = tf.variable(tf.zeros([2]), true, `sync_beta_${backend}`);
-        const rm = tf.variable(tf.zeros([2]), false, `sync_rm_${backend}`);
-        const rv = tf.variable(tf.ones([2]), false, `sync_rv_${backend}`);
-        const step = (): void => {
-          const { value, grads } = tf.variableGrads(() => {
-            const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, PYTORCH_BN_EPS);
-            updateRunningStats(rm, rv, out.mean, out.variance, 36);
-            return tf.sum(tf.square(out.y)) as tf.Scalar;
-          }, [gamma, beta]);
-          tf.dispose([value, ...Object.values(grads)]);
-          tf.tidy(() => void batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, PYTORCH_BN_EPS));
-        };
-        step();
-        const before = tf.memory().numTensors;
-        for (let i = 0; i < 3; i++) step();
-        assert.equal(tf.memory().numTensors, before, backend);
-        tf.dispose([x, gamma, beta, rm, rv]);
-      }
-    } finally {
-      setBatchNormSync(null);
+    const reduce: BatchNormReducer = (v) => void v;
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const x = rand([4, 3, 3, 2], 50) as tf.Tensor4D;
+      const gamma = tf.variable(tf.ones([2]), true, `sync_gamma_${backend}`);
+      const beta = tf.variable(tf.zeros([2]), true, `sync_beta_${backend}`);
+      const rm = tf.variable(tf.zeros([2]), false, `sync_rm_${backend}`);
+      const rv = tf.variable(tf.ones([2]), false, `sync_rv_${backend}`);
+      const step = (): void => {
+        const { value, grads } = tf.variableGrads(() => {
+          const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, PYTORCH_BN_EPS, reduce);
+          updateRunningStats(rm, rv, out.mean, out.variance, out.count);
+          return tf.sum(tf.square(out.y)) as tf.Scalar;
+        }, [gamma, beta]);
+        tf.dispose([value, ...Object.values(grads)]);
+        tf.tidy(() => void batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, PYTORCH_BN_EPS, reduce));
+      };
+      step();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) step();
+      assert.equal(tf.memory().numTensors, before, backend);
+      tf.dispose([x, gamma, beta, rm, rv]);
     }
   });
 
   const addon = loadAddon();
-  it('libtorch: with a reducer installed, the generic synchronised path replaces the fused kernel and agrees with it', { skip: addon.ok ? false : `libtorch backend unavailable: ${addon.reason}` }, async () => {
+  it('libtorch: with a reducer, the generic synchronised path replaces the fused kernel and agrees with it', { skip: addon.ok ? false : `libtorch backend unavailable: ${addon.reason}` }, async () => {
     const { x, g, b, up } = inputs();
     await initBackend('libtorch', 1);
     const read = (ts: tf.Tensor[]) => ts.map((t) => Float32Array.from(t.dataSync()));
     const fused = read(tf.tidy(() => bnRun(x, g, b, up, 8)));
     let calls = 0;
-    setBatchNormSync(() => void calls++);
     try {
-      const synced = read(tf.tidy(() => bnRun(x, g, b, up, 8)));
+      const synced = read(tf.tidy(() => bnRun(x, g, b, up, 8, () => void calls++)));
       assert.equal(calls, 3);
       fused.forEach((r, i) => assert.ok(maxAbsDiff(synced[i], r) <= 2e-5 * Math.max(1, maxAbs(r)), `output ${i}: ${maxAbsDiff(synced[i], r)}`));
     } finally {
-      setBatchNormSync(null);
       await initBackend('wasm', 1);
     }
   });

@@ -11,7 +11,7 @@ describe('model layers: pooling, dropout, squeeze-excitation, zero-channel paddi
   });
 
   it('MaxPool2d(3, 2, 1) pads with -inf semantics and floors the output size as PyTorch', () => {
-    const pool = new MaxPool2d(ParamRegistry.root(), 'maxpool', 3, 2, 1);
+    const pool = new MaxPool2d(ParamRegistry.root({}), 'maxpool', 3, 2, 1);
     const x = tf.tensor4d([-5, -5, -5, -5, -4, -5, -5, -5, -5], [1, 3, 3, 1]);
     const { result, layers } = traceLayers(() => pool.apply(x));
     assert.deepEqual(Array.from(result.dataSync()), [-4, -4, -4, -4]);
@@ -23,7 +23,7 @@ describe('model layers: pooling, dropout, squeeze-excitation, zero-channel paddi
   });
 
   it('AvgPool2d(2, 2) floors odd sizes', () => {
-    const pool = new AvgPool2d(ParamRegistry.root().child('stage1'), 'pool', 2, 2);
+    const pool = new AvgPool2d(ParamRegistry.root({}).child('stage1'), 'pool', 2, 2);
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
     const y = pool.apply(x);
     assert.deepEqual(y.shape, [1, 1, 1, 1]);
@@ -35,7 +35,7 @@ describe('model layers: pooling, dropout, squeeze-excitation, zero-channel paddi
   it('Dropout: identity in evaluation, inverted scaling in training, a new mask per call, reproducible per seed', () => {
     const seeds = new StepNoise(0);
     seeds.setStep(7);
-    const drop = new Dropout(ParamRegistry.root(), 'dropout', 0.5, seeds);
+    const drop = new Dropout(ParamRegistry.root({}), 'dropout', 0.5, seeds);
     const x = tf.ones([1000]);
     const e = drop.apply(x, false);
     assert.equal(e, x);
@@ -47,14 +47,14 @@ describe('model layers: pooling, dropout, squeeze-excitation, zero-channel paddi
     assert.notDeepEqual(a, b);
     const seeds2 = new StepNoise(0);
     seeds2.setStep(7);
-    const again = new Dropout(ParamRegistry.root(), 'dropout', 0.5, seeds2);
+    const again = new Dropout(ParamRegistry.root({}), 'dropout', 0.5, seeds2);
     assert.deepEqual(again.apply(x, true).dataSync(), a);
-    assert.throws(() => new Dropout(ParamRegistry.root(), 'd', 1, seeds), /dropout rate 1/);
+    assert.throws(() => new Dropout(ParamRegistry.root({}), 'd', 1, seeds), /dropout rate 1/);
     x.dispose();
   });
 
   it('SqueezeExcitation: fc1 (c -> c/r) and fc2 with biases, scales each channel by a sigmoid gate', () => {
-    const r = ParamRegistry.root();
+    const r = ParamRegistry.root({});
     const rng = Rng.fromKey(1, 2);
     const se = new SqueezeExcitation(r.child('block1'), 'se', 32, 16, 'kaiming_fan_out', rng);
     assert.deepEqual(
@@ -78,7 +78,7 @@ describe('model layers: pooling, dropout, squeeze-excitation, zero-channel paddi
   });
 
   it('ZeroChannelPad appends zero channels after the existing ones', () => {
-    const pad = new ZeroChannelPad(ParamRegistry.root(), 'shortcut', 2, 5);
+    const pad = new ZeroChannelPad(ParamRegistry.root({}), 'shortcut', 2, 5);
     const x = tf.tensor4d([1, 2, 3, 4], [1, 1, 2, 2]);
     const y = pad.apply(x);
     assert.deepEqual(Array.from(y.dataSync()), [1, 2, 0, 0, 0, 3, 4, 0, 0, 0]);

@@ -74,7 +74,7 @@ describe('shake_shake (arXiv 1705.07485), cifar type: structure', () => {
     const at = (i: number, j: number) => (i < 4 && j < 4 ? relu[i * 4 + j] : 0);
     const scale = 1 / Math.sqrt(1 + 1e-5); // BN in evaluation with running mean 0, var 1
     for (const stride of [1, 2]) {
-      const r = ParamRegistry.root();
+      const r = ParamRegistry.root({});
       const ctx = contextOf(config(FILE));
       const skip = new SkipConnection(r, 1, 2, stride, ctx);
       for (const p of r.params) if (p.kind === 'conv_weight') p.variable.assign(tf.ones(p.variable.shape));

@@ -1,5 +1,5 @@
 /**
- * The fused BN+ReLU of the libtorch backend (native/bn_relu.cc) against PyTorch's own kernels at the ReLU boundary
+ * The fused BN+ReLU of the libtorch backend (native/bn_relu.cc, the op `batchNormReluTrain` there) against PyTorch's own kernels at the ReLU boundary
  * (issue 20): a batch where whole groups of elements (a constant "background", as in Fashion-MNIST) have a BN output
  * within float rounding of 0. Which side of 0 they land on decides whether their whole dy reaches dβ, so the
  * forward must round as PyTorch's CPU batch norm does. Before the fix (statistics summed in float blocks, x·α + β'
@@ -10,7 +10,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormReluTrainFused, loadAddon } from '../../runtime/backend/libtorch';
+import { loadAddon } from '../../runtime/backend/libtorch';
+import { batchNormReluTrain } from '../../runtime/models/ops/batch_norm_relu';
 import { initBackend } from '../../runtime/backend';
 import { maxAbs, maxAbsDiff, randomValues } from '../backend/helpers';
 import { TORCH_PYTHON, torchUnavailable } from './harness';
@@ -73,7 +74,7 @@ describe('fused BN+ReLU at the ReLU boundary, against PyTorch (issue 20)', { ski
     await initBackend('libtorch', 1);
     const [y, dx, dg, db] = tf.tidy(() => {
       const xs = tf.tensor4d(x, [N, H, W, C]);
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormReluTrainFused(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, EPS).y;
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormReluTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, EPS).y;
       const grads = tf.grads((a, g, b) => tf.sum(tf.mul(f(a, g, b), tf.tensor4d(dy, [N, H, W, C]))))([xs, tf.tensor1d(gamma), tf.tensor1d(beta)]);
       return [f(xs, tf.tensor1d(gamma), tf.tensor1d(beta)), ...grads];
     }).map((t) => {

@@ -111,7 +111,7 @@ function fixed(shape: number[], seed: number, scale: number, offset = 0, positiv
  * values of the parameter's gradient scale (first moments 0.01u, second moments 1e-4|u|, step counts 3), so the
  * step exercises the momentum / moment terms; SGD gets a momentum buffer per parameter.
  */
-function loadFixedState(model: Model, optimizer: ReturnType<typeof createOptimizer>, seed: number): void {
+export function loadFixedState(model: Model, optimizer: ReturnType<typeof createOptimizer>, seed: number): void {
   let s = seed;
   tf.tidy(() => {
     for (const p of model.params) {

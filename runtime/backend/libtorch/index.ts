@@ -6,14 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon } from './addon';
 import { LibtorchBackend } from './backend';
 import { LIBTORCH_BACKEND_NAME, registerLibtorchKernels } from './kernels';
-import { registerReluGradient } from './ops';
+import { registerReluGradient } from '../../kernels/relu_grad';
 
 export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchKernels } from './kernels';
 export { LibtorchBackend, type LibtorchMemoryInfo } from './backend';
-export {
-  batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, runningStatsFused, BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, RELU_GRAD_KERNEL, registerReluGradient,
-} from './ops';
-export { sgdStepFused } from './sgd';
+export { LIBTORCH_FUSED_KERNELS } from './fused_kernels';
 export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, type LibtorchAddon } from './addon';
 
 /** Facts about the registered libtorch backend. */
@@ -36,8 +33,8 @@ export interface CudnnFlags {
 }
 
 /**
- * Loads the addon and registers the `libtorch` backend and its kernels (once), and the `Relu` gradient that uses its
- * fused kernel on libtorch ({@link registerReluGradient}); does not select it.
+ * Loads the addon and registers the `libtorch` backend and its kernels (once), and the `Relu` gradient that runs the
+ * `ReluGrad` kernel where the active backend has one (runtime/kernels/relu_grad.ts); does not select it.
  * @param device 'cpu' or a CUDA device ('cuda', 'cuda:1'); tensors are created there
  * @param numThreads ATen intra-op threads (0 keeps libtorch's default)
  * @param cudnn ATen's process-wide cuDNN flags to set (default: libtorch's, both off)

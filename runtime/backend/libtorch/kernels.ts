@@ -8,11 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LtTensor } from './addon';
 import { KernelScope, LibtorchBackend, MEMORY_FORMAT, ST, scalarType } from './backend';
-import {
-  BN_RELU_EVAL_KERNEL, BN_RELU_TRAIN_GRAD_KERNEL, BN_RELU_TRAIN_KERNEL, BN_RUNNING_STATS_KERNEL, BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnReluEvalImpl,
-  bnReluTrainGradImpl, bnReluTrainImpl, bnRunningStatsImpl, bnTrainGradImpl, bnTrainImpl, RELU_GRAD_KERNEL, reluGradImpl,
-} from './ops';
-import { SGD_STEP_KERNEL, sgdStepImpl } from './sgd';
+import { LIBTORCH_FUSED_KERNELS } from './fused_kernels';
 
 export const LIBTORCH_BACKEND_NAME = 'libtorch';
 
@@ -549,17 +545,8 @@ const pools: tf.KernelConfig[] = [
   }),
 ];
 
-/** Fused kernels of ops.ts (libtorch-only). */
-const fused: tf.KernelConfig[] = [
-  kernel(BN_TRAIN_KERNEL, bnTrainImpl),
-  kernel(BN_TRAIN_GRAD_KERNEL, bnTrainGradImpl),
-  kernel(RELU_GRAD_KERNEL, (s, inputs, attrs) => reluGradImpl(s, inputs, attrs)[0]),
-  kernel(BN_RELU_TRAIN_KERNEL, bnReluTrainImpl),
-  kernel(BN_RELU_TRAIN_GRAD_KERNEL, bnReluTrainGradImpl),
-  kernel(BN_RELU_EVAL_KERNEL, (s, inputs, attrs) => bnReluEvalImpl(s, inputs, attrs)[0]),
-  kernel(BN_RUNNING_STATS_KERNEL, bnRunningStatsImpl),
-  kernel(SGD_STEP_KERNEL, sgdStepImpl),
-];
+/** This project's fused kernels (runtime/kernels/kernel_names.ts), implemented in fused_kernels.ts. */
+const fused: tf.KernelConfig[] = Object.entries(LIBTORCH_FUSED_KERNELS).map(([name, impl]) => kernel(name, impl));
 
 /** Every kernel of the libtorch backend. */
 export const LIBTORCH_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [...elementwise, ...reductions, ...matmuls, ...shapes, ...convs, ...pools, ...fused];

@@ -136,7 +136,7 @@ export function buildDenseStages(
 export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
   const bottleneck = cfg.block_type === 'bottleneck';
   const n = blocksPerStage('densenet', cfg.depth, bottleneck ? 6 : 3, 4, `block_type ${cfg.block_type}`);
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stemC = 2 * cfg.growth_rate;
   const conv = new Conv2d(root, 'conv', ctx.inChannels, stemC, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const { stages, outChannels } = buildDenseStages(root, cfg, stemC, [n, n, n], { rate: cfg.drop_rate }, ctx);

@@ -184,7 +184,7 @@ export function buildPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext, name =
   const Block = pyramidBlock(cfg.block_type);
   const n = blocksPerStage('pyramidnet', cfg.depth, Block.expansion === 1 ? 6 : 9, 2, `block_type ${cfg.block_type}`);
   const widths = pyramidWidths(cfg.initial_channels, cfg.alpha, 3 * n, Block.expansion);
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, widths[0], 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const bn1 = new BatchNorm2d(root, 'bn1', widths[0]);
   const stages = buildPyramidStages(root, Block, widths, [n, n, n], [1, 2, 2], ctx.imageSize, ctx);

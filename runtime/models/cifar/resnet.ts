@@ -156,7 +156,7 @@ export function buildResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet
   const n = blocksPerStage('resnet', cfg.depth, Block.expansion === 1 ? 6 : 9, 2, `block_type ${cfg.block_type}`);
   const c = cfg.initial_channels;
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const bn = new BatchNorm2d(root, 'bn', c);
   const stages = buildResNetStages(root, Block, c, channels, [n, n, n], [1, 2, 2], ctx);

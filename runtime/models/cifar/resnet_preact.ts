@@ -43,7 +43,7 @@ export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext, na
   }
   const c = cfg.initial_channels;
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stem = new Conv2d(root, 'conv', ctx.inChannels, channels[0], 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const stages = buildPreactStages(root, Block, c, channels, [n, n, n], [1, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,

@@ -40,7 +40,7 @@ export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext
   const fanOut: BuildContext = { ...ctx, initMode: 'kaiming_fan_out' };
   const c = cfg.initial_channels;
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: fanOut.initMode, rng: ctx.rng, padding: 1 });
   const stages = buildPreactStages(root, Block, c, channels, [n, n, n], [1, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,

@@ -118,7 +118,7 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
   const rng: UniformSource = options.shakeRng ?? ctx.noise;
   const d = cfg.initial_channels;
   const channels = [STEM_CHANNELS, d, 2 * d, 4 * d];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, STEM_CHANNELS, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const bn = new BatchNorm2d(root, 'bn', STEM_CHANNELS);
   const stages: ShakeBlock[][] = [1, 2, 2].map((stride, s) => {

@@ -100,7 +100,7 @@ export function buildVggStages(root: ParamRegistry, cfg: VggConfig, ctx: BuildCo
  */
 export function buildVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg'): Model {
   const side = vggFeatureMapSize(ctx.imageSize, 'cifar');
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stages = buildVggStages(root, cfg, ctx);
   const featureSize = cfg.n_channels[4] * side * side;
   const fc = new Linear(root, 'fc', featureSize, ctx.nClasses, ctx.initMode, ctx.rng);

@@ -59,7 +59,7 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
   const c = cfg.initial_channels;
   const k = cfg.widening_factor;
   const channels = [c * k, c * 2 * k, c * 4 * k];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   let inC = c;
   const stages = channels.map((outC, s) => {

@@ -19,7 +19,7 @@ import { assembleModel } from '../assemble';
 /** Builds the ImageNet-type DenseNet. */
 export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
   if (cfg.n_blocks.length !== 4) throw new Error(`densenet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stemC = 2 * cfg.growth_rate;
   const stem = new ImagenetStem(root, ctx.inChannels, stemC, ctx);
   const { stages, outChannels } = buildDenseStages(root, cfg, stemC, cfg.n_blocks, { rate: cfg.drop_rate }, ctx);

@@ -23,7 +23,7 @@ export function buildImagenetPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext
   if (cfg.n_blocks.length !== 4) throw new Error(`pyramidnet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
   const total = cfg.n_blocks.reduce((a, b) => a + b, 0);
   const widths = pyramidWidths(cfg.initial_channels, cfg.alpha, total, Block.expansion);
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, widths[0], ctx);
   const stages = buildPyramidStages(root, Block, widths, cfg.n_blocks, [1, 2, 2, 2], ImagenetStem.outputSize(ctx.imageSize), ctx);
   const last = widths[widths.length - 1];

@@ -40,7 +40,7 @@ export function buildImagenetResNetPreact(cfg: ImagenetResNetPreactConfig, ctx: 
   const c = cfg.initial_channels;
   const e = Block.expansion;
   const channels = [c, c * 2 * e, c * 4 * e, c * 8 * e];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
   const stages = buildPreactStages(root, Block, c, channels, cfg.n_blocks, [1, 2, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,

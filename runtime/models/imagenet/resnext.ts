@@ -24,7 +24,7 @@ export function buildImagenetResNeXt(cfg: ResNeXtConfig, ctx: BuildContext, name
   const c = cfg.initial_channels;
   const e = ResNeXtBlock.expansion;
   const channels = [c, c * e, c * 2 * e, c * 4 * e, c * 8 * e];
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
   const stages = buildResNeXtStages(root, channels, cfg.n_blocks, [1, 2, 2, 2], cfg, ctx);
   const fc = new Linear(root, 'fc', channels[4], ctx.nClasses, ctx.initMode, ctx.rng);

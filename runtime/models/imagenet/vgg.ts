@@ -25,7 +25,7 @@ const DROP_RATE = 0.5;
  */
 export function buildImagenetVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg', hidden = VGG_HIDDEN): Model {
   const side = vggFeatureMapSize(ctx.imageSize, 'imagenet');
-  const root = ParamRegistry.root();
+  const root = ParamRegistry.root(ctx);
   const stages = buildVggStages(root, cfg, ctx);
   const fc1 = new Linear(root, 'fc1', cfg.n_channels[4] * side * side, hidden, ctx.initMode, ctx.rng);
   const drop1 = new Dropout(root, 'dropout1', DROP_RATE, ctx.noise);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormInference, batchNormTrain, PYTORCH_BN_EPS, PYTORCH_BN_MOMENTUM, updateRunningStats } from '../ops/batch_norm';
 import { batchNormReluInference, batchNormReluTrain } from '../ops/batch_norm_relu';
+import type { BatchNormReducer } from '../ops/batch_norm_sync';
 import type { ParamRegistry } from './registry';
 import { recordLayer } from './trace';
 
@@ -8,7 +9,8 @@ import { recordLayer } from './trace';
 /**
  * Batch normalisation over N, H, W of an NHWC tensor (arXiv 1502.03167), as PyTorch's
  * `nn.BatchNorm2d`: γ = 1, β = 0 at init; in training, normalises with the batch statistics and
- * updates the running mean and (unbiased) variance with momentum 0.1; in evaluation, uses them.
+ * updates the running mean and (unbiased) variance with momentum 0.1; in evaluation, uses them. Synchronised
+ * (PyTorch's `nn.SyncBatchNorm`) when the model's build context has a `syncBatchNorm` reducer.
  */
 export class BatchNorm2d {
   readonly gamma: tf.Variable;
@@ -16,10 +18,13 @@ export class BatchNorm2d {
   readonly runningMean: tf.Variable;
   readonly runningVar: tf.Variable;
   readonly name: string;
+  private readonly sync: BatchNormReducer | null;
 
+  /** @param registry its `syncBatchNorm` (from the model's build context) makes this layer synchronised */
   constructor(registry: ParamRegistry, name: string, readonly channels: number) {
     const r = registry.child(name);
     this.name = registry.qualify(name);
+    this.sync = registry.syncBatchNorm;
     this.gamma = r.param('weight', 'bn_gamma', tf.ones([channels]));
     this.beta = r.param('bias', 'bn_beta', tf.zeros([channels]));
     this.runningMean = r.buffer('running_mean', tf.zeros([channels]));
@@ -39,9 +44,8 @@ export class BatchNorm2d {
   private run(x: tf.Tensor4D, training: boolean, relu: boolean): tf.Tensor4D {
     let y: tf.Tensor4D;
     if (training) {
-      const out = (relu ? batchNormReluTrain : batchNormTrain)(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, PYTORCH_BN_EPS);
-      const [n, h, w] = x.shape;
-      updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, n * h * w, PYTORCH_BN_MOMENTUM);
+      const out = (relu ? batchNormReluTrain : batchNormTrain)(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, PYTORCH_BN_EPS, this.sync);
+      updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, out.count, PYTORCH_BN_MOMENTUM);
       y = out.y;
     } else {
       y = (relu ? batchNormReluInference : batchNormInference)(

@@ -8,10 +8,17 @@
  * the FusedBatchNorm kernel, and per-channel means as a global `avgPool` followed by `ones[1,N] @ [N,C]` trains
  * 2.3–2.6× faster on wasm (/work/shared/notes/wasm-engine.md §3). Only generic ops are used, so it is also exact on
  * the `cpu` and `tensorflow` backends.
+ *
+ * That composed form is the default. A backend that registers the batch-norm kernels of
+ * runtime/kernels/kernel_names.ts (libtorch: ATen's channels_last batch norm and the addon's running-statistics
+ * loop) runs them instead, through runtime/kernels/dispatch.ts; nothing here names a backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTrainFused, runningStatsFused } from '../../backend/libtorch/ops';
-import { batchNormSync, type BatchNormReducer } from './batch_norm_sync';
+import { dispatch, runKernel } from '../../kernels/dispatch';
+import {
+  BatchNormInference, BatchNormRunningStats, BatchNormTrain, BatchNormTrainGrad, type BatchNormAttrs, type RunningStatsAttrs,
+} from '../../kernels/kernel_names';
+import type { BatchNormReducer } from './batch_norm_sync';
 
 /** PyTorch's default BN epsilon. */
 export const PYTORCH_BN_EPS = 1e-5;
@@ -41,43 +48,69 @@ export interface BatchNormTrainResult {
   /**
    * Values per channel the statistics cover: N·H·W, or with synchronised batch norm the sum of
    * N·H·W over all workers (what {@link updateRunningStats} un-biases the variance with).
-   * Optional so that other implementations of this contract (the libtorch-fused kernel) may omit it.
    */
-  count?: number;
+  count: number;
 }
 
 /**
- * Global counts of the variances returned by the synchronised path, so that
- * {@link updateRunningStats} un-biases with the global N·H·W whatever count its caller passes.
- */
-const syncedCounts = new WeakMap<tf.Tensor, number>();
-
-/**
  * Training-mode batch norm with batch statistics: y = γ·(x − μ)/√(σ² + eps) + β per channel, σ² biased.
- *
- * Backward (one `tf.customGrad`, M = N·H·W, xc = x − μ, invstd = 1/√(σ² + eps), a = γ·invstd):
- * dx = dy·a + xc·k1 + k2 with k1 = −a·invstd²·Σ(dy·xc)/M and k2 = −a·Σdy/M; dγ = Σ(dy·xc)·invstd; dβ = Σdy.
- * Only x, μ, invstd and γ are saved for the backward (x shares its buffer), xc is recomputed there.
- *
- * @param x activations [N, H, W, C] (NHWC) float32
- * @param gamma scale γ [C]
- * @param beta shift β [C]
- * With a reducer installed by `setBatchNormSync` (./batch_norm_sync.ts, the trainer's
- * `train.dist.use_sync_bn`), the statistics are those of the global batch of all data-parallel
- * workers instead, see {@link batchNormTrainSynced}; the libtorch-fused kernel is not used then.
+ * Runs the active backend's `BatchNormTrain` kernel where it has one (runtime/kernels/kernel_names.ts), else
+ * {@link batchNormTrainComposed}; with a reducer (synchronised batch norm, the model's build context
+ * `syncBatchNorm`), the statistics are those of the global batch of all data-parallel workers instead, see
+ * {@link batchNormTrainSynced} (no kernel then).
  *
  * @param x activations [N, H, W, C] (NHWC) float32
  * @param gamma scale γ [C]
  * @param beta shift β [C]
  * @param eps added to the variance (PyTorch: 1e-5)
- * @returns y [N, H, W, C] and the batch mean and biased variance [C] for {@link updateRunningStats}
+ * @param reduce the synchronised batch norm's sum over the workers, or null for this batch's statistics
+ * @returns y [N, H, W, C], the batch mean and biased variance [C] and their count, for {@link updateRunningStats}
  * @throws the reducer's DistError when synchronised and a worker died or did not answer
  */
-export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
-  const reduce = batchNormSync();
+export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: BatchNormReducer | null = null): BatchNormTrainResult {
   if (reduce) return batchNormTrainSynced(x, gamma, beta, eps, reduce);
-  // On libtorch, ATen's own batch norm (one channels_last pass forward, one backward) is 15-25% faster per step.
-  if (tf.getBackend() === 'libtorch') return { ...batchNormTrainFused(x, gamma, beta, eps), count: x.shape[0] * x.shape[1] * x.shape[2] };
+  return dispatch(BatchNormTrain, () => batchNormTrainKernel(x, gamma, beta, eps), () => batchNormTrainComposed(x, gamma, beta, eps));
+}
+
+/**
+ * {@link batchNormTrain} through the `BatchNormTrain` and `BatchNormTrainGrad` kernels of the active backend (on
+ * libtorch ATen's channels_last native_batch_norm forward and backward).
+ * @throws tfjs's "not registered" error on a backend without them
+ */
+function batchNormTrainKernel(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
+  const attrs: BatchNormAttrs = { eps };
+  let stats: { mean: tf.Tensor1D; invstd: tf.Tensor1D } | undefined;
+  const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, invstd] = runKernel<[tf.Tensor4D, tf.Tensor1D, tf.Tensor1D]>(BatchNormTrain, { x: xIn, gamma: g, beta: b }, attrs);
+    stats = { mean: tf.keep(mean), invstd: tf.keep(invstd) };
+    save([xIn, g, mean, invstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [xs, gm, mu, inv] = saved;
+        return runKernel<tf.Tensor[]>(BatchNormTrainGrad, { dy, x: xs, gamma: gm, mean: mu, invstd: inv }, attrs);
+      },
+    };
+  });
+  const y = bn(x, gamma, beta) as tf.Tensor4D;
+  // Kept past customGrad's scope; the clones (sharing the data) belong to the caller's scope.
+  const kept = stats as unknown as { mean: tf.Tensor1D; invstd: tf.Tensor1D };
+  const mean = tf.clone(kept.mean);
+  const variance = tf.tidy(() => tf.sub(tf.reciprocal(tf.square(kept.invstd)), eps) as tf.Tensor1D);
+  kept.mean.dispose();
+  kept.invstd.dispose();
+  return { y, mean, variance, count: x.shape[0] * x.shape[1] * x.shape[2] };
+}
+
+/**
+ * {@link batchNormTrain} composed of generic tfjs ops, with one `tf.customGrad` for the closed-form backward
+ * (M = N·H·W, xc = x − μ, invstd = 1/√(σ² + eps), a = γ·invstd):
+ * dx = dy·a + xc·k1 + k2 with k1 = −a·invstd²·Σ(dy·xc)/M and k2 = −a·Σdy/M; dγ = Σ(dy·xc)·invstd; dβ = Σdy.
+ * Only x, μ, invstd and γ are saved for the backward (x shares its buffer), xc is recomputed there.
+ * Arguments and result as {@link batchNormTrain}.
+ */
+function batchNormTrainComposed(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
   const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
@@ -202,13 +235,12 @@ export function batchNormTrainSynced(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: t
   const variance = tf.clone(kept.variance);
   kept.mean.dispose();
   kept.variance.dispose();
-  syncedCounts.set(variance, total);
   return { y, mean, variance, count: total };
 }
 
 /**
- * Inference-mode batch norm with running statistics, as y = x·a + b with per-channel
- * a = γ/√(running_var + eps) and b = β − running_mean·a.
+ * Inference-mode batch norm with running statistics: the active backend's `BatchNormInference` kernel where it has
+ * one, else y = x·a + b with per-channel a = γ/√(running_var + eps) and b = β − running_mean·a.
  * @param x [N, H, W, C] (NHWC)
  * @param runningMean [C]
  * @param runningVar [C] (unbiased, as PyTorch stores it)
@@ -225,13 +257,13 @@ export function batchNormInference(
   beta: tf.Tensor1D,
   eps: number,
 ): tf.Tensor4D {
-  // libtorch runs tf.batchNorm as ATen's inference batch norm in one pass.
-  if (tf.getBackend() === 'libtorch') return tf.batchNorm(x, runningMean, runningVar, beta, gamma, eps);
-  return tf.tidy(() => {
+  const attrs: BatchNormAttrs = { eps };
+  const viaKernel = () => runKernel<tf.Tensor4D>(BatchNormInference, { x, mean: runningMean, variance: runningVar, gamma, beta }, attrs);
+  return dispatch(BatchNormInference, viaKernel, () => tf.tidy(() => {
     const a = tf.mul(gamma, tf.rsqrt(tf.add(runningVar, eps)));
     const b = tf.sub(beta, tf.mul(runningMean, a));
     return tf.add(tf.mul(x, a), b) as tf.Tensor4D;
-  });
+  }));
 }
 
 /**
@@ -239,13 +271,14 @@ export function batchNormInference(
  * running_mean ← (1 − momentum)·running_mean + momentum·mean;
  * running_var ← (1 − momentum)·running_var + momentum·variance·count/(count − 1) (the UNBIASED batch variance).
  * Assigns the variables in place; `mean` and `variance` stay owned by the caller. Not recorded for gradients.
- * When `variance` comes from synchronised batch norm ({@link batchNormTrainSynced}), the global count of all
- * workers is used instead of `count` (as PyTorch's SyncBatchNorm), so every worker's running stats are the same.
+ * One `BatchNormRunningStats` kernel where the active backend has one, else composed of generic ops.
+ * With synchronised batch norm, pass the global count of all workers ({@link BatchNormTrainResult.count}), as
+ * PyTorch's SyncBatchNorm does, so every worker's running stats are the same.
  * @param runningMean variable [C]
  * @param runningVar variable [C]
  * @param mean batch mean [C] from {@link batchNormTrain}
  * @param variance biased batch variance [C] from {@link batchNormTrain}
- * @param count values per channel in the batch, N·H·W (must be > 1, as in PyTorch)
+ * @param count values per channel the statistics cover, N·H·W or the global count (must be > 1, as in PyTorch)
  * @param momentum PyTorch default 0.1
  * @throws Error when the count is not above 1
  */
@@ -257,18 +290,19 @@ export function updateRunningStats(
   count: number,
   momentum = PYTORCH_BN_MOMENTUM,
 ): void {
-  count = syncedCounts.get(variance) ?? count;
   if (!(count > 1)) throw new Error(`BatchNorm needs more than 1 value per channel when training (got ${count})`);
   tf.tidy(() => {
-    // On libtorch the same arithmetic is one kernel instead of seven (19 BN layers a ResNet-preact-20 step).
-    if (tf.getBackend() === 'libtorch') {
-      const [m, v] = runningStatsFused(runningMean, runningVar, mean, variance, count, momentum);
-      runningMean.assign(m);
-      runningVar.assign(v);
-      return;
-    }
-    const unbiased = tf.mul(variance, count / (count - 1));
-    runningMean.assign(tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
-    runningVar.assign(tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(unbiased, momentum)));
+    const attrs: RunningStatsAttrs = { count, momentum };
+    // One kernel instead of seven where the backend has it (19 BN layers a ResNet-preact-20 step).
+    const [m, v] = dispatch(
+      BatchNormRunningStats,
+      () => runKernel<[tf.Tensor1D, tf.Tensor1D]>(BatchNormRunningStats, { runningMean, runningVar, mean, variance }, attrs),
+      () => [
+        tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)),
+        tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(tf.mul(variance, count / (count - 1)), momentum)),
+      ],
+    );
+    runningMean.assign(m);
+    runningVar.assign(v);
   });
 }

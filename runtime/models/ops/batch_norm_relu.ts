@@ -1,13 +1,15 @@
 /**
  * relu(batch norm(x)), the BN → ReLU pair of every pre-activation and post-activation block (arXiv 1603.05027,
- * 1512.03385), as one operation: on the libtorch backend one fused kernel (runtime/backend/libtorch/native/bn_relu.cc:
- * one pass over the activations forward and two backward fewer than BN then ReLU); elsewhere, and with synchronised
- * batch norm, exactly `tf.relu` of ./batch_norm.ts's result.
+ * 1512.03385), as one operation: the active backend's `BatchNormReluTrain` / `BatchNormReluInference` kernels where
+ * it registers them (runtime/kernels/kernel_names.ts; libtorch: native/bn_relu.cc, one pass over the activations
+ * forward and two backward fewer than BN then ReLU); elsewhere, and with synchronised batch norm, exactly `tf.relu`
+ * of ./batch_norm.ts's result.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormReluInferenceFused, batchNormReluTrainFused } from '../../backend/libtorch/ops';
+import { dispatch, hasKernel, runKernel } from '../../kernels/dispatch';
+import { BatchNormReluInference, BatchNormReluTrain, BatchNormReluTrainGrad, type BatchNormAttrs } from '../../kernels/kernel_names';
 import { batchNormInference, batchNormTrain, type BatchNormTrainResult } from './batch_norm';
-import { batchNormSync } from './batch_norm_sync';
+import type { BatchNormReducer } from './batch_norm_sync';
 
 /**
  * Training-mode relu(batch norm(x)) with batch statistics; see `batchNormTrain` for the statistics.
@@ -15,15 +17,41 @@ import { batchNormSync } from './batch_norm_sync';
  * @param gamma scale γ [C]
  * @param beta shift β [C]
  * @param eps added to the variance (PyTorch: 1e-5)
+ * @param reduce the synchronised batch norm's sum over the workers, or null for this batch's statistics
  * @returns y = relu(BN(x)) [N, H, W, C] (differentiable w.r.t. x, γ, β), the batch mean and biased variance [C]
+ *   and their count
  * @throws as `batchNormTrain`
  */
-export function batchNormReluTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
-  if (tf.getBackend() === 'libtorch' && !batchNormSync()) {
-    return { ...batchNormReluTrainFused(x, gamma, beta, eps), count: x.shape[0] * x.shape[1] * x.shape[2] };
-  }
-  const out = batchNormTrain(x, gamma, beta, eps);
+export function batchNormReluTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: BatchNormReducer | null = null): BatchNormTrainResult {
+  if (!reduce && hasKernel(BatchNormReluTrain)) return batchNormReluTrainKernel(x, gamma, beta, eps);
+  const out = batchNormTrain(x, gamma, beta, eps, reduce);
   return { ...out, y: tf.relu(out.y) as tf.Tensor4D };
+}
+
+/** {@link batchNormReluTrain} through the `BatchNormReluTrain` and `BatchNormReluTrainGrad` kernels. */
+function batchNormReluTrainKernel(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
+  const attrs: BatchNormAttrs = { eps };
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const bnRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, invstd, variance] = runKernel<[tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]>(BatchNormReluTrain, { x: xIn, gamma: g, beta: b }, attrs);
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    save([y, xIn, g, mean, invstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [ys, xs, gm, mu, inv] = saved;
+        return runKernel<tf.Tensor[]>(BatchNormReluTrainGrad, { dy, y: ys, x: xs, gamma: gm, mean: mu, invstd: inv });
+      },
+    };
+  });
+  const y = bnRelu(x, gamma, beta) as tf.Tensor4D;
+  // Kept past customGrad's scope; the clones (sharing the data) belong to the caller's scope.
+  const kept = stats as unknown as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const out = { y, mean: tf.clone(kept.mean), variance: tf.clone(kept.variance), count: x.shape[0] * x.shape[1] * x.shape[2] };
+  kept.mean.dispose();
+  kept.variance.dispose();
+  return out;
 }
 
 /**
@@ -39,6 +67,10 @@ export function batchNormReluInference(
   beta: tf.Tensor1D,
   eps: number,
 ): tf.Tensor4D {
-  if (tf.getBackend() === 'libtorch') return batchNormReluInferenceFused(x, runningMean, runningVar, gamma, beta, eps);
-  return tf.tidy(() => tf.relu(batchNormInference(x, runningMean, runningVar, gamma, beta, eps)) as tf.Tensor4D);
+  const attrs: BatchNormAttrs = { eps };
+  return dispatch(
+    BatchNormReluInference,
+    () => runKernel<tf.Tensor4D>(BatchNormReluInference, { x, mean: runningMean, variance: runningVar, gamma, beta }, attrs),
+    () => tf.tidy(() => tf.relu(batchNormInference(x, runningMean, runningVar, gamma, beta, eps)) as tf.Tensor4D),
+  );
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sgdStepFused } from '../../backend/libtorch/sgd';
+import { hasKernel, runKernel } from '../../kernels/dispatch';
+import { SgdStep, type SgdStepAttrs } from '../../kernels/kernel_names';
 import type { Param } from '../../models/types';
 import type { Optimizer, OptimizerState } from './types';
 
@@ -70,7 +71,9 @@ export function resolveGrads(byKey: Map<string, Param>, grads: Record<string, tf
  *
  * With momentum 0 no buffer is kept and d = g. All arithmetic is float32 on the current backend, inside
  * `tf.tidy`; the only tensors that outlive a step are the momentum buffers (one per parameter that has
- * received a gradient), so `tf.memory().numTensors` stays constant from the second step on.
+ * received a gradient), so `tf.memory().numTensors` stays constant from the second step on. Where the active
+ * backend registers the `SgdStep` kernel (runtime/kernels/kernel_names.ts; libtorch: ATen's multi-tensor
+ * operators), the whole update is that one kernel, with the same arithmetic in the same order.
  */
 export class SGD implements Optimizer {
   readonly name = 'sgd';
@@ -111,8 +114,7 @@ export class SGD implements Optimizer {
       throw new Error(`sgd: lr must be a finite number >= 0, got ${String(lr)}`);
     }
     const pairs = resolveGrads(this.byKey, grads);
-    // On libtorch the whole update is one kernel of ATen multi-tensor operators (same arithmetic, same order).
-    if (tf.getBackend() === 'libtorch') return this.stepFused(pairs, lr);
+    if (hasKernel(SgdStep)) return this.stepByKernel(pairs, lr);
     const momentum = this.momentum;
     const newBuffers = tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
@@ -137,17 +139,24 @@ export class SGD implements Optimizer {
     }
   }
 
-  private stepFused(pairs: Array<[Param, tf.Tensor]>, lr: number): void {
-    const out = sgdStepFused(
-      pairs.map(([p]) => p.variable),
-      pairs.map(([, g]) => g),
-      pairs.map(([p]) => this.buffers.get(p.name)),
-      { lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: pairs.map(([p]) => this.decay.get(p) ?? 0) },
-    );
+  /** {@link step} as one `SgdStep` kernel: inputs p_i, g_i and (where it exists) b_i; outputs new p_i, then new b_i. */
+  private stepByKernel(pairs: Array<[Param, tf.Tensor]>, lr: number): void {
+    const n = pairs.length;
+    const inputs: Record<string, tf.Tensor> = {};
+    const hasBuffer = pairs.map(([p], i) => {
+      inputs[`p${i}`] = p.variable;
+      inputs[`g${i}`] = pairs[i][1];
+      const b = this.buffers.get(p.name);
+      if (b !== undefined) inputs[`b${i}`] = b;
+      return b !== undefined;
+    });
+    const weightDecay = pairs.map(([p]) => this.decay.get(p) ?? 0);
+    const attrs: SgdStepAttrs = { n, lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay, hasBuffer };
+    const out = runKernel<tf.Tensor[]>(SgdStep, inputs, attrs);
     pairs.forEach(([p], i) => {
-      p.variable.assign(out.params[i]);
-      out.params[i].dispose();
-      const buf = out.buffers[i];
+      p.variable.assign(out[i]);
+      out[i].dispose();
+      const buf = out[n + i];
       if (buf === undefined) return;
       this.buffers.get(p.name)?.dispose();
       this.buffers.set(p.name, tf.keep(buf));

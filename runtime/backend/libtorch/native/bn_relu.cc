@@ -1,6 +1,6 @@
 // Fused batch normalisation + ReLU (arXiv 1502.03167; the BN -> ReLU pair of every pre-activation block, arXiv
 // 1603.05027) for channels-last float32 activations, registered with the c10 dispatcher as `icl::` operators so the
-// TypeScript kernels call them like ATen's (runtime/backend/libtorch/ops.ts):
+// TypeScript kernels call them like ATen's (runtime/backend/libtorch/fused_kernels.ts):
 //
 //   icl::bn_relu_train(Tensor x, Tensor gamma, Tensor beta, float eps) -> (Tensor y, Tensor mean, Tensor invstd, Tensor var)
 //   icl::bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd)

@@ -1,5 +1,5 @@
 /**
- * One SGD step for every parameter in a single kernel of the `libtorch` backend, with ATen's multi-tensor
+ * The libtorch backend's `SgdStep` kernel (runtime/kernels/kernel_names.ts): one SGD step for every parameter at once, with ATen's multi-tensor
  * `_foreach_*` operators: the same arithmetic, in the same order, as `torch.optim.SGD` (dampening 0), so the per-step
  * cost is a handful of ATen calls instead of about eight tfjs kernels per parameter (ResNet-preact-20: 61
  * parameters, ~490 kernel calls, ~10% of a training step on this backend).
@@ -7,25 +7,10 @@
  * Nothing is updated in place that tfjs can see: new parameter values and momentum buffers are returned as new
  * tensors, which the optimizer assigns, as it does on the other backends.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { SgdStepAttrs } from '../../kernels/kernel_names';
 import type { LtTensor } from './addon';
-import type { KernelScope, LibtorchBackend } from './backend';
-
-/** Kernel name (registered for 'libtorch' only). */
-export const SGD_STEP_KERNEL = '_LibtorchSgdStep';
-
-/** Attributes of {@link SGD_STEP_KERNEL}. */
-export interface SgdStepAttrs {
-  /** Parameters in the step. */
-  n: number;
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  /** L2 coefficient per parameter (coupled: added to the gradient). */
-  weightDecay: number[];
-  /** Whether parameter i has a momentum buffer (input `b${i}`); without one the new buffer is the gradient. */
-  hasBuffer: boolean[];
-}
+import type { KernelScope } from './backend';
 
 /** Indices 0..n-1 grouped by a key (the `_foreach` operators take one scalar per call). */
 function groupBy(n: number, key: (i: number) => number): Map<number, number[]> {
@@ -73,34 +58,4 @@ export function sgdStepImpl(s: KernelScope, inputs: Record<string, tf.TensorInfo
   const step = nesterov ? (s.callList('aten::_foreach_add.List', dIds(all), buf, momentum) as LtTensor[]) : buf;
   const next = s.callList('aten::_foreach_add.List', p, step, -lr) as LtTensor[];
   return [...next, ...buf];
-}
-
-/**
- * Runs {@link SGD_STEP_KERNEL}: the new values of `params` and their momentum buffers after one SGD step.
- * @param params current parameter values (any shapes)
- * @param grads their gradients, same shapes
- * @param buffers momentum buffers, same shapes, `undefined` before a parameter's first step
- * @param opts learning rate, momentum (0: no buffers are returned), Nesterov, per-parameter weight decay
- * @returns new parameter tensors and (momentum > 0) new buffers, owned by the caller
- * @throws Error when the current backend is not libtorch
- */
-export function sgdStepFused(
-  params: tf.Tensor[],
-  grads: tf.Tensor[],
-  buffers: (tf.Tensor | undefined)[],
-  opts: { lr: number; momentum: number; nesterov: boolean; weightDecay: number[] },
-): { params: tf.Tensor[]; buffers: tf.Tensor[] } {
-  if (!(tf.backend() as LibtorchBackend | undefined)?.addon) throw new Error('sgdStepFused needs the libtorch backend');
-  const n = params.length;
-  const inputs: Record<string, tf.Tensor> = {};
-  const hasBuffer = buffers.map((b) => b !== undefined);
-  for (let i = 0; i < n; i++) {
-    inputs[`p${i}`] = params[i];
-    inputs[`g${i}`] = grads[i];
-    const b = buffers[i];
-    if (b !== undefined) inputs[`b${i}`] = b;
-  }
-  const attrs: SgdStepAttrs = { n, lr: opts.lr, momentum: opts.momentum, nesterov: opts.nesterov, weightDecay: opts.weightDecay, hasBuffer };
-  const outs = tf.engine().runKernel(SGD_STEP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  return { params: outs.slice(0, n), buffers: outs.slice(n) };
 }

@@ -1,0 +1,77 @@
+/**
+ * The libtorch backend's implementations of this project's fused kernels (runtime/kernels/kernel_names.ts), which the
+ * ops and optimizers run through runtime/kernels/dispatch.ts wherever the active backend registered them
+ * (kernels.ts registers {@link LIBTORCH_FUSED_KERNELS}); every other backend runs the ops' composed defaults.
+ *
+ * Batch norm runs ATen's channels_last `native_batch_norm` forward and `native_batch_norm_backward` (about 4 passes
+ * over the activations per training step instead of about 14 for the composed ops); BN + ReLU, its inference form
+ * and the running-statistics update run the addon's own kernels (native/bn_relu.cc); the SGD step ATen's
+ * multi-tensor operators (./sgd_kernel.ts).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import {
+  BatchNormInference, BatchNormReluInference, BatchNormReluTrain, BatchNormReluTrainGrad, BatchNormRunningStats, BatchNormTrain, BatchNormTrainGrad,
+  ReluGrad, SgdStep, type BatchNormAttrs, type RunningStatsAttrs,
+} from '../../kernels/kernel_names';
+import type { LtTensor } from './addon';
+import type { KernelScope } from './backend';
+import { sgdStepImpl } from './sgd_kernel';
+
+/** One kernel's implementation: ATen calls on the scope, returning its output or outputs. */
+// Attributes are typed per kernel at the use site.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type FusedImpl = (s: KernelScope, inputs: Record<string, tf.TensorInfo>, attrs: any) => LtTensor | LtTensor[];
+
+const nchw = (s: KernelScope, t: tf.TensorInfo) => s.call('aten::permute', s.id(t), [0, 3, 1, 2]);
+const nhwc = (s: KernelScope, t: LtTensor) => s.call('aten::permute', t, [0, 2, 3, 1]);
+
+/** y, batch mean, 1/√(σ²+eps) of `x` [N, H, W, C] with γ, β [C]. */
+const bnTrainImpl: FusedImpl = (s, { x, gamma, beta }, { eps }: BatchNormAttrs) => {
+  const [y, mean, invstd] = s.callList('aten::native_batch_norm', nchw(s, x), s.id(gamma), s.id(beta), null, null, true, 0.1, eps) as LtTensor[];
+  return [nhwc(s, y), mean, invstd];
+};
+
+/** dx, dγ, dβ from dy and the forward's saved x, γ, mean, invstd. */
+const bnTrainGradImpl: FusedImpl = (s, { dy, x, gamma, mean, invstd }, { eps }: BatchNormAttrs) => {
+  const [dx, dgamma, dbeta] = s.callList('aten::native_batch_norm_backward', nchw(s, dy), nchw(s, x), s.id(gamma), null, null, s.id(mean), s.id(invstd),
+    true, eps, [true, true, true]) as LtTensor[];
+  return [nhwc(s, dx), dgamma, dbeta];
+};
+
+/** Inference batch norm in one channels_last pass (ATen's `native_batch_norm`, as the FusedBatchNorm kernel). */
+const bnEvalImpl: FusedImpl = (s, { x, mean, variance, gamma, beta }, { eps }: BatchNormAttrs) => {
+  const [y] = s.callList('aten::native_batch_norm', nchw(s, x), s.id(gamma), s.id(beta), s.id(mean), s.id(variance), false, 0.1, eps) as LtTensor[];
+  return nhwc(s, y);
+};
+
+/** y = relu(BN(x)), batch mean, 1/√(σ²+eps) and biased σ² of `x` [N, H, W, C] with γ, β [C]. */
+const bnReluTrainImpl: FusedImpl = (s, { x, gamma, beta }, { eps }: BatchNormAttrs) =>
+  s.callList('icl::bn_relu_train', s.id(x), s.id(gamma), s.id(beta), eps) as LtTensor[];
+
+/** dx, dγ, dβ from dy (w.r.t. the ReLU output y) and the forward's y, x, γ, mean, invstd. */
+const bnReluTrainGradImpl: FusedImpl = (s, { dy, y, x, gamma, mean, invstd }) =>
+  s.callList('icl::bn_relu_train_backward', s.id(dy), s.id(y), s.id(x), s.id(gamma), s.id(mean), s.id(invstd)) as LtTensor[];
+
+/** relu(BN(x)) with running statistics, one pass. */
+const bnReluEvalImpl: FusedImpl = (s, { x, mean, variance, gamma, beta }, { eps }: BatchNormAttrs) =>
+  s.call('icl::bn_relu_eval', s.id(x), s.id(mean), s.id(variance), s.id(gamma), s.id(beta), eps);
+
+/** New running mean and variance (native/bn_relu.cc: one loop, the float32 arithmetic of the composed update). */
+const bnRunningStatsImpl: FusedImpl = (s, { runningMean, runningVar, mean, variance }, { count, momentum }: RunningStatsAttrs) =>
+  s.callList('icl::bn_running_stats', s.id(runningMean), s.id(runningVar), s.id(mean), s.id(variance), count, momentum) as LtTensor[];
+
+/** dy where x > 0, else 0 (ATen threshold_backward: one pass instead of Step, Cast and Multiply). */
+const reluGradImpl: FusedImpl = (s, { dy, x }) => s.call('aten::threshold_backward', s.id(dy), s.id(x), 0);
+
+/** The fused kernels this backend implements, by kernel name. */
+export const LIBTORCH_FUSED_KERNELS: Readonly<Record<string, FusedImpl>> = {
+  [BatchNormTrain]: bnTrainImpl,
+  [BatchNormTrainGrad]: bnTrainGradImpl,
+  [BatchNormInference]: bnEvalImpl,
+  [BatchNormReluTrain]: bnReluTrainImpl,
+  [BatchNormReluTrainGrad]: bnReluTrainGradImpl,
+  [BatchNormReluInference]: bnReluEvalImpl,
+  [BatchNormRunningStats]: bnRunningStatsImpl,
+  [ReluGrad]: reluGradImpl,
+  [SgdStep]: sgdStepImpl,
+};
