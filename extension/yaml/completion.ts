@@ -3,7 +3,7 @@
  * level) and the values of enumerated keys, booleans and depths that fit the model's block rule. Pure.
  */
 import * as YAML from 'yaml';
-import { IMAGENET_MODEL_NAMES, depthRule, findLeaf, findNode, fittingDepths, formatValue, leafMarkdown, typeName } from '../../runtime/config/index';
+import { familyNames, findLeaf, findNode, formatValue, validDepths, leafMarkdown, typeName } from '../../runtime/config/index';
 import type { LeafSpec, SectionSpec } from '../../runtime/config/spec';
 import { cursorContext } from './context';
 import { entryOf, parseConfigDocument } from './document';
@@ -54,6 +54,9 @@ function keyItems(section: string, siblings: readonly string[], start: number, i
   return items;
 }
 
+/** Depths offered for a cifar model: every one that fits, up to this. */
+const MAX_DEPTH_OFFERED = 300;
+
 /** The values offered for a leaf, given the rest of the file (model name and block type for depths). */
 export function valueCandidates(path: string, text: string): string[] {
   const leaf = findNode(path);
@@ -64,8 +67,7 @@ export function valueCandidates(path: string, text: string): string[] {
     return e && YAML.isScalar(e.value) && e.value.value !== null ? String(e.value.value) : undefined;
   };
   if (path === 'model.name') {
-    const type = scalar('model.type') ?? 'cifar';
-    return [...(type === 'imagenet' ? IMAGENET_MODEL_NAMES : (leaf.allowed ?? []))];
+    return familyNames(scalar('model.type') === 'imagenet' ? 'imagenet' : 'cifar');
   }
   if (leaf.allowed) return [...leaf.allowed];
   if (leaf.type === 'bool') return ['true', 'false'];
@@ -73,9 +75,7 @@ export function valueCandidates(path: string, text: string): string[] {
   if (depth) {
     const model = depth[1];
     const block = scalar(`model.${model}.block_type`) ?? (findLeaf(`model.${model}.block_type`)?.spec.default as string | undefined);
-    const rule = depthRule(model, block);
-    const current = Number(scalar(path));
-    return rule ? fittingDepths(rule, Number.isFinite(current) ? current : undefined).map(String) : [];
+    return validDepths(model, block, MAX_DEPTH_OFFERED).map(String);
   }
   return [];
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Config } from '../config';
-import { BatchLoader, datasetInfo, ensureDataset, loadDataset, type ImageDataset, type TransformOptions } from '../data';
+import { BatchLoader, FOLDER_DATASET_NAMES, datasetInfo, ensureDataset, loadDataset, type ImageDataset, type TransformOptions } from '../data';
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
 import { randomSplit, splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
 import { listImageFolder, loadImageFolder } from '../data/image_folder';
@@ -32,16 +32,13 @@ export interface RunData {
   close(): void;
 }
 
-/** `dataset.name` values read as folder-per-class datasets (train/ and val/ class folders). */
-export const FOLDER_DATASETS: readonly string[] = ['ImageFolder', 'ImageNet'];
-
 /** The original's ImageNet normalisation, used for every folder dataset. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** True for `ImageFolder` / `ImageNet` (folder-per-class data with imagenet-type transforms). */
 export function isFolderDataset(cfg: Config): boolean {
-  return FOLDER_DATASETS.includes(cfg.dataset.name);
+  return (FOLDER_DATASET_NAMES as readonly string[]).includes(cfg.dataset.name);
 }
 
 function normalisation(cfg: Config): { mean: readonly number[]; std: readonly number[] } {
