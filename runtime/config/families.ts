@@ -260,28 +260,31 @@ export function depthProblem(family: string, blockType: string | undefined, dept
   return `${depth} does not fit ${what}: depth = ${r.a}n+${r.b} (n >= 1 blocks per stage), i.e. ${first}, ... in steps of ${r.a}; nearest ${nearestDepths(family, blockType, depth).join(' or ')}`;
 }
 
-/** The keys of a family section that say how many blocks each stage has. */
-export interface StageKeys {
-  depth?: number;
-  block_type?: string;
-  n_blocks?: readonly number[];
+/**
+ * Blocks in each of the {@link CIFAR_STAGES} stages of a family's cifar-type network: n from the depth
+ * rule. The builder reads the keys itself and passes their values, so the config's read accounting
+ * sees the model read them.
+ * @param depth `model.<family>.depth`
+ * @param blockType `model.<family>.block_type`; undefined: the section's default
+ * @throws ConfigError naming `model.<family>.depth` when it does not fit the rule (the config checks
+ *   report this earlier, with the file and line), or the family has no depth rule
+ */
+export function blocksPerStage(family: string, depth: number, blockType?: string): number[] {
+  const r = depthRule(family, blockType);
+  if (!r) throw new ConfigError(`${family} has no cifar depth rule for block_type ${String(blockType)}`, { key: `model.${family}.depth` });
+  const problem = depthProblem(family, blockType, depth);
+  if (problem) throw new ConfigError(problem, { key: `model.${family}.depth` });
+  return new Array<number>(CIFAR_STAGES).fill((depth - r.b) / r.a);
 }
 
 /**
- * Blocks in each stage of a family's network: the cifar type n per stage from the depth rule
- * ({@link CIFAR_STAGES} entries), the imagenet type `n_blocks` ({@link IMAGENET_STAGES} entries).
- * @throws ConfigError naming `model.<family>.depth` or `.n_blocks` when they do not fit (the config
- *   checks report this earlier, with the file and line)
+ * Blocks in each of the {@link IMAGENET_STAGES} stages of a family's imagenet-type network: the list
+ * `model.<family>.n_blocks` (as {@link blocksPerStage}, the builder passes the value).
+ * @throws ConfigError naming `model.<family>.n_blocks` when it has not {@link IMAGENET_STAGES} entries
  */
-export function blocksPerStage(family: string, type: ModelType, keys: StageKeys): number[] {
-  if (type === 'imagenet') {
-    const n = keys.n_blocks ?? [];
-    if (n.length !== IMAGENET_STAGES) throw new ConfigError(`needs ${IMAGENET_STAGES} entries for the imagenet type, got ${n.length}`, { key: `model.${family}.n_blocks` });
-    return [...n];
+export function imagenetBlocksPerStage(family: string, nBlocks: readonly number[]): number[] {
+  if (nBlocks.length !== IMAGENET_STAGES) {
+    throw new ConfigError(`needs ${IMAGENET_STAGES} entries for the imagenet type, got ${nBlocks.length}`, { key: `model.${family}.n_blocks` });
   }
-  const r = depthRule(family, keys.block_type);
-  if (!r || keys.depth === undefined) throw new ConfigError(`${family} has no cifar depth rule for block_type ${String(keys.block_type)}`, { key: `model.${family}.depth` });
-  const problem = depthProblem(family, keys.block_type, keys.depth);
-  if (problem) throw new ConfigError(problem, { key: `model.${family}.depth` });
-  return new Array<number>(CIFAR_STAGES).fill((keys.depth - r.b) / r.a);
+  return [...nBlocks];
 }

@@ -34,6 +34,7 @@ export {
   depthRule,
   familyNames,
   findFamily,
+  imagenetBlocksPerStage,
   nearestDepths,
   validDepths,
   type BlockType,
@@ -43,7 +44,6 @@ export {
   type FamilyName,
   type FamilyTypes,
   type ModelType,
-  type StageKeys,
 } from './families';
 export type { ConfigNodeSpec, ConfigOf, LeafEntry, LeafOptions, LeafSpec, LeafType, SectionEntry, SectionSpec, ValueOf } from './spec';
 export { ConfigError, formatOrigin, suggestKeys, type Origin } from './errors';
