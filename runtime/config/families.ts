@@ -52,6 +52,14 @@ const stages4 = { lengths: [IMAGENET_STAGES], minimum: 1 };
 const dropRate = { minimum: 0, exclusiveMaximum: 1 };
 const residual = { layers: { basic: 2, bottleneck: 3 }, extra: 2 } as const;
 
+/** The keys ResNet and ResNet-preact share: depth (cifar), n_blocks (imagenet), block type, first-stage width. */
+const resnetKeys = (blockDescription: string) => ({
+  depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
+  n_blocks: ints([2, 2, 2, 2], 'Blocks per stage of the imagenet model (4 stages)', stages4),
+  block_type: str('basic', blockDescription, { allowed: BLOCK_TYPES }),
+  initial_channels: int(16, 'Channels of the first stage', positive),
+});
+
 /** A declaration, keeping its literal `types` (so the builders' table can be checked against them). */
 function family<const T extends readonly ModelType[], S extends SectionSpec>(d: { types: T; depth?: DepthCount; section: S }) {
   return d;
@@ -70,21 +78,13 @@ export const FAMILIES = {
   resnet: family({
     types: ['cifar', 'imagenet'],
     depth: residual,
-    section: section('ResNet', {
-      depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
-      n_blocks: ints([2, 2, 2, 2], 'Blocks per stage of the imagenet model (4 stages)', stages4),
-      block_type: str('basic', 'Residual block: basic (two 3x3 convs) or bottleneck (1x1-3x3-1x1)', { allowed: BLOCK_TYPES }),
-      initial_channels: int(16, 'Channels of the first stage', positive),
-    }, '1512.03385'),
+    section: section('ResNet', resnetKeys('Residual block: basic (two 3x3 convs) or bottleneck (1x1-3x3-1x1)'), '1512.03385'),
   }),
   resnet_preact: family({
     types: ['cifar', 'imagenet'],
     depth: residual,
     section: section('Pre-activation ResNet', {
-      depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
-      n_blocks: ints([2, 2, 2, 2], 'Blocks per stage of the imagenet model (4 stages)', stages4),
-      block_type: str('basic', 'Residual block: basic or bottleneck', { allowed: BLOCK_TYPES }),
-      initial_channels: int(16, 'Channels of the first stage', positive),
+      ...resnetKeys('Residual block: basic or bottleneck'),
       remove_first_relu: bool(false, 'Drop the ReLU after the first BN of non-preactivated blocks'),
       add_last_bn: bool(false, 'Add a BN after the last conv of the residual branch'),
       preact_stage: bools([true, true, true], 'Per stage: the first block shortcut also takes the pre-activated input (cifar 3 entries, imagenet 4)', { lengths: [3, 4] }),
