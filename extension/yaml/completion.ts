@@ -3,7 +3,7 @@
  * level) and the values of enumerated keys, booleans and depths that fit the model's block rule. Pure.
  */
 import * as YAML from 'yaml';
-import { IMAGENET_MODEL_NAMES, depthRule, findLeaf, findNode, fittingDepths, formatValue, leafMarkdown, typeName, type LeafSpec, type SectionSpec } from '../../runtime/config/index';
+import { familyNames, findLeaf, findNode, formatValue, validDepths, leafMarkdown, typeName, type LeafSpec, type SectionSpec } from '../../runtime/config/index';
 import { cursorContext, type CursorContext } from './context';
 import { entryOf, parseConfigDocument } from './document';
 import { sectionMarkdown } from './hover';
@@ -59,11 +59,19 @@ export function requiredKeys(path: string): readonly string[] {
 const escPlaceholder = (s: string): string => s.replace(/[\\$}]/g, (c) => `\\${c}`);
 const escChoice = (s: string): string => s.replace(/[\\$}|,]/g, (c) => `\\${c}`);
 
+/** Depths in a snippet's choice (the default first). */
+const MAX_DEPTH_CHOICES = 6;
+
 /** The snippet of a leaf's value: a choice of its values (the default first), else its default as a placeholder. */
 function valueSnippet(path: string, spec: LeafSpec, text: string, offset: number, n: number): string {
   const def = formatValue(spec, spec.default);
   const values = valueCandidates(path, text, offset);
-  if (values.length) return `\${${n}|${[def, ...values.filter((v) => v !== def)].map(escChoice).join(',')}|}`;
+  if (values.length) {
+    const choices = [def, ...values.filter((v) => v !== def)];
+    // Depths: the first few that fit (the completion list offers them all).
+    const shown = values.every((v) => /^\d+$/.test(v)) ? choices.slice(0, MAX_DEPTH_CHOICES) : choices;
+    return `\${${n}|${shown.map(escChoice).join(',')}|}`;
+  }
   return `\${${n}:${escPlaceholder(def)}}`;
 }
 
@@ -96,6 +104,9 @@ function keyItems(ctx: Extract<CursorContext, { kind: 'key' }>, text: string, of
   return items;
 }
 
+/** Depths offered for a cifar model: every one that fits, up to this. */
+const MAX_DEPTH_OFFERED = 300;
+
 /** The values offered for a leaf, given the rest of the file (model name and block type for depths). */
 export function valueCandidates(path: string, text: string, offset = 0): string[] {
   const leaf = findNode(path);
@@ -106,8 +117,7 @@ export function valueCandidates(path: string, text: string, offset = 0): string[
     return e && YAML.isScalar(e.value) && e.value.value !== null ? String(e.value.value) : undefined;
   };
   if (path === 'model.name') {
-    const type = scalar('model.type') ?? 'cifar';
-    return [...(type === 'imagenet' ? IMAGENET_MODEL_NAMES : (leaf.allowed ?? []))];
+    return familyNames(scalar('model.type') === 'imagenet' ? 'imagenet' : 'cifar');
   }
   if (leaf.allowed) return [...leaf.allowed];
   if (leaf.type === 'bool') return ['true', 'false'];
@@ -115,9 +125,7 @@ export function valueCandidates(path: string, text: string, offset = 0): string[
   if (depth) {
     const model = depth[1];
     const block = scalar(`model.${model}.block_type`) ?? (findLeaf(`model.${model}.block_type`)?.spec.default as string | undefined);
-    const rule = depthRule(model, block);
-    const current = Number(scalar(path));
-    return rule ? fittingDepths(rule, Number.isFinite(current) ? current : undefined).map(String) : [];
+    return validDepths(model, block, MAX_DEPTH_OFFERED).map(String);
   }
   return [];
 }

@@ -15,8 +15,7 @@ import { disableWasmThreads, prepareWasmThreads, resolveThreads, unrefWasmWorker
 import { type CudnnFlags, LIBTORCH_BACKEND_NAME, loadAddon, registerLibtorchBackend } from './libtorch';
 import { DEVICES } from '../config/tree';
 
-/** What the user asks for (config `device` / CLI `--device`). */
-/** The config's `device` values (runtime/config/tree.ts is their one definition). */
+/** What the user asks for: the config's `device` values (CLI `--device`); runtime/config/tree.ts is their one definition. */
 export type Device = (typeof DEVICES)[number];
 
 /**

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
-import { cliFlagsHelp, loadConfig, parseCliArgs, type Config, type ExtraFlag } from '../config';
+import { ConfigError, cliFlagsHelp, loadConfig, parseCliArgs, type Config, type ExtraFlag } from '../config';
 import { CONFIG_READS_ENV, recordReads } from '../config/reads';
+import { RunDirError } from '../train/run_dir';
 
 /**
  * Runs a CLI's body and turns any error into one line on stderr (`error: …`) and exit code 1
@@ -15,7 +16,7 @@ export function runCli(body: () => Promise<number | void>): void {
       const e = err instanceof Error ? err : new Error(String(err));
       process.stderr.write(`error: ${e.message}\n`);
       if (process.env.ICL_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
-      process.exitCode = e.name === 'ConfigError' || e.name === 'RunDirError' ? 2 : 1;
+      process.exitCode = e instanceof ConfigError || e instanceof RunDirError ? 2 : 1;
     },
   );
 }

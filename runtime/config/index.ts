@@ -10,15 +10,11 @@ export {
   findLeaf,
   findNode,
   getPath,
+  registerFamily,
   setPath,
-  BLOCK_TYPES,
-  DATASET_NAMES,
   DEVICES,
   DIST_BACKENDS,
-  IMAGENET_MODEL_NAMES,
   INIT_MODES,
-  MODEL_NAMES,
-  MODEL_TYPES,
   OPTIMIZERS,
   PADDING_MODES,
   PRECISIONS,
@@ -26,11 +22,34 @@ export {
   WARMUP_TYPES,
   type Config,
 } from './tree';
+export { DATASET_NAMES } from '../data/dataset_info';
+export {
+  BLOCK_TYPES,
+  CIFAR_STAGES,
+  FAMILIES,
+  IMAGENET_STAGES,
+  MODEL_TYPES,
+  blocksPerStage,
+  depthProblem,
+  depthRule,
+  familyNames,
+  findFamily,
+  imagenetBlocksPerStage,
+  nearestDepths,
+  validDepths,
+  type BlockType,
+  type DepthCount,
+  type DepthRule,
+  type FamilyDeclaration,
+  type FamilyName,
+  type FamilyTypes,
+  type ModelType,
+} from './families';
 export type { ConfigNodeSpec, ConfigOf, LeafEntry, LeafOptions, LeafSpec, LeafType, SectionEntry, SectionSpec, ValueOf } from './spec';
 export { ConfigError, editDistance, formatOrigin, suggestKeys, type Origin } from './errors';
 export { loadConfig, loadConfigFromText, loadConfigWithOrigins, type LoadConfigOptions, type LoadedConfig } from './load';
 export { coerceLiteral, expectedType, type Origins } from './merge';
-export { applyForcedDatasetFields, compatWarnings, configWarnings, depthRule, fittingDepths, sgdrCycles, validateConfig, FORCED_DATASET_FIELDS, type DepthRule } from './validate';
+export { applyForcedDatasetFields, compatWarnings, configWarnings, sgdrCycles, validateConfig } from './validate';
 export { configToPlainObject, dumpConfig, dumpMinConfig, formatValue } from './dump';
 export { arxivUrl, configJsonSchema, configMarkdown, leafMarkdown, typeName, CONFIG_SCHEMA_ID } from './schema';
 export { cliFlagsHelp, parseCliArgs, type CliArgs, type ExtraFlag } from './args';

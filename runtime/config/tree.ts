@@ -6,7 +6,6 @@
  */
 import {
   bool,
-  bools,
   float,
   floats,
   int,
@@ -20,21 +19,13 @@ import {
   type SectionEntry,
   type SectionSpec,
 } from './spec';
+import { DATASET_NAMES } from '../data/dataset_info';
+import { MODEL_TYPES, addFamily, familyNames, familySections, removeFamily, type FamilyDeclaration } from './families';
 
 /** Values of `device`. */
 export const DEVICES = ['auto', 'cuda', 'gpu', 'cpu', 'wasm', 'js', 'libtorch'] as const;
-/** Values of `dataset.name`. */
-export const DATASET_NAMES = ['CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST', 'KMNIST', 'ImageNet', 'ImageFolder'] as const;
-/** Values of `model.type`. */
-export const MODEL_TYPES = ['cifar', 'imagenet'] as const;
-/** Values of `model.name` (cifar models; imagenet has a subset, see `IMAGENET_MODEL_NAMES`). */
-export const MODEL_NAMES = ['vgg', 'resnet', 'resnet_preact', 'wrn', 'densenet', 'pyramidnet', 'resnext', 'shake_shake', 'se_resnet_preact'] as const;
-/** Values of `model.name` that exist for `model.type: imagenet`. */
-export const IMAGENET_MODEL_NAMES = ['vgg', 'resnet', 'resnet_preact', 'densenet', 'pyramidnet', 'resnext'] as const;
 /** Values of `model.init_mode`. */
 export const INIT_MODES = ['kaiming_fan_out', 'kaiming_fan_in'] as const;
-/** Values of the `block_type` keys. */
-export const BLOCK_TYPES = ['basic', 'bottleneck'] as const;
 /** Values of `train.precision` (apex opt levels). */
 export const PRECISIONS = ['O0', 'O1', 'O2', 'O3'] as const;
 /** Values of `train.optimizer`. */
@@ -51,7 +42,6 @@ export const PADDING_MODES = ['constant', 'edge', 'reflect', 'symmetric'] as con
 const nonNeg = { minimum: 0 };
 const positive = { minimum: 1 };
 const probability = { minimum: 0, maximum: 1 };
-const stages4 = { lengths: [4], minimum: 1 };
 
 const NO_PINNED = 'has no effect: batches are built in host memory and handed to the engine, with no pinned memory or asynchronous copy (CUDA DataLoader options in the original)';
 
@@ -65,72 +55,9 @@ const dataloader = (workers: number, dropLast: boolean, what: string) =>
 
 const model = section('Network architecture', {
   type: str('cifar', "Model family: 'cifar' (small-input stems) or 'imagenet' (7x7/2 stem + max-pool); also selects the transforms", { allowed: MODEL_TYPES }),
-  name: str('resnet_preact', 'Architecture; its settings are in the section of the same name', { allowed: MODEL_NAMES }),
+  name: str('resnet_preact', 'Architecture; its settings are in the section of the same name', { allowed: familyNames() }),
   init_mode: str('kaiming_fan_out', 'He (Kaiming) normal initialisation of conv weights: fan_out or fan_in', { allowed: INIT_MODES, arxiv: '1502.01852' }),
-  vgg: section('VGG with optional batch norm (5 stages)', {
-    n_channels: ints([64, 128, 256, 512, 512], 'Output channels of each of the 5 stages', { lengths: [5], minimum: 1 }),
-    n_layers: ints([2, 2, 3, 3, 3], 'Conv layers in each of the 5 stages', { lengths: [5], minimum: 1 }),
-    use_bn: bool(true, 'Batch norm after every conv'),
-  }, '1409.1556'),
-  resnet: section('ResNet', {
-    depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
-    n_blocks: ints([2, 2, 2, 2], 'Blocks per stage of the imagenet model (4 stages)', stages4),
-    block_type: str('basic', 'Residual block: basic (two 3x3 convs) or bottleneck (1x1-3x3-1x1)', { allowed: BLOCK_TYPES }),
-    initial_channels: int(16, 'Channels of the first stage', positive),
-  }, '1512.03385'),
-  resnet_preact: section('Pre-activation ResNet', {
-    depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
-    n_blocks: ints([2, 2, 2, 2], 'Blocks per stage of the imagenet model (4 stages)', stages4),
-    block_type: str('basic', 'Residual block: basic or bottleneck', { allowed: BLOCK_TYPES }),
-    initial_channels: int(16, 'Channels of the first stage', positive),
-    remove_first_relu: bool(false, 'Drop the ReLU after the first BN of non-preactivated blocks'),
-    add_last_bn: bool(false, 'Add a BN after the last conv of the residual branch'),
-    preact_stage: bools([true, true, true], 'Per stage: the first block shortcut also takes the pre-activated input (cifar 3 entries, imagenet 4)', { lengths: [3, 4] }),
-  }, '1603.05027'),
-  wrn: section('Wide ResNet', {
-    depth: int(28, 'Depth of the cifar model (6n+4)', positive),
-    initial_channels: int(16, 'Channels of the stem conv', positive),
-    widening_factor: int(10, 'Width multiplier k', positive),
-    drop_rate: float(0.0, 'Dropout rate between the two convs of a block', { minimum: 0, exclusiveMaximum: 1 }),
-  }, '1605.07146'),
-  densenet: section('DenseNet (-BC)', {
-    depth: int(100, 'Depth of the cifar model (basic: 3n+4, bottleneck: 6n+4)', positive),
-    n_blocks: ints([6, 12, 24, 16], 'Layers per dense block of the imagenet model (4 blocks)', stages4),
-    block_type: str('bottleneck', 'Dense layer: basic (3x3) or bottleneck (1x1-3x3)', { allowed: BLOCK_TYPES }),
-    growth_rate: int(12, 'Growth rate k', positive),
-    drop_rate: float(0.0, 'Dropout rate after each conv', { minimum: 0, exclusiveMaximum: 1 }),
-    compression_rate: float(0.5, 'Transition compression: output channels = int(c * rate)', { minimum: 0, maximum: 1 }),
-  }, '1608.06993'),
-  pyramidnet: section('PyramidNet', {
-    depth: int(272, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
-    n_blocks: ints([3, 24, 36, 3], 'Blocks per stage of the imagenet model (4 stages)', stages4),
-    initial_channels: int(16, 'Channels of the stem conv', positive),
-    block_type: str('bottleneck', 'Residual block: basic or bottleneck', { allowed: BLOCK_TYPES }),
-    alpha: int(200, 'Total channel increase across the network', nonNeg),
-  }, '1610.02915'),
-  resnext: section('ResNeXt', {
-    depth: int(29, 'Depth of the cifar model (9n+2)', positive),
-    n_blocks: ints([3, 4, 6, 3], 'Blocks per stage of the imagenet model (4 stages)', stages4),
-    initial_channels: int(64, 'Channels of the stem conv', positive),
-    cardinality: int(8, 'Number of groups', positive),
-    base_channels: int(4, 'Width of each group in the first stage (the cifar YAML uses 64)', positive),
-  }, '1611.05431'),
-  shake_shake: section('Shake-Shake regularised ResNet', {
-    depth: int(26, 'Depth of the cifar model (6n+2)', positive),
-    initial_channels: int(96, "Channels of the first stage (the 'd' in 2x{d}d)", positive),
-    shake_forward: bool(true, 'Random branch weights in the forward pass (else 0.5)'),
-    shake_backward: bool(true, 'Random branch weights in the backward pass (else the forward ones)'),
-    shake_image: bool(true, 'One random weight per image (else one per batch)'),
-  }, '1705.07485'),
-  se_resnet_preact: section('Pre-activation ResNet with squeeze-and-excitation blocks (cifar only)', {
-    depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', positive),
-    initial_channels: int(16, 'Channels of the first stage', positive),
-    se_reduction: int(16, 'Squeeze-and-excitation channel reduction ratio r', positive),
-    block_type: str('basic', 'Residual block: basic or bottleneck', { allowed: BLOCK_TYPES }),
-    remove_first_relu: bool(false, 'Drop the ReLU after the first BN of non-preactivated blocks'),
-    add_last_bn: bool(false, 'Add a BN after the last conv of the residual branch'),
-    preact_stage: bools([true, true, true], 'Per stage: the first block shortcut also takes the pre-activated input (3 entries)', { lengths: [3] }),
-  }, '1709.01507'),
+  ...familySections(),
 });
 
 const train = section('Training', {
@@ -364,6 +291,32 @@ export function configLeaves(): readonly LeafEntry[] {
 export function configSections(): readonly SectionEntry[] {
   if (!sectionCache) walk();
   return sectionCache as SectionEntry[];
+}
+
+/** The live `model.name` leaf and `model` children, which {@link registerFamily} extends. */
+function syncFamilies(): void {
+  (model.children.name as { allowed?: readonly string[] }).allowed = familyNames();
+  leafCache = undefined;
+  sectionCache = undefined;
+}
+
+/**
+ * Adds a model family at run time (tests, experiments): its name becomes a value of `model.name`,
+ * its section `model.<name>` part of the tree (defaults, checks, schema); `runtime/models`'
+ * `registerModelFamily` adds its builders too. Built-in families are declared in `families.ts`.
+ * @returns a function that removes the family again
+ * @throws Error when the name is taken or is not a lower-case identifier
+ */
+export function registerFamily(name: string, declaration: FamilyDeclaration): () => void {
+  addFamily(name, declaration);
+  const children = model.children as Record<string, ConfigNodeSpec>;
+  children[name] = declaration.section;
+  syncFamilies();
+  return () => {
+    removeFamily(name);
+    delete children[name];
+    syncFamilies();
+  };
 }
 
 /** The node at a dotted path (`''` = the root), or undefined. */

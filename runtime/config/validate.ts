@@ -5,70 +5,17 @@
 import { formatValue } from './dump';
 import { ConfigError, type Origin } from './errors';
 import { oneLineProblem } from './one_line';
-import { IMAGENET_MODEL_NAMES, configLeaves, getPath, type Config } from './tree';
-
-/** image_size / n_channels / n_classes the original forces for its built-in datasets. */
-export const FORCED_DATASET_FIELDS: Readonly<Record<string, { image_size: number; n_channels: number; n_classes: number }>> = {
-  CIFAR10: { image_size: 32, n_channels: 3, n_classes: 10 },
-  CIFAR100: { image_size: 32, n_channels: 3, n_classes: 100 },
-  MNIST: { image_size: 28, n_channels: 1, n_classes: 10 },
-  FashionMNIST: { image_size: 28, n_channels: 1, n_classes: 10 },
-  KMNIST: { image_size: 28, n_channels: 1, n_classes: 10 },
-};
+import { builtinDataset } from '../data/dataset_info';
+import { CIFAR_STAGES, IMAGENET_STAGES, depthProblem, familyNames, findFamily } from './families';
+import { configLeaves, getPath, type Config } from './tree';
 
 /**
  * Forces image_size, n_channels and n_classes of the built-in datasets (as the original's
  * `update_config`); ImageNet keeps the given values; dataset_dir is never forced.
  */
 export function applyForcedDatasetFields(cfg: Config): void {
-  const forced = FORCED_DATASET_FIELDS[cfg.dataset.name];
-  if (forced) Object.assign(cfg.dataset, forced);
-}
-
-/** A depth rule of a cifar model: depth = a*n + b with n >= 1. */
-export interface DepthRule {
-  /** e.g. `6n+2`. */
-  formula: string;
-  a: number;
-  b: number;
-  /** Depths used in the papers, listed in messages. */
-  popular: number[];
-}
-
-const rule = (a: number, b: number, popular: number[]): DepthRule => ({ formula: `${a}n+${b}`, a, b, popular });
-
-/** The depth rule of a cifar model and block type, or undefined for models without a depth (vgg). */
-export function depthRule(model: string, blockType: string | undefined): DepthRule | undefined {
-  switch (model) {
-    case 'resnet':
-    case 'resnet_preact':
-    case 'se_resnet_preact':
-    case 'pyramidnet':
-      return blockType === 'bottleneck' ? rule(9, 2, [29, 56, 110, 164, 272]) : rule(6, 2, [20, 32, 44, 56, 110]);
-    case 'wrn':
-      return rule(6, 4, [16, 22, 28, 40]);
-    case 'densenet':
-      return blockType === 'bottleneck' ? rule(6, 4, [100, 190, 250]) : rule(3, 4, [40, 100]);
-    case 'resnext':
-      return rule(9, 2, [29]);
-    case 'shake_shake':
-      return rule(6, 2, [26, 32, 44]);
-    default:
-      return undefined;
-  }
-}
-
-/** Depths that fit a rule: the first five, the popular ones, and the two around `near`. */
-export function fittingDepths(r: DepthRule, near?: number): number[] {
-  const set = new Set<number>();
-  for (let n = 1; n <= 5; n++) set.add(r.a * n + r.b);
-  for (const p of r.popular) if (p > r.b && (p - r.b) % r.a === 0) set.add(p);
-  if (near !== undefined && near > r.b) {
-    const n = Math.floor((near - r.b) / r.a);
-    if (n >= 1) set.add(r.a * n + r.b);
-    set.add(r.a * (n + 1) + r.b);
-  }
-  return [...set].sort((x, y) => x - y);
+  const info = builtinDataset(cfg.dataset.name);
+  if (info) Object.assign(cfg.dataset, { image_size: info.imageSize, n_channels: info.channels, n_classes: info.nClasses });
 }
 
 /** Cycle lengths of SGDR as the original builds them (T0, int(T0*T_mul), ...) until they reach `total`. */
@@ -115,6 +62,23 @@ function rangeProblem(value: number, spec: { minimum?: number; maximum?: number;
   return undefined;
 }
 
+/** The keys of a family section that the model checks read. */
+interface ModelKeys {
+  depth?: number;
+  block_type?: string;
+}
+
+/** A family that has no network of the chosen type, or a cifar depth that does not fit the family's rule. */
+function modelProblem(type: string, name: string, keys: ModelKeys): { key: string; problem: string } | undefined {
+  const family = findFamily(name);
+  if (family && !(family.types as readonly string[]).includes(type)) {
+    return { key: 'model.name', problem: `'${name}' has no ${type}-type model (${type}: ${familyNames(type).join(', ')})` };
+  }
+  if (type !== 'cifar' || keys.depth === undefined) return undefined;
+  const problem = depthProblem(name, keys.block_type, keys.depth);
+  return problem === undefined ? undefined : { key: `model.${name}.depth`, problem };
+}
+
 /**
  * Checks a merged config and throws the first problem found.
  * @param origins where each key got its value (for the message's location).
@@ -148,21 +112,9 @@ export function validateConfig(cfg: Config, origins: ReadonlyMap<string, Origin>
   }
   if (cfg.train.output_dir.trim() === '') fail('train.output_dir', "is empty: give the run folder (it would be the current directory), e.g. train.output_dir experiments/exp00");
   const m = cfg.model;
-  if (m.type === 'imagenet' && !(IMAGENET_MODEL_NAMES as readonly string[]).includes(m.name)) {
-    fail('model.name', `'${m.name}' has no imagenet-type model (imagenet: ${IMAGENET_MODEL_NAMES.join(', ')})`);
-  }
-  if (m.type === 'cifar') {
-    const section = (m as unknown as Record<string, { depth?: number; block_type?: string }>)[m.name];
-    const r = depthRule(m.name, section.block_type);
-    if (r && section.depth !== undefined) {
-      const depth = section.depth;
-      if (depth <= r.b || (depth - r.b) % r.a !== 0) {
-        const block = section.block_type !== undefined ? `block_type ${section.block_type}` : m.name;
-        fail(`model.${m.name}.depth`, `${depth} does not fit ${block} (depth = ${r.formula}: ${fittingDepths(r, depth).join(', ')}, ...)`);
-      }
-    }
-  }
-  const stages = m.type === 'imagenet' ? 4 : 3;
+  const p = modelProblem(m.type, m.name, (m as unknown as Record<string, ModelKeys>)[m.name]);
+  if (p) fail(p.key, p.problem);
+  const stages = m.type === 'imagenet' ? IMAGENET_STAGES : CIFAR_STAGES;
   if (m.name === 'resnet_preact' && m.resnet_preact.preact_stage.length !== stages) {
     fail('model.resnet_preact.preact_stage', `needs ${stages} entries (one per stage) for model.type ${m.type}, got ${m.resnet_preact.preact_stage.length}`);
   }

@@ -1,12 +1,21 @@
 /**
  * The built-in datasets: names, shapes, and the original framework's normalisation constants
  * (hysts/pytorch_image_classification, `dataset.name`; mean/std are per channel, RGB order, for
- * pixels scaled to [0, 1]). ImageNet (folder-per-class) is not supported by this module.
+ * pixels scaled to [0, 1]), and the names of the folder datasets. Imports nothing: the config
+ * tree takes its `dataset.name` values and forced shapes from here.
  */
 
-/** Names accepted by `dataset.name`, as in the original. */
-export const DATASET_NAMES = ['CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST', 'KMNIST'] as const;
-export type DatasetName = (typeof DATASET_NAMES)[number];
+/** The built-in datasets: files of a known format, downloaded when missing, shapes forced. */
+export const BUILTIN_DATASET_NAMES = ['CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST', 'KMNIST'] as const;
+/** A built-in dataset's name. */
+export type DatasetName = (typeof BUILTIN_DATASET_NAMES)[number];
+/**
+ * Folder-per-class datasets (train/ and val/ in `dataset.dataset_dir`), read by `image_folder.ts`;
+ * ImageNet is the original's name for them, ImageFolder this project's.
+ */
+export const FOLDER_DATASET_NAMES = ['ImageNet', 'ImageFolder'] as const;
+/** Values of `dataset.name` (the config tree's allowed values). */
+export const DATASET_NAMES = [...BUILTIN_DATASET_NAMES, ...FOLDER_DATASET_NAMES] as const;
 
 /** File format of a dataset's files. */
 export type DatasetFormat = 'cifar10' | 'cifar100' | 'idx';
@@ -56,13 +65,19 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
 
 /**
  * Looks up a built-in dataset by name (exact, or differing only in letter case).
- * @throws listing the supported names if unknown
+ * @throws Error listing the built-in names if unknown (also for the folder datasets)
  */
 export function datasetInfo(name: string): DatasetInfo {
   const exact = (DATASETS as Record<string, DatasetInfo | undefined>)[name];
   if (exact) return exact;
-  const folded = DATASET_NAMES.find((n) => n.toLowerCase() === String(name).toLowerCase());
+  const folded = BUILTIN_DATASET_NAMES.find((n) => n.toLowerCase() === String(name).toLowerCase());
   if (folded) return DATASETS[folded];
-  const imagenet = String(name).toLowerCase() === 'imagenet' ? ' (ImageNet folder datasets are not supported yet)' : '';
-  throw new Error(`Unknown dataset name "${name}"${imagenet}: supported are ${DATASET_NAMES.join(', ')}`);
+  const folder = FOLDER_DATASET_NAMES.find((n) => n.toLowerCase() === String(name).toLowerCase());
+  const imagenet = folder ? ` (${folder} is a folder dataset: loadImageFolder reads it)` : '';
+  throw new Error(`Unknown dataset name "${name}"${imagenet}: supported are ${BUILTIN_DATASET_NAMES.join(', ')}`);
+}
+
+/** The built-in dataset of exactly this name, or undefined (folder datasets, unknown names). */
+export function builtinDataset(name: string): DatasetInfo | undefined {
+  return Object.prototype.hasOwnProperty.call(DATASETS, name) ? DATASETS[name as DatasetName] : undefined;
 }

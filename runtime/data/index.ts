@@ -1,5 +1,5 @@
 /** The data module: dataset readers, location, transforms, seeded randomness and the batch loader. */
-export { DATASETS, DATASET_NAMES, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './dataset_info';
+export { BUILTIN_DATASET_NAMES, DATASETS, DATASET_NAMES, FOLDER_DATASET_NAMES, builtinDataset, datasetInfo, type DatasetInfo, type DatasetName, type DatasetFormat } from './dataset_info';
 export { loadDataset, subsetDataset, randomSplit, splitIndices, sharedBytes, type ImageDataset, type LoadDatasetOptions, type SplitIndices } from './dataset';
 export { locateDataset, searchDirs, downloadHelp, DATA_DIR_ENV, type LocateOptions, type LocatedDataset, type LocateEnvironment } from './locate';
 export { ensureDataset, type EnsureDatasetOptions, type EnsuredDataset } from './download';

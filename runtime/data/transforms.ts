@@ -13,10 +13,11 @@ import {
   checkCutout, checkMix, checkRandomErasing, type CutoutOptions, type MixOptions, type RandomErasingOptions, type SourceLayout,
 } from './augment';
 import type { Rng } from './rng';
+import { PADDING_MODES } from '../config/tree';
 
 /** How the border is filled before the random crop (torchvision's `padding_mode`). */
-export type PaddingMode = 'constant' | 'edge' | 'reflect' | 'symmetric';
-export const PADDING_MODES: readonly PaddingMode[] = ['constant', 'edge', 'reflect', 'symmetric'];
+export type PaddingMode = (typeof PADDING_MODES)[number];
+export { PADDING_MODES };
 
 /** torchvision `RandomCrop(image_size, padding, fill, padding_mode)`; the crop size is the image size. */
 export interface RandomCropOptions {
@@ -100,7 +101,7 @@ function fillValues(fill: number | readonly number[] | undefined, channels: numb
 
 function checkCrop(crop: RandomCropOptions): void {
   if (!Number.isInteger(crop.padding) || crop.padding < 0) throw new Error(`random crop padding must be a non-negative integer, got ${crop.padding}`);
-  if (crop.paddingMode !== undefined && !PADDING_MODES.includes(crop.paddingMode)) {
+  if (crop.paddingMode !== undefined && !(PADDING_MODES as readonly string[]).includes(crop.paddingMode)) {
     throw new Error(`unknown padding_mode "${crop.paddingMode}": expected one of ${PADDING_MODES.join(', ')}`);
   }
 }

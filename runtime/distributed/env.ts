@@ -7,6 +7,7 @@
  *   from `ICL_MASTER_ADDR`/`MASTER_ADDR` (the batch script sets it to the first node) and the port
  *   from `ICL_MASTER_PORT`/`MASTER_PORT`, else 20000 + job id mod 20000.
  */
+import { ConfigError } from '../config/config_error';
 
 /** A worker's place in the group. */
 export interface DistEnv {
@@ -77,17 +78,17 @@ export interface DistKeys {
  * arguments in the original): `init_method` tcp://HOST:PORT replaces the master address and port (env:// keeps
  * them); `world_size` and `node_rank` (the original passes it as the rank), when not -1, must agree with the
  * environment's.
- * @throws Error naming the key and both values when they disagree
+ * @throws ConfigError naming the key and both values when they disagree
  */
 export function withDistKeys(env: DistEnv, keys: DistKeys): DistEnv {
   let out = env;
   const tcp = /^tcp:\/\/([^:/\s]+):(\d+)\/?$/.exec(keys.init_method);
   if (tcp) out = { ...out, masterAddr: tcp[1], masterPort: Number(tcp[2]) };
   if (keys.world_size >= 0 && keys.world_size !== env.worldSize) {
-    throw new Error(`train.dist.world_size is ${keys.world_size} but the launcher started ${env.worldSize} workers (leave it -1 to take it from the environment)`);
+    throw new ConfigError(`${keys.world_size}, but the launcher started ${env.worldSize} workers (leave it -1 to take it from the environment)`, { key: 'train.dist.world_size' });
   }
   if (keys.node_rank >= 0 && keys.node_rank !== env.rank) {
-    throw new Error(`train.dist.node_rank is ${keys.node_rank} but this worker is rank ${env.rank} (leave it -1 to take it from the environment)`);
+    throw new ConfigError(`${keys.node_rank}, but this worker is rank ${env.rank} (leave it -1 to take it from the environment)`, { key: 'train.dist.node_rank' });
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * `model.name` from its config section, with the dataset's input shape and class count, its
  * weights initialised by `model.init_mode` from a PRNG seeded with `train.seed`.
  */
-import type { Config } from '../config';
+import { registerFamily, type Config, type ConfigOf, type FAMILIES, type FamilyDeclaration, type FamilyName, type FamilyTypes, type ModelType } from '../config';
 import { ConfigError } from '../config/errors';
 import { Rng } from '../data/rng';
 import type { BuildContext } from './build_context';
@@ -26,29 +26,46 @@ import type { InitMode } from './layers/init';
 import { StepNoise } from './layers/noise';
 import type { Model } from './types';
 
-type Builder = (cfg: Config, ctx: BuildContext) => Model;
+/** Builds one family's network of one model type from its section `model.<name>`. */
+export type Builder<S> = (section: S, ctx: BuildContext) => Model;
+/** The section `model.<name>` of a built-in family. */
+type SectionOf<F extends FamilyName> = ConfigOf<(typeof FAMILIES)[F]['section']>;
+/** One builder for each model type a family declares in `config/families.ts`. */
+export type FamilyBuilders<F extends FamilyName> = { readonly [T in FamilyTypes<F>]: Builder<SectionOf<F>> };
 
-const CIFAR_MODELS: Record<string, Builder> = {
-  resnet_preact: (cfg, ctx) => buildResNetPreact(cfg.model.resnet_preact, ctx),
-  resnext: (cfg, ctx) => buildResNeXt(cfg.model.resnext, ctx),
-  shake_shake: (cfg, ctx) => buildShakeShake(cfg.model.shake_shake, ctx),
-  vgg: (cfg, ctx) => buildVgg(cfg.model.vgg, ctx),
-  resnet: (cfg, ctx) => buildResNet(cfg.model.resnet, ctx),
-  se_resnet_preact: (cfg, ctx) => buildSEResNetPreact(cfg.model.se_resnet_preact, ctx),
-  wrn: (cfg, ctx) => buildWrn(cfg.model.wrn, ctx),
-  densenet: (cfg, ctx) => buildDenseNet(cfg.model.densenet, ctx),
-  pyramidnet: (cfg, ctx) => buildPyramidNet(cfg.model.pyramidnet, ctx),
+/** The builders of every built-in family: a family or type without one does not compile. */
+const BUILDERS: { readonly [F in FamilyName]: FamilyBuilders<F> } = {
+  vgg: { cifar: buildVgg, imagenet: buildImagenetVgg },
+  resnet: { cifar: buildResNet, imagenet: buildImagenetResNet },
+  resnet_preact: { cifar: buildResNetPreact, imagenet: buildImagenetResNetPreact },
+  wrn: { cifar: buildWrn },
+  densenet: { cifar: buildDenseNet, imagenet: buildImagenetDenseNet },
+  pyramidnet: { cifar: buildPyramidNet, imagenet: buildImagenetPyramidNet },
+  resnext: { cifar: buildResNeXt, imagenet: buildImagenetResNeXt },
+  shake_shake: { cifar: buildShakeShake },
+  se_resnet_preact: { cifar: buildSEResNetPreact },
 };
 
-const IMAGENET_MODELS: Record<string, Builder> = {
-  vgg: (cfg, ctx) => buildImagenetVgg(cfg.model.vgg, ctx),
-  resnext: (cfg, ctx) => buildImagenetResNeXt(cfg.model.resnext, ctx),
-  resnet: (cfg, ctx) => buildImagenetResNet(cfg.model.resnet, ctx),
-  resnet_preact: (cfg, ctx) => buildImagenetResNetPreact(cfg.model.resnet_preact, ctx),
-  densenet: (cfg, ctx) => buildImagenetDenseNet(cfg.model.densenet, ctx),
-  pyramidnet: (cfg, ctx) => buildImagenetPyramidNet(cfg.model.pyramidnet, ctx),
-};
+type AnyBuilders = Readonly<Partial<Record<string, Builder<never>>>>;
+const builders = new Map<string, AnyBuilders>(Object.entries(BUILDERS));
 
+/**
+ * Adds a model family at run time (tests, experiments): declares it to the config (`model.name`
+ * value, section `model.<name>`, depth rule; see `registerFamily`) and adds its builders.
+ * @param build one builder per type in `declaration.types`, called with the section `model.<name>`
+ * @returns a function that removes the family again
+ * @throws Error when the name is taken or a declared type has no builder
+ */
+export function registerModelFamily<S>(name: string, declaration: FamilyDeclaration, build: Partial<Record<ModelType, Builder<S>>>): () => void {
+  const missing = declaration.types.filter((t) => build[t] === undefined);
+  if (missing.length) throw new Error(`model family '${name}' has no builder for model.type ${missing.join(', ')}`);
+  const unregister = registerFamily(name, declaration);
+  builders.set(name, build as AnyBuilders);
+  return () => {
+    builders.delete(name);
+    unregister();
+  };
+}
 
 /** PRNG stream key for weight initialisation (independent of the data streams). */
 const INIT_STREAM = 0x1e17;
@@ -61,11 +78,11 @@ const INIT_STREAM = 0x1e17;
  *   cannot be built for the data (e.g. VGG on 28×28).
  */
 export function createModel(cfg: Config, options: Pick<BuildContext, 'syncBatchNorm'> = {}): Model {
-  const table = cfg.model.type === 'imagenet' ? IMAGENET_MODELS : CIFAR_MODELS;
-  const build = table[cfg.model.name];
+  const { type, name } = cfg.model;
+  const build = builders.get(name)?.[type] as Builder<unknown> | undefined;
   if (!build) {
-    const have = Object.keys(table).join(', ') || 'none yet';
-    throw new ConfigError(`model.name ${cfg.model.name} is not available for model.type ${cfg.model.type} (available: ${have})`);
+    const have = [...builders].filter(([, b]) => b[type] !== undefined).map(([n]) => n);
+    throw new ConfigError(`model.name ${name} is not available for model.type ${type} (available: ${have.join(', ') || 'none'})`);
   }
   const ctx: BuildContext = {
     inChannels: cfg.dataset.n_channels,
@@ -76,7 +93,7 @@ export function createModel(cfg: Config, options: Pick<BuildContext, 'syncBatchN
     noise: new StepNoise(cfg.train.seed),
     syncBatchNorm: options.syncBatchNorm,
   };
-  const model = build(cfg, ctx);
+  const model = build((cfg.model as unknown as Record<string, unknown>)[name], ctx);
   model.setStep = (step: number) => ctx.noise.setStep(step);
   return model;
 }

@@ -48,7 +48,7 @@ export interface RunStartEvent extends EventBase {
   protocol: number;
   /** The full, merged config tree (as in `config.yaml`). */
   config: Record<string, unknown>;
-  /** TensorFlow.js backend name actually used: `tensorflow` (tfjs-node / tfjs-node-gpu), `wasm` or `cpu`. */
+  /** TensorFlow.js backend name actually used: `libtorch`, `tensorflow` (tfjs-node / tfjs-node-gpu), `wasm` or `cpu` (device js). */
   backend: string;
   /** Threads the backend computes with. */
   threads?: number;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { Config } from '../config';
-import { BatchLoader, datasetInfo, ensureDataset, loadDataset, type ImageDataset, type TransformOptions } from '../data';
+import { ConfigError, type Config } from '../config';
+import { BatchLoader, FOLDER_DATASET_NAMES, datasetInfo, ensureDataset, loadDataset, type ImageDataset, type TransformOptions } from '../data';
 import { RESIZED_CROP_DEFAULTS, type MixOptions, type SourceLayout } from '../data/augment';
 import { randomSplit, splitIndices, subsetDataset, type SplitIndices } from '../data/dataset';
 import { listImageFolder, loadImageFolder } from '../data/image_folder';
@@ -32,16 +32,13 @@ export interface RunData {
   close(): void;
 }
 
-/** `dataset.name` values read as folder-per-class datasets (train/ and val/ class folders). */
-export const FOLDER_DATASETS: readonly string[] = ['ImageFolder', 'ImageNet'];
-
 /** The original's ImageNet normalisation, used for every folder dataset. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** True for `ImageFolder` / `ImageNet` (folder-per-class data with imagenet-type transforms). */
 export function isFolderDataset(cfg: Config): boolean {
-  return FOLDER_DATASETS.includes(cfg.dataset.name);
+  return (FOLDER_DATASET_NAMES as readonly string[]).includes(cfg.dataset.name);
 }
 
 function normalisation(cfg: Config): { mean: readonly number[]; std: readonly number[] } {
@@ -107,12 +104,13 @@ export function checkSameClasses(dir: string, train: readonly string[], val: rea
 function checkFolder(cfg: Config, ds: ImageDataset & { classes?: string[] }, trainClasses?: readonly string[]): void {
   if (trainClasses) checkSameClasses(cfg.dataset.dataset_dir, trainClasses, ds.classes ?? []);
   if (cfg.dataset.n_channels !== 3) {
-    throw new Error(`dataset.n_channels is ${cfg.dataset.n_channels}, but ${cfg.dataset.name} images are decoded to RGB: set dataset.n_channels 3`);
+    throw new ConfigError(`${cfg.dataset.n_channels}, but ${cfg.dataset.name} images are decoded to RGB: set dataset.n_channels 3`, { key: 'dataset.n_channels' });
   }
   if (ds.nClasses !== cfg.dataset.n_classes) {
     const shown = (ds.classes ?? []).slice(0, 5).join(', ');
-    throw new Error(
-      `dataset.n_classes is ${cfg.dataset.n_classes}, but ${cfg.dataset.dataset_dir}/${ds.split === 'train' ? 'train' : 'val'} has ${ds.nClasses} class folders (${shown}${ds.nClasses > 5 ? ', ...' : ''}): set dataset.n_classes ${ds.nClasses}`,
+    throw new ConfigError(
+      `${cfg.dataset.n_classes}, but ${cfg.dataset.dataset_dir}/${ds.split === 'train' ? 'train' : 'val'} has ${ds.nClasses} class folders (${shown}${ds.nClasses > 5 ? ', ...' : ''}): set dataset.n_classes ${ds.nClasses}`,
+      { key: 'dataset.n_classes' },
     );
   }
 }
@@ -122,7 +120,7 @@ function loadSplit(
   trainClasses?: readonly string[],
 ): ImageDataset & { layout?: SourceLayout; classes?: string[] } {
   if (!isFolderDataset(cfg)) return loadDataset({ name: cfg.dataset.name, split, datasetDir: cfg.dataset.dataset_dir, maxSamples });
-  if (!cfg.dataset.dataset_dir) throw new Error(`dataset.name ${cfg.dataset.name} needs dataset.dataset_dir: a folder with train/ and val/, one sub-folder per class`);
+  if (!cfg.dataset.dataset_dir) throw new ConfigError(`is empty: dataset.name ${cfg.dataset.name} needs a folder with train/ and val/, one sub-folder per class`, { key: 'dataset.dataset_dir' });
   const ds = loadImageFolder({
     dir: cfg.dataset.dataset_dir, split, imageSize: cfg.dataset.image_size, maxSamples,
     resize: cfg.tta.use_resize ? cfg.tta.resize : null,

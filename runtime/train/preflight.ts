@@ -9,13 +9,14 @@ import { ConfigError, type Config } from '../config';
 export const SUPPORTED_PRECISIONS = ['O0'] as const;
 
 /**
- * @throws Error for any `train.precision` but O0: the apex mixed/half precision levels (O1, O2,
+ * @throws ConfigError (key `train.precision`) for any `train.precision` but O0: the apex mixed/half precision levels (O1, O2,
  *   O3) have no TensorFlow.js counterpart; training here is always float32.
  */
 export function checkPrecision(precision: string): void {
   if ((SUPPORTED_PRECISIONS as readonly string[]).includes(precision)) return;
-  throw new Error(
+  throw new ConfigError(
     `train.precision ${precision} is not supported: TensorFlow.js trains in float32 only (O0); the original's O1/O2/O3 are NVIDIA apex mixed/half precision levels. Set train.precision O0.`,
+    { key: 'train.precision' },
   );
 }
 

@@ -4,45 +4,12 @@
  * `scheduler/`). Option objects use the YAML key names (`scheduler.*`, `train.base_lr`) so a parsed
  * config can be passed as it is.
  */
+import { ConfigError, SCHEDULER_TYPES, WARMUP_TYPES, type Config } from '../config';
 
-/** Warm-up types accepted by `scheduler.warmup.type`. */
-export const WARMUP_TYPES = ['none', 'linear', 'exponential'] as const;
-export type WarmupType = (typeof WARMUP_TYPES)[number];
-
-/** Main schedule types accepted by `scheduler.type`. */
-export const SCHEDULER_TYPES = ['constant', 'multistep', 'linear', 'cosine', 'sgdr'] as const;
-export type SchedulerType = (typeof SCHEDULER_TYPES)[number];
-
-/** `scheduler.warmup` section of the config. */
-export interface WarmupOptions {
-  /** `none`, `linear` or `exponential`. */
-  type: string;
-  /** Warm-up length in epochs; 0 disables the warm-up. */
-  epochs: number;
-  /** Factor of `base_lr` at step 0 of the warm-up (s below). */
-  start_factor: number;
-  /** Exponent of the exponential warm-up. */
-  exponent: number;
-}
-
-/** `scheduler` section of the config. */
-export interface SchedulerOptions {
-  /** `constant`, `multistep`, `linear`, `cosine` or `sgdr`. */
-  type: string;
-  /** Total epochs, warm-up included. */
-  epochs: number;
-  /** multistep: epochs, counted from the end of the warm-up, after which the lr is multiplied by `lr_decay`. */
-  milestones: readonly number[];
-  /** multistep: decay factor per milestone. */
-  lr_decay: number;
-  /** linear / cosine / sgdr: final lr as a fraction of `base_lr` (m below). */
-  lr_min_factor: number;
-  /** sgdr: first cycle length in epochs. */
-  T0: number;
-  /** sgdr: cycle length multiplier. */
-  T_mul: number;
-  warmup: WarmupOptions;
-}
+/** The `scheduler.warmup` section (its keys are described in the config tree). */
+export type WarmupOptions = Config['scheduler']['warmup'];
+/** The `scheduler` section (its keys are described in the config tree). */
+export type SchedulerOptions = Config['scheduler'];
 
 /** The parts of the config the schedule reads; a whole parsed config satisfies it. */
 export interface LrScheduleConfig {
@@ -82,13 +49,13 @@ function linearSegment(epochs: number, start: number, end: number): Segment {
 
 function requireFinite(value: number, key: string, min: number, minInclusive = true): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || (minInclusive ? value < min : value <= min)) {
-    throw new Error(`${key} must be a finite number ${minInclusive ? '>=' : '>'} ${min}, got ${String(value)}`);
+    throw new ConfigError(`must be a finite number ${minInclusive ? '>=' : '>'} ${min}, got ${String(value)}`, { key });
   }
 }
 
 function warmupSegment(w: WarmupOptions): Segment | undefined {
   if (!(WARMUP_TYPES as readonly string[]).includes(w.type)) {
-    throw new Error(`Unknown scheduler.warmup.type '${w.type}'; allowed: ${WARMUP_TYPES.join(', ')}`);
+    throw new ConfigError(`invalid value '${w.type}' (allowed: ${WARMUP_TYPES.join(', ')})`, { key: 'scheduler.warmup.type' });
   }
   if (w.type === 'none' || w.epochs === 0) return undefined;
   const s = w.start_factor;
@@ -108,7 +75,7 @@ function sgdrCycles(o: SchedulerOptions, mainEpochs: number): number[] {
   while (sum < mainEpochs) {
     const next = Math.trunc(cycles[cycles.length - 1] * o.T_mul);
     if (next <= 0) {
-      throw new Error(
+      throw new ConfigError(
         `scheduler.type sgdr: cycle ${cycles.length + 1} would be int(${cycles[cycles.length - 1]} * ${o.T_mul}) = ${next} epochs; ` +
           `increase scheduler.T_mul or scheduler.T0`,
       );
@@ -125,7 +92,7 @@ function sgdrCycles(o: SchedulerOptions, mainEpochs: number): number[] {
     const below = sums.length > 1 ? sums[sums.length - 2] : undefined;
     const warm = o.epochs - mainEpochs;
     const fits = [below, sum].filter((v): v is number => v !== undefined).map((v) => v + warm);
-    throw new Error(
+    throw new ConfigError(
       `scheduler.type sgdr: cycles of T0=${o.T0} and T_mul=${o.T_mul} epochs (${cycles.join(', ')}) have running sums ` +
         `${sums.join(', ')}, none equal to the ${mainEpochs} main epochs (scheduler.epochs ${o.epochs} - ` +
         `scheduler.warmup.epochs ${warm}). Set scheduler.epochs to ${fits.join(' or ')}, or change T0 / T_mul.`,
@@ -143,9 +110,7 @@ function mainSegments(o: SchedulerOptions, mainEpochs: number): Segment[] {
       const ms = o.milestones;
       ms.forEach((m, i) => {
         if (typeof m !== 'number' || !Number.isFinite(m) || m < (i === 0 ? 0 : ms[i - 1])) {
-          throw new Error(
-            `scheduler.milestones must be non-decreasing epochs >= 0 (counted from the end of the warm-up), got [${ms.join(', ')}]`,
-          );
+          throw new ConfigError(`must be non-decreasing epochs >= 0 (counted from the end of the warm-up), got [${ms.join(', ')}]`, { key: 'scheduler.milestones' });
         }
       });
       // As in the original, milestones at or past the end never take effect (e.g. the YAMLs' [80, 120]
@@ -166,7 +131,7 @@ function mainSegments(o: SchedulerOptions, mainEpochs: number): Segment[] {
       requireFinite(o.lr_min_factor, 'scheduler.lr_min_factor', 0);
       return sgdrCycles(o, mainEpochs).map((c) => cosineSegment(c, o.lr_min_factor));
     default:
-      throw new Error(`Unknown scheduler.type '${o.type}'; allowed: ${SCHEDULER_TYPES.join(', ')}`);
+      throw new ConfigError(`invalid value '${o.type}' (allowed: ${SCHEDULER_TYPES.join(', ')})`, { key: 'scheduler.type' });
   }
 }
 
@@ -203,9 +168,10 @@ function mainSegments(o: SchedulerOptions, mainEpochs: number): Segment[] {
  * @param stepsPerEpoch S, optimizer steps per epoch (CIFAR-10, batch 128, drop_last: 390); positive integer.
  * @returns lr(t) for t = number of optimizer steps done so far (0-based), i.e. the lr to use for step t.
  *   Throws for t that is negative or not finite.
- * @throws Error for an unknown `scheduler.type` or `scheduler.warmup.type` (listing the allowed ones),
- *   `epochs <= warmup.epochs`, invalid milestones, non-positive `stepsPerEpoch`, and sgdr cycles that do
- *   not sum to the main epochs (the message names the `scheduler.epochs` values that would fit).
+ * @throws ConfigError for an unknown `scheduler.type` or `scheduler.warmup.type` (listing the allowed
+ *   ones), `epochs <= warmup.epochs`, invalid milestones, and sgdr cycles that do not sum to the main
+ *   epochs (the message names the `scheduler.epochs` values that would fit); Error for a non-positive
+ *   `stepsPerEpoch`.
  */
 export function createLrSchedule(config: LrScheduleConfig, stepsPerEpoch: number): (t: number) => number {
   const o = config.scheduler;
@@ -218,9 +184,7 @@ export function createLrSchedule(config: LrScheduleConfig, stepsPerEpoch: number
   requireFinite(o.epochs, 'scheduler.epochs', 0);
   const mainEpochs = o.epochs - o.warmup.epochs;
   if (mainEpochs <= 0) {
-    throw new Error(
-      `scheduler.epochs (${o.epochs}) must be greater than scheduler.warmup.epochs (${o.warmup.epochs})`,
-    );
+    throw new ConfigError(`scheduler.epochs (${o.epochs}) must be greater than scheduler.warmup.epochs (${o.warmup.epochs})`);
   }
   const warm = warmupSegment(o.warmup);
   const segments = [...(warm ? [warm] : []), ...mainSegments(o, mainEpochs)];

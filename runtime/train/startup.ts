@@ -259,7 +259,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
     releases.add(() => data.close());
     if (data.trainLoader.stepsPerEpoch === 0) {
       const have = dist ? `the ${Math.ceil(data.train.n / dist.worldSize)} training images of each of the ${dist.worldSize} workers` : `the ${data.train.n} training images`;
-      throw new Error(`train.batch_size ${cfg.train.batch_size} is larger than ${have}: no full batch per epoch`);
+      throw new ConfigError(`${cfg.train.batch_size} is larger than ${have}: no full batch per epoch`, { key: 'train.batch_size' });
     }
     const lrAt = createLrSchedule(cfg, data.trainLoader.stepsPerEpoch);
     const syncBatchNorm = syncBatchNormReducer(cfg, dist);

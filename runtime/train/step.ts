@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import type { Model } from '../models/types';
 import { trainLoss, type LossTargets, type TrainLossOptions } from './losses';
 import { topkCorrect } from './metrics';
@@ -129,7 +129,7 @@ export interface BatchGrads extends StepResult {
  */
 export function batchGrads(model: Model, batch: TrainBatch, opts: StepOptions): BatchGrads {
   const k = opts.subdivision ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`train.subdivision must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`must be a positive integer, got ${k}`, { key: 'train.subdivision' });
   const chunk = Math.ceil(batch.n / k);
   let sum: Record<string, tf.Tensor> | null = null;
   let loss = 0;

@@ -302,16 +302,18 @@ describe('semantic checks', () => {
   it('checks the depth of the selected cifar model against its block type', () => {
     assert.equal(
       configError(() => loadConfig({ overrides: ['model.resnet_preact.depth', '21'] })).message,
-      'command line: model.resnet_preact.depth: 21 does not fit block_type basic (depth = 6n+2: 8, 14, 20, 26, 32, 44, 56, 110, ...)',
+      'command line: model.resnet_preact.depth: 21 does not fit block_type basic: depth = 6n+2 (n >= 1 blocks per stage), i.e. 8, 14, 20, 26, 32, 38, ... in steps of 6; nearest 20 or 26',
     );
     assert.match(
       configError(() => loadConfig({ overrides: ['model.resnet_preact.block_type', 'bottleneck', 'model.resnet_preact.depth', '32'] })).message,
-      /model\.resnet_preact\.depth: 32 does not fit block_type bottleneck \(depth = 9n\+2: 11, 20, 29, 38, 47, 56, 110, 164, 272, \.\.\.\)$/,
+      /model\.resnet_preact\.depth: 32 does not fit block_type bottleneck: depth = 9n\+2 \(n >= 1 blocks per stage\), i\.e\. 11, 20, 29, 38, 47, 56, \.\.\. in steps of 9; nearest 29 or 38$/,
     );
-    assert.match(configError(() => loadConfig({ overrides: ['model.name', 'wrn', 'model.wrn.depth', '26'] })).message, /model\.wrn\.depth: 26 does not fit wrn \(depth = 6n\+4: .*28/);
-    assert.match(configError(() => loadConfig({ overrides: ['model.name', 'densenet', 'model.densenet.block_type', 'basic', 'model.densenet.depth', '41'] })).message, /3n\+4: .*40/);
+    assert.match(configError(() => loadConfig({ overrides: ['model.name', 'wrn', 'model.wrn.depth', '26'] })).message, /model\.wrn\.depth: 26 does not fit wrn: depth = 6n\+4 .*nearest 22 or 28$/);
+    assert.match(configError(() => loadConfig({ overrides: ['model.name', 'densenet', 'model.densenet.block_type', 'basic', 'model.densenet.depth', '41'] })).message, /3n\+4 .*nearest 40 or 43$/);
     assert.match(configError(() => loadConfig({ overrides: ['model.name', 'resnext', 'model.resnext.depth', '30'] })).message, /9n\+2/);
     assert.match(configError(() => loadConfig({ overrides: ['model.name', 'shake_shake', 'model.shake_shake.depth', '27'] })).message, /6n\+2/);
+    // Below the smallest depth, the smallest is the nearest.
+    assert.match(configError(() => loadConfig({ overrides: ['model.resnet_preact.depth', '3'] })).message, /; nearest 8$/);
     // Depths that fit, and unselected or imagenet models are not checked.
     assert.equal(loadConfig({ overrides: ['model.resnet_preact.block_type', 'bottleneck', 'model.resnet_preact.depth', '164'] }).model.resnet_preact.depth, 164);
     assert.equal(loadConfig({ overrides: ['model.resnet.depth', '21'] }).model.resnet.depth, 21);

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ConfigError } from '../../runtime/config';
 import { withDistKeys, type DistEnv } from '../../runtime/distributed/env';
 import { nodeFlags, planWorkers, withoutFlags } from '../../runtime/distributed/launch';
 
@@ -28,6 +29,6 @@ test('train.dist keys: init_method tcp:// sets the rendezvous; world_size and no
   const env: DistEnv = { rank: 1, worldSize: 2, localRank: 1, masterAddr: '127.0.0.1', masterPort: 1000, source: 'torch' };
   assert.deepEqual(withDistKeys(env, { init_method: 'env://', world_size: -1, node_rank: -1 }), env);
   assert.deepEqual(withDistKeys(env, { init_method: 'tcp://10.1.2.3:23456', world_size: 2, node_rank: 1 }), { ...env, masterAddr: '10.1.2.3', masterPort: 23456 });
-  assert.throws(() => withDistKeys(env, { init_method: 'env://', world_size: 4, node_rank: -1 }), /train\.dist\.world_size is 4 but the launcher started 2 workers/);
-  assert.throws(() => withDistKeys(env, { init_method: 'env://', world_size: -1, node_rank: 0 }), /train\.dist\.node_rank is 0 but this worker is rank 1/);
+  assert.throws(() => withDistKeys(env, { init_method: 'env://', world_size: 4, node_rank: -1 }), (e: unknown) => e instanceof ConfigError && /^train\.dist\.world_size: 4, but the launcher started 2 workers/.test(e.message));
+  assert.throws(() => withDistKeys(env, { init_method: 'env://', world_size: -1, node_rank: 0 }), (e: unknown) => e instanceof ConfigError && /^train\.dist\.node_rank: 0, but this worker is rank 1/.test(e.message));
 });

@@ -78,8 +78,9 @@ test('completion: enumerated values, booleans and fitting depths', () => {
   assert.deepEqual(labels('dataset:\n  name: |'), [...DATASET_NAMES]);
   assert.ok(labels('dataset:\n  name: |').includes('FashionMNIST'));
   assert.deepEqual(labels('model:\n  type: imagenet\n  name: |'), ['vgg', 'resnet', 'resnet_preact', 'densenet', 'pyramidnet', 'resnext']);
-  assert.deepEqual(labels('model:\n  wrn:\n    depth: |'), ['10', '16', '22', '28', '34', '40']);
-  assert.deepEqual(labels('model:\n  resnet:\n    block_type: bottleneck\n    depth: |'), ['11', '20', '29', '38', '47', '56', '110', '164', '272']);
+  // Every depth that fits, up to 300 (none skipped).
+  assert.deepEqual(labels('model:\n  wrn:\n    depth: |'), Array.from({ length: 49 }, (_, i) => String(6 * i + 10)));
+  assert.deepEqual(labels('model:\n  resnet:\n    block_type: bottleneck\n    depth: |'), Array.from({ length: 33 }, (_, i) => String(9 * i + 11)));
   const { text, offset } = at('train:\n  optimizer: |');
   assert.equal(configCompletions(text, offset).find((i) => i.preselect)?.label, 'sgd');
   assert.deepEqual(labels('train:\n  batch_size: |'), []);
@@ -131,7 +132,7 @@ test('diagnostics: wrong type, value not allowed, out of range, with value range
 
 test('diagnostics: depth that does not fit the block rule, on the depth value', () => {
   const text = 'model:\n  name: wrn\n  wrn:\n    depth: 24\n';
-  assert.deepEqual(diags(text), [{ range: '3:11-3:13', code: 'config-check', severity: 'error', message: 'model.wrn.depth: 24 does not fit wrn (depth = 6n+4: 10, 16, 22, 28, 34, 40, ...)' }]);
+  assert.deepEqual(diags(text), [{ range: '3:11-3:13', code: 'config-check', severity: 'error', message: 'model.wrn.depth: 24 does not fit wrn: depth = 6n+4 (n >= 1 blocks per stage), i.e. 10, 16, 22, 28, 34, 40, ... in steps of 6; nearest 22 or 28' }]);
   // The rule follows the block type, and a depth for a model that is not selected is not checked.
   assert.deepEqual(diags('model:\n  name: resnet\n  resnet:\n    block_type: bottleneck\n    depth: 110\n'), []);
   assert.equal(diags('model:\n  name: resnet\n  resnet:\n    block_type: bottleneck\n    depth: 44\n')[0]?.code, 'config-check');

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MODEL_NAMES, OPTIMIZERS } from '../../runtime/config/index';
+import { familyNames, validDepths, OPTIMIZERS } from '../../runtime/config/index';
 import { configCompletions, requiredKeys } from '../../extension/yaml/completion';
 import { nearestDepths } from '../../extension/yaml/depths';
 import { configDiagnostics, DiagnosticCode } from '../../extension/yaml/diagnostics';
@@ -28,12 +28,12 @@ function fixesOf(text: string, code: DiagnosticCode): QuickFix[] {
 }
 
 test('completion in flow maps and flow sequences', () => {
-  assert.deepEqual(labels('model: {name: |'), [...MODEL_NAMES]);
+  assert.deepEqual(labels('model: {name: |'), familyNames('cifar'));
   assert.deepEqual(labels('model: {type: imagenet, name: |}'), ['vgg', 'resnet', 'resnet_preact', 'densenet', 'pyramidnet', 'resnext']);
   // The original's configs write Python's True/False: the list's own spelling is offered.
   assert.deepEqual(labels('model:\n  resnet_preact:\n    preact_stage: [True, |'), ['True', 'False']);
   assert.deepEqual(labels('model:\n  resnet_preact:\n    preact_stage:\n      - true\n      - |'), ['true', 'false']);
-  assert.deepEqual(labels('model: {name: wrn, wrn: {depth: |}}'), ['10', '16', '22', '28', '34', '40']);
+  assert.deepEqual(labels('model: {name: wrn, wrn: {depth: |}}'), validDepths('wrn', undefined, 300).map(String));
   const keys = labels('model: {name: wrn, |}');
   assert.ok(keys.includes('type') && keys.includes('wrn') && !keys.includes('name'));
 });
@@ -173,7 +173,7 @@ test('Run overrides box: completes keys, then values', () => {
   assert.equal(overrideCompletions('scheduler.epochs 2 train.optimizer ad')[0].value, 'scheduler.epochs 2 train.optimizer adam ');
   assert.ok(!labelsOf('train.optimizer adam ').includes('train.optimizer'));
   assert.deepEqual(labelsOf('augmentation.use_mixup '), ['true', 'false']);
-  assert.deepEqual(labelsOf('model.wrn.depth ', 'model:\n  name: wrn\n'), ['10', '16', '22', '28', '34', '40']);
+  assert.deepEqual(labelsOf('model.wrn.depth ', 'model:\n  name: wrn\n'), validDepths('wrn', undefined, 300).map(String));
   assert.deepEqual(labelsOf('scheduler.epochs '), []);
   assert.deepEqual(labelsOf('bogus.key '), []);
   assert.equal(overrideCompletions('device cpu')[0].exact, true);

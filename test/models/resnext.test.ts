@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../runtime/backend';
-import { loadConfig } from '../../runtime/config';
+import { ConfigError, loadConfig } from '../../runtime/config';
 import { countParams, createModel } from '../../runtime/models';
 import { build, buildFast, countFast, layerShapes, paramStats, paramValues, trainSteps, uniqueNames } from './helpers';
 
@@ -117,7 +117,7 @@ describe('resnext (arXiv 1611.05431): structure', () => {
   it('rejects depths that are not 9n+2', () => {
     const cfg = loadConfig({ configFile: `configs/${FILE}` });
     cfg.model.resnext.depth = 28;
-    assert.throws(() => createModel(cfg), /depth 28 does not fit depth = 9n\+2/);
+    assert.throws(() => createModel(cfg), (e: unknown) => e instanceof ConfigError && /^model\.resnext\.depth: 28 does not fit resnext: depth = 9n\+2 .*; nearest 20 or 29$/.test(e.message));
   });
 });
 

@@ -6,6 +6,7 @@ import { initBackend } from '../../runtime/backend';
 import { buildShakeShake, SkipConnection } from '../../runtime/models/cifar/shake_shake';
 import { ParamRegistry } from '../../runtime/models/layers';
 import { maxAbsDiff } from '../backend/helpers';
+import { ConfigError } from '../../runtime/config';
 import { build, buildFast, config, contextOf, countFast, layerShapes, paramStats, paramValues, trainSteps, uniqueNames } from './helpers';
 
 const FILE = 'cifar/shake_shake.yaml';
@@ -139,7 +140,7 @@ describe('shake_shake (arXiv 1705.07485), cifar type: structure', () => {
 
   it('rejects depths that are not 6n+2', () => {
     const cfg = config(FILE);
-    assert.throws(() => buildShakeShake({ ...cfg.model.shake_shake, depth: 25 }, contextOf(cfg)), /depth 25 does not fit depth = 6n\+2/);
+    assert.throws(() => buildShakeShake({ ...cfg.model.shake_shake, depth: 25 }, contextOf(cfg)), (e: unknown) => e instanceof ConfigError && e.message === 'model.shake_shake.depth: 25 does not fit shake_shake: depth = 6n+2 (n >= 1 blocks per stage), i.e. 8, 14, 20, 26, 32, 38, ... in steps of 6; nearest 20 or 26');
   });
 });
 

@@ -13,6 +13,7 @@ import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { familyNames } from '../../runtime/config';
 import { countParams } from '../../runtime/models';
 import { buildImagenetVgg } from '../../runtime/models/imagenet/vgg';
 import type { Model } from '../../runtime/models/types';
@@ -62,6 +63,12 @@ function logitsShape(model: Model, shape: [number, number, number, number]): num
 describe('zoo: counts of the original and logits shapes, 32x32x3, 28x28x1, imagenet type', () => {
   before(async () => {
     await tf.setBackend('cpu');
+  });
+
+  it('covers every family of the registry (config/families.ts), for each type it declares', () => {
+    const families = (rows: Array<[string, ...unknown[]]>) => [...new Set(rows.map(([file]) => config(file).model.name))].sort();
+    assert.deepEqual(families(CIFAR), familyNames('cifar').sort());
+    assert.deepEqual(families(IMAGENET), familyNames('imagenet').sort());
   });
 
   for (const [file, overrides, cifar10, mnist] of CIFAR) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../runtime/config';
+import { ConfigError, loadConfig } from '../../runtime/config';
 import { BatchBuilder, epochOrder } from '../../runtime/data/batch';
 import { decodeImage } from '../../runtime/data/image_decode';
 import { listImageFolder, loadImageFolder } from '../../runtime/data/image_folder';
@@ -50,7 +50,7 @@ test('train split keeps sizes (layout); val split is resized and center-cropped 
 test('config → loaders: random resized crops of imageSize, n_classes checked against the class folders', async () => {
   const base = ['dataset.name', 'ImageFolder', 'dataset.dataset_dir', root, 'dataset.image_size', '16', 'train.batch_size', '4', 'train.dataloader.num_workers', '0', 'tta.use_resize', 'True', 'tta.resize', '18'];
   const bad = loadConfig({ overrides: base });
-  assert.throws(() => loadRunData(bad), /dataset.n_classes is 10, but .*train has 3 class folders \(ant, bee, cat\): set dataset.n_classes 3/);
+  assert.throws(() => loadRunData(bad), (e: unknown) => e instanceof ConfigError && /^dataset\.n_classes: 10, but .*train has 3 class folders \(ant, bee, cat\): set dataset\.n_classes 3$/.test(e.message));
   assert.throws(() => loadRunData(loadConfig({ overrides: [...base, 'dataset.n_classes', '3', 'dataset.n_channels', '1'] })), /set dataset.n_channels 3/);
   const cfg = loadConfig({ overrides: [...base, 'dataset.n_classes', '3', 'augmentation.use_cutout', 'True', 'augmentation.cutout.mask_size', '4'] });
   const data = loadRunData(cfg);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ConfigError } from '../../runtime/config';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -143,5 +144,5 @@ test('optimizer state round-trips through getState/setState (checkpoints); creat
     a.dispose();
     b.dispose();
   }
-  assert.throws(() => createOptimizer({ optimizer: 'adabound', momentum: 0.9, nesterov: false, weight_decay: 0, no_weight_decay_on_bn: false, base_lr: 0 }, []), /base_lr must be > 0/);
+  assert.throws(() => createOptimizer({ optimizer: 'adabound', momentum: 0.9, nesterov: false, weight_decay: 0, no_weight_decay_on_bn: false, base_lr: 0 }, []), (e: unknown) => e instanceof ConfigError && /^train\.base_lr: must be > 0 for adabound/.test(e.message));
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { ConfigError } from '../../runtime/config';
 import { createLrSchedule, type LrScheduleConfig, type SchedulerOptions, type WarmupOptions } from '../../runtime/train/schedule';
 
 /** defaults.py values; `over` / `warmup` override them. */
@@ -144,19 +145,21 @@ test("warm-up 'none' keeps the original's span: main schedule covers epochs - wa
 });
 
 test('unknown types and invalid options throw', () => {
-  assert.throws(() => createLrSchedule(config({ type: 'step' }), S), /Unknown scheduler\.type 'step'; allowed: constant, multistep, linear, cosine, sgdr/);
-  assert.throws(
+  // Config-key problems are ConfigErrors (exit code 2), naming the key.
+  const configError = (f: () => unknown, message: RegExp) => assert.throws(f, (e: unknown) => e instanceof ConfigError && message.test(e.message));
+  configError(() => createLrSchedule(config({ type: 'step' }), S), /^scheduler\.type: invalid value 'step' \(allowed: constant, multistep, linear, cosine, sgdr\)$/);
+  configError(
     () => createLrSchedule(config({}, { type: 'cosine', epochs: 0 }), S),
-    /Unknown scheduler\.warmup\.type 'cosine'; allowed: none, linear, exponential/,
+    /^scheduler\.warmup\.type: invalid value 'cosine' \(allowed: none, linear, exponential\)$/,
   );
   assert.throws(() => createLrSchedule(config(), 0), /stepsPerEpoch must be a positive integer, got 0/);
-  assert.throws(() => createLrSchedule(config({ epochs: 5 }, { type: 'linear', epochs: 5 }), S), /scheduler\.epochs \(5\) must be greater than scheduler\.warmup\.epochs \(5\)/);
-  assert.throws(() => createLrSchedule(config({ milestones: [120, 80] }), S), /milestones must be non-decreasing epochs >= 0.*\[120, 80\]/);
+  configError(() => createLrSchedule(config({ epochs: 5 }, { type: 'linear', epochs: 5 }), S), /scheduler\.epochs \(5\) must be greater than scheduler\.warmup\.epochs \(5\)/);
+  configError(() => createLrSchedule(config({ milestones: [120, 80] }), S), /^scheduler\.milestones: must be non-decreasing epochs >= 0.*\[120, 80\]/);
   // milestones past the end never take effect (the YAMLs' [80, 120] in a short trial run)
   const short = createLrSchedule(config({ epochs: 3, milestones: [80, 120] }), S);
   assert.equal(short(0), 0.1);
   assert.equal(short(3 * S - 1), 0.1);
-  assert.throws(() => createLrSchedule(config({}, {}, -1), S), /train\.base_lr must be a finite number >= 0, got -1/);
+  configError(() => createLrSchedule(config({}, {}, -1), S), /^train\.base_lr: must be a finite number >= 0, got -1$/);
   const lr = createLrSchedule(config(), S);
   assert.throws(() => lr(-1), /iteration must be a finite number >= 0, got -1/);
   assert.throws(() => lr(Number.NaN), /got NaN/);

@@ -9,6 +9,7 @@ import { cutmix } from './cutmix';
 import { mixup } from './mixup';
 import { ricap } from './ricap';
 import type { MixImages, MixedTargets } from './targets';
+import { ConfigError } from '../../config/config_error';
 
 export { permuteLabels, type MixImages, type MixedTargets } from './targets';
 
@@ -22,11 +23,11 @@ export interface MixOptions {
   alpha: number;
 }
 
-/** @throws on an unknown kind or a parameter that is not > 0 */
+/** @throws Error on an unknown kind; ConfigError naming the key for a parameter that is not > 0 */
 export function checkMix(o: MixOptions): void {
   if (!MIX_KINDS.includes(o.kind)) throw new Error(`unknown batch mixing '${String(o.kind)}' (allowed: ${MIX_KINDS.join(', ')})`);
   const key = o.kind === 'ricap' ? 'ricap.beta' : `${o.kind}.alpha`;
-  if (!(Number.isFinite(o.alpha) && o.alpha > 0)) throw new Error(`augmentation.${key} must be > 0 (Beta distribution parameter), got ${o.alpha}`);
+  if (!(Number.isFinite(o.alpha) && o.alpha > 0)) throw new ConfigError(`must be > 0 (Beta distribution parameter), got ${o.alpha}`, { key: `augmentation.${key}` });
 }
 
 /** Applies the configured mixer. */

@@ -13,10 +13,10 @@
  * k=24 (basic, rate 1.0) 28,071,706; DenseNet-40 k=12 (basic, rate 1.0) 1,059,298.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { AvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
-import { blocksPerStage } from './resnet';
 import { assembleModel } from '../assemble';
 
 /** The `model.densenet` config section (the cifar type reads depth, the imagenet type n_blocks). */
@@ -134,12 +134,11 @@ export function buildDenseStages(
 
 /** Builds the CIFAR-type DenseNet. */
 export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
-  const bottleneck = cfg.block_type === 'bottleneck';
-  const n = blocksPerStage('densenet', cfg.depth, bottleneck ? 6 : 3, 4, `block_type ${cfg.block_type}`);
+  const n = blocksPerStage('densenet', cfg.depth, cfg.block_type);
   const root = ParamRegistry.root(ctx);
   const stemC = 2 * cfg.growth_rate;
   const conv = new Conv2d(root, 'conv', ctx.inChannels, stemC, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
-  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, [n, n, n], { rate: cfg.drop_rate }, ctx);
+  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, n, { rate: cfg.drop_rate }, ctx);
   const bn = new BatchNorm2d(root, 'bn', outChannels);
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {

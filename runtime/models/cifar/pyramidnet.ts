@@ -16,10 +16,10 @@
  * the original; 32×32 and 28×28 inputs are fine.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { AvgPool2d, BatchNorm2d, Conv2d, Linear, ParamRegistry, ZeroChannelPad } from '../layers';
 import type { Model } from '../types';
-import { blocksPerStage } from './resnet';
 import { assembleModel } from '../assemble';
 
 /** The `model.pyramidnet` config section (the cifar type reads depth, the imagenet type n_blocks). */
@@ -182,12 +182,12 @@ export function buildPyramidStages(
 /** Builds the CIFAR-type PyramidNet. */
 export function buildPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext, name = 'pyramidnet'): Model {
   const Block = pyramidBlock(cfg.block_type);
-  const n = blocksPerStage('pyramidnet', cfg.depth, Block.expansion === 1 ? 6 : 9, 2, `block_type ${cfg.block_type}`);
-  const widths = pyramidWidths(cfg.initial_channels, cfg.alpha, 3 * n, Block.expansion);
+  const n = blocksPerStage('pyramidnet', cfg.depth, cfg.block_type);
+  const widths = pyramidWidths(cfg.initial_channels, cfg.alpha, n.reduce((a, b) => a + b, 0), Block.expansion);
   const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, widths[0], 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const bn1 = new BatchNorm2d(root, 'bn1', widths[0]);
-  const stages = buildPyramidStages(root, Block, widths, [n, n, n], [1, 2, 2], ctx.imageSize, ctx);
+  const stages = buildPyramidStages(root, Block, widths, n, [1, 2, 2], ctx.imageSize, ctx);
   const last = widths[widths.length - 1];
   const bn2 = new BatchNorm2d(root, 'bn2', last);
   const fc = new Linear(root, 'fc', last, ctx.nClasses, ctx.initMode, ctx.rng);

@@ -13,6 +13,7 @@
  * ResNet-164 (bottleneck) 1,620,058.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
@@ -116,17 +117,6 @@ export function resNetBlock(blockType: string): ResidualBlockClass {
 }
 
 /**
- * Blocks per stage of a cifar-type model with depth = per·n + extra.
- * @throws Error naming the model, depth and rule when the depth does not fit
- *   (the config module reports these earlier with the key's name).
- */
-export function blocksPerStage(model: string, depth: number, per: number, extra: number, what: string): number {
-  const n = (depth - extra) / per;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${model}: depth ${depth} does not fit ${what} (depth = ${per}n+${extra})`);
-  return n;
-}
-
-/**
  * Builds the stages `stage1`… of a ResNet: stage s has n[s] blocks with `channels[s]` outputs, its first
  * block takes the previous stage's channels and strides by `strides[s]`.
  */
@@ -153,13 +143,13 @@ export function buildResNetStages(
 /** Builds the CIFAR-type ResNet. */
 export function buildResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet'): Model {
   const Block = resNetBlock(cfg.block_type);
-  const n = blocksPerStage('resnet', cfg.depth, Block.expansion === 1 ? 6 : 9, 2, `block_type ${cfg.block_type}`);
+  const n = blocksPerStage('resnet', cfg.depth, cfg.block_type);
   const c = cfg.initial_channels;
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
   const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const bn = new BatchNorm2d(root, 'bn', c);
-  const stages = buildResNetStages(root, Block, c, channels, [n, n, n], [1, 2, 2], ctx);
+  const stages = buildResNetStages(root, Block, c, channels, n, [1, 2, 2], ctx);
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = bn.applyRelu(conv.apply(x), training);

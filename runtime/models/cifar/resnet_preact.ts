@@ -15,10 +15,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assembleModel } from '../assemble';
 import { buildPreactStages, preactBlock } from '../blocks/preact';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
-import { blocksPerStage } from './resnet';
 
 /** The `model.resnet_preact` config section (cifar type). */
 export interface ResNetPreactConfig {
@@ -32,12 +32,12 @@ export interface ResNetPreactConfig {
 
 /**
  * Builds the CIFAR-type ResNet-preact.
- * @throws Error when depth does not fit the block type or preact_stage has not 3 entries
+ * @throws ConfigError when depth does not fit the block type; Error when preact_stage has not 3 entries
  *   (the config module reports these earlier with the key's name).
  */
 export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext, name = 'resnet_preact'): Model {
   const Block = preactBlock('resnet_preact', cfg.block_type);
-  const n = blocksPerStage('resnet_preact', cfg.depth, Block.expansion === 1 ? 6 : 9, 2, `block_type ${cfg.block_type}`);
+  const n = blocksPerStage('resnet_preact', cfg.depth, cfg.block_type);
   if (cfg.preact_stage.length !== 3) {
     throw new Error(`resnet_preact: preact_stage needs 3 entries for the cifar type, got ${cfg.preact_stage.length}`);
   }
@@ -45,7 +45,7 @@ export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext, na
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
   const root = ParamRegistry.root(ctx);
   const stem = new Conv2d(root, 'conv', ctx.inChannels, channels[0], 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
-  const stages = buildPreactStages(root, Block, c, channels, [n, n, n], [1, 2, 2], {
+  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,
     addLastBn: cfg.add_last_bn,
     preactStage: cfg.preact_stage,

@@ -11,6 +11,7 @@
  * 8 34,426,698; 16 68,155,210 (the paper's "68.1M"; CIFAR-100: 68,247,460; 28×28×1: 68,154,058).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, GroupedConv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
@@ -91,18 +92,17 @@ export function buildResNeXtStages(
 
 /**
  * Builds the CIFAR-type ResNeXt.
- * @throws Error when depth is not 9n+2 (n ≥ 1) or the bottleneck width does not divide by the cardinality
+ * @throws ConfigError when depth is not 9n+2 (n ≥ 1); Error when the bottleneck width does not divide by the cardinality
  */
 export function buildResNeXt(cfg: ResNeXtConfig, ctx: BuildContext, name = 'resnext'): Model {
-  const n = (cfg.depth - 2) / 9;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`resnext: depth ${cfg.depth} does not fit depth = 9n+2 (e.g. 11, 20, 29)`);
+  const n = blocksPerStage('resnext', cfg.depth);
   const c = cfg.initial_channels;
   const e = ResNeXtBlock.expansion;
   const channels = [c, c * e, c * 2 * e, c * 4 * e];
   const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
   const bn = new BatchNorm2d(root, 'bn', c);
-  const stages = buildResNeXtStages(root, channels, [n, n, n], [1, 2, 2], cfg, ctx);
+  const stages = buildResNeXtStages(root, channels, n, [1, 2, 2], cfg, ctx);
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = bn.applyRelu(conv.apply(x), training);

@@ -14,12 +14,12 @@
  * [T, F, F], r 16) 1,748,792; the defaults (no flags, [T, T, T]) 1,744,760.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { assembleModel } from '../assemble';
 import { buildPreactStages, preactBlock } from '../blocks/preact';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
-import { blocksPerStage } from './resnet';
 
 /** The `model.se_resnet_preact` config section. */
 export interface SEResNetPreactConfig {
@@ -35,14 +35,14 @@ export interface SEResNetPreactConfig {
 /** Builds the CIFAR-type SE-ResNet-preact (always fan_out init, as the original). */
 export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext, name = 'se_resnet_preact'): Model {
   const Block = preactBlock('se_resnet_preact', cfg.block_type);
-  const n = blocksPerStage('se_resnet_preact', cfg.depth, Block.expansion === 1 ? 6 : 9, 2, `block_type ${cfg.block_type}`);
+  const n = blocksPerStage('se_resnet_preact', cfg.depth, cfg.block_type);
   if (cfg.preact_stage.length !== 3) throw new Error(`se_resnet_preact: preact_stage needs 3 entries, got ${cfg.preact_stage.length}`);
   const fanOut: BuildContext = { ...ctx, initMode: 'kaiming_fan_out' };
   const c = cfg.initial_channels;
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
   const root = ParamRegistry.root(ctx);
   const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: fanOut.initMode, rng: ctx.rng, padding: 1 });
-  const stages = buildPreactStages(root, Block, c, channels, [n, n, n], [1, 2, 2], {
+  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,
     addLastBn: cfg.add_last_bn,
     preactStage: cfg.preact_stage,

@@ -16,6 +16,7 @@
  * on 28×28×1: 2×32d 2,922,874, 2×96d 26,192,634.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
 import { drawShakeWeights, shakeShake, type ShakeFlags, type UniformSource } from '../ops/shake_shake';
@@ -109,11 +110,10 @@ export interface ShakeShakeOptions {
 
 /**
  * Builds the CIFAR-type Shake-Shake ResNet.
- * @throws Error when depth is not 6n+2 (n ≥ 1)
+ * @throws ConfigError when depth is not 6n+2 (n ≥ 1)
  */
 export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name = 'shake_shake', options: ShakeShakeOptions = {}): Model {
-  const n = (cfg.depth - 2) / 6;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`shake_shake: depth ${cfg.depth} does not fit depth = 6n+2 (e.g. 8, 14, 20, 26)`);
+  const n = blocksPerStage('shake_shake', cfg.depth);
   const flags: ShakeFlags = { shake_forward: cfg.shake_forward, shake_backward: cfg.shake_backward, shake_image: cfg.shake_image };
   const rng: UniformSource = options.shakeRng ?? ctx.noise;
   const d = cfg.initial_channels;
@@ -124,7 +124,7 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
   const stages: ShakeBlock[][] = [1, 2, 2].map((stride, s) => {
     const stage = root.child(`stage${s + 1}`);
     const blocks: ShakeBlock[] = [];
-    for (let b = 0; b < n; b++) {
+    for (let b = 0; b < n[s]; b++) {
       const first = b === 0;
       blocks.push(new ShakeBlock(stage.child(`block${b + 1}`), first ? channels[s] : channels[s + 1], channels[s + 1], first ? stride : 1, flags, rng, ctx));
     }

@@ -11,10 +11,10 @@
  * Parameters on CIFAR-10: WRN-28-10 36,479,194; WRN-16-8 10,961,370; WRN-40-4 8,949,210.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { BatchNorm2d, Conv2d, Dropout, Linear, ParamRegistry } from '../layers';
 import type { Model } from '../types';
-import { blocksPerStage } from './resnet';
 import { assembleModel } from '../assemble';
 
 /** The `model.wrn` config section. */
@@ -55,7 +55,7 @@ export class WideBasicBlock {
 
 /** Builds the CIFAR-type WRN. */
 export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model {
-  const n = blocksPerStage('wrn', cfg.depth, 6, 4, 'wrn');
+  const n = blocksPerStage('wrn', cfg.depth);
   const c = cfg.initial_channels;
   const k = cfg.widening_factor;
   const channels = [c * k, c * 2 * k, c * 4 * k];
@@ -65,7 +65,7 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
   const stages = channels.map((outC, s) => {
     const stage = root.child(`stage${s + 1}`);
     const blocks: WideBasicBlock[] = [];
-    for (let b = 0; b < n; b++) {
+    for (let b = 0; b < n[s]; b++) {
       const first = b === 0;
       blocks.push(new WideBasicBlock(stage.child(`block${b + 1}`), first ? inC : outC, outC, first && s > 0 ? 2 : 1, cfg.drop_rate, ctx));
     }

@@ -9,6 +9,7 @@
  * 7,978,856.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { imagenetBlocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { buildDenseStages, type DenseNetConfig } from '../cifar/densenet';
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
@@ -18,11 +19,11 @@ import { assembleModel } from '../assemble';
 
 /** Builds the ImageNet-type DenseNet. */
 export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'densenet'): Model {
-  if (cfg.n_blocks.length !== 4) throw new Error(`densenet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
+  const n = imagenetBlocksPerStage('densenet', cfg.n_blocks);
   const root = ParamRegistry.root(ctx);
   const stemC = 2 * cfg.growth_rate;
   const stem = new ImagenetStem(root, ctx.inChannels, stemC, ctx);
-  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, cfg.n_blocks, { rate: cfg.drop_rate }, ctx);
+  const { stages, outChannels } = buildDenseStages(root, cfg, stemC, n, { rate: cfg.drop_rate }, ctx);
   const bnLast = new BatchNorm2d(root, 'bn_last', outChannels);
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {

@@ -10,6 +10,7 @@
  * 62,368,168.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { imagenetBlocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { buildPyramidStages, pyramidBlock, pyramidWidths, type PyramidNetConfig } from '../cifar/pyramidnet';
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
@@ -20,12 +21,12 @@ import { assembleModel } from '../assemble';
 /** Builds the ImageNet-type PyramidNet. */
 export function buildImagenetPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext, name = 'pyramidnet'): Model {
   const Block = pyramidBlock(cfg.block_type);
-  if (cfg.n_blocks.length !== 4) throw new Error(`pyramidnet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
-  const total = cfg.n_blocks.reduce((a, b) => a + b, 0);
+  const n = imagenetBlocksPerStage('pyramidnet', cfg.n_blocks);
+  const total = n.reduce((a, b) => a + b, 0);
   const widths = pyramidWidths(cfg.initial_channels, cfg.alpha, total, Block.expansion);
   const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, widths[0], ctx);
-  const stages = buildPyramidStages(root, Block, widths, cfg.n_blocks, [1, 2, 2, 2], ImagenetStem.outputSize(ctx.imageSize), ctx);
+  const stages = buildPyramidStages(root, Block, widths, n, [1, 2, 2, 2], ImagenetStem.outputSize(ctx.imageSize), ctx);
   const last = widths[widths.length - 1];
   const bnLast = new BatchNorm2d(root, 'bn_last', last);
   const fc = new Linear(root, 'fc', last, ctx.nClasses, ctx.initMode, ctx.rng);

@@ -9,6 +9,7 @@
  * ([3, 4, 6, 3] basic) 21,797,672.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { imagenetBlocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { buildResNetStages, resNetBlock, type ResNetConfig } from '../cifar/resnet';
 import { Linear, ParamRegistry } from '../layers';
@@ -19,13 +20,13 @@ import { assembleModel } from '../assemble';
 /** Builds the ImageNet-type ResNet. */
 export function buildImagenetResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet'): Model {
   const Block = resNetBlock(cfg.block_type);
-  if (cfg.n_blocks.length !== 4) throw new Error(`resnet: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
+  const n = imagenetBlocksPerStage('resnet', cfg.n_blocks);
   const c = cfg.initial_channels;
   const e = Block.expansion;
   const channels = [c, c * 2 * e, c * 4 * e, c * 8 * e];
   const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
-  const stages = buildResNetStages(root, Block, c, channels, cfg.n_blocks, [1, 2, 2, 2], ctx);
+  const stages = buildResNetStages(root, Block, c, channels, n, [1, 2, 2, 2], ctx);
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x, training);

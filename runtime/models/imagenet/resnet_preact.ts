@@ -10,6 +10,7 @@
  * Parameters (224×224, 1000 classes): ResNet-preact-18 ([2, 2, 2, 2] basic, c 64) 11,687,848.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { imagenetBlocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { buildPreactStages, preactBlock } from '../blocks/preact';
 import { BatchNorm2d, Linear, ParamRegistry } from '../layers';
@@ -29,11 +30,11 @@ export interface ImagenetResNetPreactConfig {
 
 /**
  * Builds the ImageNet-type ResNet-preact.
- * @throws Error when n_blocks or preact_stage has not 4 entries (the original fails with an IndexError).
+ * @throws ConfigError when n_blocks has not 4 entries, Error when preact_stage has not (the original fails with an IndexError).
  */
 export function buildImagenetResNetPreact(cfg: ImagenetResNetPreactConfig, ctx: BuildContext, name = 'resnet_preact'): Model {
   const Block = preactBlock('resnet_preact', cfg.block_type);
-  if (cfg.n_blocks.length !== 4) throw new Error(`resnet_preact: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
+  const n = imagenetBlocksPerStage('resnet_preact', cfg.n_blocks);
   if (cfg.preact_stage.length !== 4) {
     throw new Error(`resnet_preact: preact_stage needs 4 entries (one per stage) for the imagenet type, got ${cfg.preact_stage.length}`);
   }
@@ -42,7 +43,7 @@ export function buildImagenetResNetPreact(cfg: ImagenetResNetPreactConfig, ctx: 
   const channels = [c, c * 2 * e, c * 4 * e, c * 8 * e];
   const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
-  const stages = buildPreactStages(root, Block, c, channels, cfg.n_blocks, [1, 2, 2, 2], {
+  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,
     addLastBn: cfg.add_last_bn,
     preactStage: cfg.preact_stage,

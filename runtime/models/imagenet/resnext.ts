@@ -8,6 +8,7 @@
  * Parameters (1000 classes): ResNeXt-50 32×4d ([3, 4, 6, 3], c = 64) 25,028,904, as torchvision's.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { imagenetBlocksPerStage } from '../../config/families';
 import type { BuildContext } from '../build_context';
 import { buildResNeXtStages, ResNeXtBlock, type ResNeXtConfig } from '../cifar/resnext';
 import { Linear, ParamRegistry } from '../layers';
@@ -17,16 +18,16 @@ import { assembleModel } from '../assemble';
 
 /**
  * Builds the ImageNet-type ResNeXt.
- * @throws Error when n_blocks has not 4 entries
+ * @throws ConfigError when n_blocks has not 4 entries
  */
 export function buildImagenetResNeXt(cfg: ResNeXtConfig, ctx: BuildContext, name = 'resnext'): Model {
-  if (cfg.n_blocks.length !== 4) throw new Error(`resnext: n_blocks needs 4 entries for the imagenet type, got ${cfg.n_blocks.length}`);
+  const n = imagenetBlocksPerStage('resnext', cfg.n_blocks);
   const c = cfg.initial_channels;
   const e = ResNeXtBlock.expansion;
   const channels = [c, c * e, c * 2 * e, c * 4 * e, c * 8 * e];
   const root = ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
-  const stages = buildResNeXtStages(root, channels, cfg.n_blocks, [1, 2, 2, 2], cfg, ctx);
+  const stages = buildResNeXtStages(root, channels, n, [1, 2, 2, 2], cfg, ctx);
   const fc = new Linear(root, 'fc', channels[4], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x, training);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { INIT_MODES } from '../../config/tree';
 
 /** A source of standard normal samples, e.g. the runtime's seeded PRNG. */
 export interface NormalSource {
@@ -6,7 +7,7 @@ export interface NormalSource {
 }
 
 /** The original's `model.init_mode`. */
-export type InitMode = 'kaiming_fan_out' | 'kaiming_fan_in';
+export type InitMode = (typeof INIT_MODES)[number];
 
 /**
  * Kaiming (He) normal initialisation with ReLU gain, as PyTorch's

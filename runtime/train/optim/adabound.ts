@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../../models/types';
 import { checkBetas, SlotOptimizer } from './adam';
+import { ConfigError } from '../../config/config_error';
 
 /** Settings of {@link AdaBound} (`optim.adabound` and `train.base_lr`). */
 export interface AdaBoundOptions {
@@ -42,7 +43,7 @@ export class AdaBound extends SlotOptimizer {
     const { finalLr, gamma, baseLr, eps } = this.o;
     if (!(Number.isFinite(finalLr) && finalLr >= 0)) throw new Error(`${name}: final_lr must be >= 0, got ${finalLr}`);
     if (!(gamma >= 0 && gamma < 1)) throw new Error(`${name}: gamma must be in [0, 1), got ${gamma}`);
-    if (!(Number.isFinite(baseLr) && baseLr > 0)) throw new Error(`${name}: train.base_lr must be > 0 (final_lr is scaled by lr/base_lr), got ${baseLr}`);
+    if (!(Number.isFinite(baseLr) && baseLr > 0)) throw new ConfigError(`must be > 0 for ${name} (final_lr is scaled by lr/base_lr), got ${baseLr}`, { key: 'train.base_lr' });
     if (!(eps >= 0)) throw new Error(`${name}: eps must be >= 0, got ${eps}`);
   }
 

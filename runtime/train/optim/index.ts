@@ -1,3 +1,4 @@
+import { ConfigError, OPTIMIZERS, defaultConfig, type Config } from '../../config';
 import type { Param } from '../../models/types';
 import { AdaBound } from './adabound';
 import { Adam } from './adam';
@@ -13,9 +14,6 @@ export { LARS, type LarsOptions } from './lars';
 export type { Optimizer, OptimizerState } from './types';
 export { weightDecayPolicy, type WeightDecayOptions } from './weight_decay';
 
-/** Values of `train.optimizer` in the original framework. */
-export const OPTIMIZER_NAMES = ['sgd', 'adam', 'amsgrad', 'adabound', 'adaboundw', 'lars'] as const;
-
 /** The `train` keys `createOptimizer` reads; a parsed `train` section satisfies it. */
 export interface OptimizerOptions extends SgdOptions, WeightDecayOptions {
   optimizer: string;
@@ -23,27 +21,17 @@ export interface OptimizerOptions extends SgdOptions, WeightDecayOptions {
   base_lr?: number;
 }
 
-/** The `optim` section; a parsed `optim` section satisfies it. */
-export interface OptimSection {
-  adam: { betas: readonly number[] };
-  lars: { eps: number; threshold: number };
-  adabound: { betas: readonly number[]; final_lr: number; gamma: number };
-}
-
-/** The original's `optim` defaults (defaults.py). */
-export const DEFAULT_OPTIM: OptimSection = {
-  adam: { betas: [0.9, 0.999] },
-  lars: { eps: 1e-9, threshold: 1e-2 },
-  adabound: { betas: [0.9, 0.999], final_lr: 0.1, gamma: 1e-3 },
-};
+/** The `optim` section (betas, LARS and AdaBound settings; described in the config tree). */
+export type OptimSection = Config['optim'];
 
 /**
  * Builds the optimizer named by `train.optimizer` for `params`, with the per-parameter weight decay of
  * {@link weightDecayPolicy}.
- * @param optim the `optim` section (betas, LARS and AdaBound settings); default the original's defaults
- * @throws Error for an unknown name (listing the allowed ones) or invalid settings.
+ * @param optim the `optim` section (betas, LARS and AdaBound settings); default the config tree's
+ *   defaults (the original's defaults.py)
+ * @throws ConfigError for an unknown name (listing the allowed ones) or invalid settings.
  */
-export function createOptimizer(train: OptimizerOptions, params: readonly Param[], optim: OptimSection = DEFAULT_OPTIM): Optimizer {
+export function createOptimizer(train: OptimizerOptions, params: readonly Param[], optim: OptimSection = defaultConfig().optim): Optimizer {
   const decay = weightDecayPolicy(train);
   switch (train.optimizer) {
     case 'sgd':
@@ -60,6 +48,6 @@ export function createOptimizer(train: OptimizerOptions, params: readonly Param[
     case 'lars':
       return new LARS(params, { momentum: train.momentum, eps: optim.lars.eps, threshold: optim.lars.threshold }, decay);
     default:
-      throw new Error(`Unknown train.optimizer '${train.optimizer}'; allowed: ${OPTIMIZER_NAMES.join(', ')}`);
+      throw new ConfigError(`invalid value '${train.optimizer}' (allowed: ${OPTIMIZERS.join(', ')})`, { key: 'train.optimizer' });
   }
 }

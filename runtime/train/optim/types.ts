@@ -10,7 +10,7 @@ export interface OptimizerState {
   tensors: Record<string, tf.Tensor>;
 }
 
-/** Shared interface of the optimizers (sgd now; adam, amsgrad, lars, adabound to follow). */
+/** Shared interface of the optimizers (sgd, adam, amsgrad, adabound, adaboundw, lars: see `createOptimizer`). */
 export interface Optimizer {
   /** Optimizer name as in `train.optimizer`. */
   readonly name: string;

@@ -1,4 +1,5 @@
 import type { Param, ParamKind } from '../../models/types';
+import { ConfigError } from '../../config/config_error';
 
 /** The `train` keys the weight-decay policy reads; a parsed `train` section satisfies it. */
 export interface WeightDecayOptions {
@@ -25,7 +26,7 @@ const DECAYED_KINDS: ReadonlySet<ParamKind> = new Set<ParamKind>(['conv_weight',
 export function weightDecayPolicy(options: WeightDecayOptions): (param: Param) => number {
   const wd = options.weight_decay;
   if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) {
-    throw new Error(`train.weight_decay must be a finite number >= 0, got ${String(wd)}`);
+    throw new ConfigError(`must be a finite number >= 0, got ${String(wd)}`, { key: 'train.weight_decay' });
   }
   if (!options.no_weight_decay_on_bn) return () => wd;
   return (param) => (DECAYED_KINDS.has(param.kind) ? wd : 0);

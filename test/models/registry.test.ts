@@ -1,0 +1,163 @@
+/**
+ * The model family table (`config/families.ts`) and the builders registered against it:
+ * - for every declared family, type and block type, the depths the config accepts are exactly those
+ *   `validDepths` lists, the message of a depth that does not fit names the nearest ones, and a family
+ *   without a network of a type is refused for it;
+ * - a toy family added at run time (one declaration, one builder) is accepted by the config, its
+ *   checks, the JSON Schema and `createModel`, and is gone again after unregistering.
+ */
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import {
+  BLOCK_TYPES,
+  ConfigError,
+  MODEL_TYPES,
+  blocksPerStage,
+  configJsonSchema,
+  defaultConfig,
+  depthRule,
+  familyNames,
+  findFamily,
+  loadConfig,
+  nearestDepths,
+  validDepths,
+  type FamilyDeclaration,
+} from '../../runtime/config';
+import { int, section } from '../../runtime/config/spec';
+import { assembleModel } from '../../runtime/models/assemble';
+import type { BuildContext } from '../../runtime/models/build_context';
+import { countParams, createModel, registerModelFamily } from '../../runtime/models';
+import { Linear, ParamRegistry } from '../../runtime/models/layers';
+
+function configError(f: () => unknown): ConfigError {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `a ConfigError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('no error');
+}
+
+/** The block types a family's depth rule distinguishes ([undefined] for one rule). */
+function blockTypesOf(name: string): Array<string | undefined> {
+  return findFamily(name)?.section.children.block_type ? [...BLOCK_TYPES] : [undefined];
+}
+
+describe('every declared family', () => {
+  const depthFamilies = familyNames('cifar').filter((f) => depthRule(f) !== undefined);
+
+  it('has a depth rule for the cifar type, except vgg, which lists its layers', () => {
+    assert.deepEqual(familyNames('cifar').filter((f) => !depthFamilies.includes(f)), ['vgg']);
+  });
+
+  for (const name of depthFamilies) {
+    for (const block of blockTypesOf(name)) {
+      const keys = block === undefined ? [] : [`model.${name}.block_type`, block];
+      const load = (depth: number) => loadConfig({ overrides: ['model.name', name, ...keys, `model.${name}.depth`, String(depth)] });
+      it(`${name}${block ? ` ${block}` : ''}: the config accepts exactly validDepths up to 120, and blocksPerStage inverts the rule`, () => {
+        const valid = validDepths(name, block, 120);
+        assert.ok(valid.length >= 4, `${valid.join(', ')}`);
+        const step = valid[1] - valid[0];
+        valid.forEach((d, i) => {
+          assert.equal(d, valid[0] + i * step, 'no depth is skipped');
+          assert.deepEqual(blocksPerStage(name, d, block), [i + 1, i + 1, i + 1]);
+        });
+        for (let d = 1; d <= 120; d++) {
+          if (valid.includes(d)) {
+            assert.equal((load(d).model as unknown as Record<string, { depth: number }>)[name].depth, d);
+          } else {
+            const near = nearestDepths(name, block, d);
+            const beyond = validDepths(name, block, 200);
+            assert.deepEqual(near, d < valid[0] ? [valid[0]] : [valid.filter((v) => v < d).pop(), beyond.find((v) => v > d)]);
+            const e = configError(() => load(d));
+            assert.equal(e.key, `model.${name}.depth`);
+            assert.ok(e.message.endsWith(`; nearest ${near.join(' or ')}`), e.message);
+            assert.ok(e.message.includes(`${valid.slice(0, 6).join(', ')}, ... in steps of ${step}`), e.message);
+          }
+        }
+      });
+    }
+  }
+
+  for (const type of MODEL_TYPES) {
+    for (const name of familyNames().filter((f) => !familyNames(type).includes(f))) {
+      it(`${name} has no ${type}-type network: model.name is refused for that type`, () => {
+        assert.match(configError(() => loadConfig({ overrides: ['model.type', type, 'model.name', name] })).message, new RegExp(`model\\.name: '${name}' has no ${type}-type model`));
+      });
+    }
+  }
+});
+
+/** A toy family: per stage n blocks of Linear(width, width) after global average pooling; depth = 3n + 2. */
+const TOY: FamilyDeclaration = {
+  types: ['cifar'],
+  depth: { layers: 1, extra: 2 },
+  section: section('Toy network (test fixture)', {
+    depth: int(5, 'Depth (3n+2)', { minimum: 1 }),
+    width: int(4, 'Features of each block', { minimum: 1 }),
+  }),
+};
+
+function buildToy(cfg: { depth: number; width: number }, ctx: BuildContext): ReturnType<typeof createModel> {
+  const n = blocksPerStage('toy', cfg.depth);
+  const root = ParamRegistry.root(ctx);
+  const stem = new Linear(root, 'stem', ctx.inChannels, cfg.width, ctx.initMode, ctx.rng);
+  const blocks = n.flatMap((k, s) => Array.from({ length: k }, (_, b) => new Linear(root.child(`stage${s + 1}`), `block${b + 1}`, cfg.width, cfg.width, ctx.initMode, ctx.rng)));
+  const fc = new Linear(root, 'fc', cfg.width, ctx.nClasses, ctx.initMode, ctx.rng);
+  return assembleModel('toy', root, (x) => {
+    let h = stem.apply(tf.mean(x, [1, 2]) as tf.Tensor2D);
+    for (const b of blocks) h = tf.relu(b.apply(h));
+    return fc.apply(h);
+  });
+}
+
+describe('a toy family registered at run time', () => {
+  let unregister: () => void;
+  before(async () => {
+    await tf.setBackend('cpu');
+    unregister = registerModelFamily('toy', TOY, { cifar: buildToy });
+  });
+  after(() => unregister());
+
+  it('is a model.name value with its own section, defaults and schema', () => {
+    assert.ok(familyNames('cifar').includes('toy'));
+    assert.ok(!familyNames('imagenet').includes('toy'));
+    assert.deepEqual((defaultConfig().model as unknown as Record<string, unknown>).toy, { depth: 5, width: 4 });
+    const schema = configJsonSchema() as { properties: { model: { properties: Record<string, { enum?: string[]; properties?: Record<string, unknown> }> } } };
+    assert.ok(schema.properties.model.properties.name.enum?.includes('toy'));
+    assert.deepEqual(Object.keys(schema.properties.model.properties.toy.properties ?? {}), ['depth', 'width']);
+  });
+
+  it('is accepted by the config, checked by its depth rule, and built by createModel', () => {
+    const cfg = loadConfig({ overrides: ['model.name', 'toy', 'model.toy.depth', '8', 'model.toy.width', '6'] });
+    const model = createModel(cfg);
+    // stem 3x6+6, 3 stages x 2 blocks of 6x6+6, fc 6x10+10
+    assert.equal(countParams(model), 24 + 6 * 42 + 70);
+    assert.deepEqual(model.params.map((p) => p.name).slice(2, 4), ['stage1.block1.weight', 'stage1.block1.bias']);
+    const x = tf.ones([2, 32, 32, 3]) as tf.Tensor4D;
+    const y = model.apply(x, false);
+    assert.deepEqual(y.shape, [2, 10]);
+    tf.dispose([x, y]);
+    model.dispose();
+    assert.equal(
+      configError(() => loadConfig({ overrides: ['model.name', 'toy', 'model.toy.depth', '7'] })).message,
+      'command line: model.toy.depth: 7 does not fit toy: depth = 3n+2 (n >= 1 blocks per stage), i.e. 5, 8, 11, 14, 17, 20, ... in steps of 3; nearest 5 or 8',
+    );
+    assert.match(configError(() => loadConfig({ overrides: ['model.type', 'imagenet', 'model.name', 'toy'] })).message, /'toy' has no imagenet-type model/);
+    assert.match(configError(() => loadConfig({ overrides: ['model.toy.widht', '3'] })).message, /did you mean model\.toy\.width/);
+  });
+
+  it('is refused again once unregistered; a declared type without a builder is refused', () => {
+    unregister();
+    assert.ok(!familyNames().includes('toy'));
+    assert.match(configError(() => loadConfig({ overrides: ['model.name', 'toy'] })).message, /model\.name: invalid value 'toy'/);
+    assert.match(configError(() => loadConfig({ overrides: ['model.toy.depth', '5'] })).message, /model\.toy/);
+    assert.throws(() => registerModelFamily('toy', { ...TOY, types: ['cifar', 'imagenet'] }, { cifar: buildToy }), /no builder for model\.type imagenet/);
+    assert.throws(() => registerModelFamily('resnet', TOY, { cifar: buildToy }), /already declared/);
+    unregister = registerModelFamily('toy', TOY, { cifar: buildToy });
+    assert.ok(familyNames().includes('toy'));
+  });
+});
