@@ -36,6 +36,12 @@ export interface LibtorchAddon {
   call(op: number, args: unknown[]): LtValue;
   info(id: number): LtTensor;
   memory(): { numTensors: number; numBytes: number };
+  /**
+   * Bytes that c10's allocators hand out on the JS thread (their own figure, as PyTorch's memory profiler sees it:
+   * native/allocator_stats.cc) and their peak since the addon loaded or the last `allocatorStats(true)`, which
+   * restarts the peak from the bytes in use.
+   */
+  allocatorStats(resetPeak?: boolean): { bytes: number; peakBytes: number };
   setNumThreads(n: number): number;
   getNumThreads(): number;
   version(): string;
