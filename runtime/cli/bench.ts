@@ -17,7 +17,7 @@
  * DistributedDataParallel on the same gradient sizes (scripts/bench_ddp.py), and adds `allreduce_world_size`,
  * `allreduce_ms` and `ddp_allreduce_ms` (medians per step).
  */
-import { describeBackend, initBackend, loadLibtorchAddon, toDevice } from '../backend';
+import { describeBackend, initBackend, LIBTORCH_ALLOC_STATS_ENV, loadLibtorchAddon, toDevice } from '../backend';
 import { compatWarnings } from '../config';
 import { benchAllReduce, benchDdp } from '../distributed/bench';
 import { Rng } from '../data/rng';
@@ -41,7 +41,7 @@ const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 /** Peak bytes of libtorch's allocators during `step` (those live before it included), or undefined off libtorch. */
 function peakLibtorchBytes(engine: string, step: () => void): number | undefined {
   const loaded = engine === 'libtorch' ? loadLibtorchAddon() : undefined;
-  if (!loaded?.ok) {
+  if (!loaded?.ok || process.env[LIBTORCH_ALLOC_STATS_ENV] !== '1') {
     step();
     return undefined;
   }
@@ -73,6 +73,8 @@ runCli(async () => {
   const steps = intFlag(cli.flags, 'steps', 10);
   const evalSteps = intFlag(cli.flags, 'eval-steps', 10);
   const warmup = intFlag(cli.flags, 'warmup', 2);
+  // Count libtorch's allocations (read once, when the addon loads).
+  process.env[LIBTORCH_ALLOC_STATS_ENV] ??= '1';
   const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);

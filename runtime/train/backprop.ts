@@ -9,7 +9,10 @@
  * forward pass saved plus the gradients of all of them (measured: ResNet-preact-20, batch 64, CIFAR shape: 245 MB of
  * libtorch's allocator against PyTorch's 98 MB; `npm run bench -- --pytorch` prints both).
  *
- * This uses tfjs-core's engine internals (`state.activeTape`, `startTape`, `endTape`, `scopedRun`) and its tape
+ * On libtorch, kernels whose gradient reads only the shapes of their inputs (Add, Concat, …) keep one-element
+ * stand-ins instead of the inputs ({@link SHAPE_ONLY_SAVES}).
+ *
+ * This uses tfjs-core's engine internals (`state.activeTape`, `startTape`, `endTape`, `scopedRun`, `addTapeNode`) and its tape
  * filter, pinned to the installed 4.22; nested gradients (a tape already recording) fall back to `tf.variableGrads`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,9 +27,12 @@ interface TapeNode {
   saved?: tf.Tensor[];
 }
 
+type AddTapeNode = (kernelName: string, inputs: unknown, outputs: unknown, gradientsFunc: unknown, saved: tf.Tensor[] | undefined, attrs: unknown) => void;
+
 /** The parts of tfjs-core's Engine this module uses (not in its public API). */
 interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  state: { activeTape: TapeNode[] | null; gradientDepth: number; kernelDepth: number };
+  addTapeNode: AddTapeNode;
   scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
   startTape(): void;
   endTape(): void;
@@ -67,6 +73,51 @@ class GradientMap {
     const n = (this.holders.get(t) ?? 1) - 1;
     if (n > 0) this.holders.set(t, n);
     else this.holders.delete(t);
+  }
+}
+
+/**
+ * Kernels whose tfjs-core gradient reads only the shapes of the inputs it saves (tfjs-core 4.22's
+ * gradients/{Add,Sub,AddN,Concat,Reshape,Sum,Mean}_grad.js). PyTorch's autograd saves nothing for these; tfjs saves
+ * the inputs themselves, which keeps, for example, the second convolution's output of every residual block alive
+ * until the backward pass reaches it.
+ */
+const SHAPE_ONLY_SAVES = new Set(['Add', 'Sub', 'AddN', 'Concat', 'Reshape', 'Sum', 'Mean']);
+
+/**
+ * Replaces the saved tensors of a {@link SHAPE_ONLY_SAVES} node, in place (the gradient closure holds this array), by
+ * stand-ins of the same shape and dtype that hold one element (`aten::expand` of a scalar: a view with zero strides),
+ * and frees the originals. Runs with the tape paused so that the stand-ins are not recorded.
+ */
+function shrinkSaved(engine: EngineInternals, saved: tf.Tensor[]): void {
+  engine.state.kernelDepth++;
+  try {
+    for (let i = 0; i < saved.length; i++) {
+      const t = saved[i];
+      if (t.size <= 1) continue;
+      const one = tf.scalar(0, t.dtype);
+      // The BroadcastTo kernel itself (tf.broadcastTo runs Tile, a copy).
+      saved[i] = tf.keep(tf.engine().runKernel('BroadcastTo', { x: one }, { shape: t.shape }) as tf.Tensor);
+      one.dispose();
+      t.dispose();
+    }
+  } finally {
+    engine.state.kernelDepth--;
+  }
+}
+
+/** Runs `f` with {@link shrinkSaved} applied to every tape node of a shape-only kernel (libtorch: views are free). */
+function withShapeOnlySaves<T>(engine: EngineInternals, f: () => T): T {
+  if (tf.getBackend() !== 'libtorch') return f();
+  const original = engine.addTapeNode;
+  engine.addTapeNode = function (this: EngineInternals, kernelName, inputs, outputs, gradientsFunc, saved, attrs) {
+    if (saved && SHAPE_ONLY_SAVES.has(kernelName)) shrinkSaved(engine, saved);
+    original.call(this, kernelName, inputs, outputs, gradientsFunc, saved, attrs);
+  };
+  try {
+    return f();
+  } finally {
+    engine.addTapeNode = original;
   }
 }
 
@@ -121,7 +172,7 @@ export function variableGrads(f: () => tf.Scalar, varList: tf.Variable[]): { val
   const engine = tf.engine() as unknown as EngineInternals;
   if (engine.state.gradientDepth > 0) return tf.variableGrads(f, varList);
   const xs = varList.filter((v) => v.trainable);
-  const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy('forward', f));
+  const y = withShapeOnlySaves(engine, () => engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy('forward', f)));
   if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error(`The f passed in variableGrads(f) must return a scalar, but it returned a rank-${(y as tf.Tensor).rank} tensor`);
   const tape = engine.state.activeTape ?? [];
   const filtered = getFilteredNodesXToY(tape as never, xs, y) as unknown as TapeNode[];

@@ -14,7 +14,7 @@ export {
   batchNormReluInferenceFused, batchNormReluTrainFused, batchNormTrainFused, runningStatsFused, BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL, RELU_GRAD_KERNEL, registerReluGradient,
 } from './ops';
 export { sgdStepFused } from './sgd';
-export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, type LibtorchAddon } from './addon';
+export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, LIBTORCH_ALLOC_STATS_ENV, type LibtorchAddon } from './addon';
 
 /** Facts about the registered libtorch backend. */
 export interface LibtorchInfo {
