@@ -70,7 +70,10 @@ let reluGradRegistered = false;
 
 /**
  * Replaces tfjs-core's `Relu` gradient, dy·step(x), by one that runs {@link RELU_GRAD_KERNEL} when the current
- * backend is libtorch and tfjs-core's formula otherwise (so other backends are unaffected). Idempotent.
+ * backend is libtorch and tfjs-core's formula otherwise. It saves the output y = max(x, 0) instead of the input, as
+ * PyTorch's in-place ReLU does: step(y) = step(x) for every x (NaN included), so the gradient is the same to the
+ * bit, and the input (in a post-activation block, the sum of the residual Add) need not stay alive for the backward
+ * pass. Idempotent.
  */
 export function registerReluGradient(): void {
   if (reluGradRegistered) return;
@@ -78,11 +81,11 @@ export function registerReluGradient(): void {
   const stock = tf.getGradient(tf.Relu);
   tf.registerGradient({
     kernelName: tf.Relu,
-    inputsToSave: ['x'],
+    outputsToSave: [true],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       if (tf.getBackend() !== 'libtorch' && stock) return stock.gradFunc(dy, saved, attrs);
-      const [x] = saved;
-      return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x }, {}) as tf.Tensor };
+      const [y] = saved;
+      return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor };
     },
   });
 }
