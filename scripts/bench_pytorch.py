@@ -14,7 +14,7 @@ n_classes, train.base_lr / momentum / nesterov / weight_decay); the network is b
 Needs PyTorch (Debian: `apt-get install python3-torch`). With --serve it prints one JSON line (engine, params) after
 warm-up and then answers, one JSON line each:
   "train N" / "eval N"  images/s of N steps, and the peak RSS so far;
-  "memory"              peak bytes of c10's CPU allocator during one training step (profile_memory=True), the
+  "memory"              peak bytes of c10's allocator during one training step (profile_memory=True), the
                         bytes live before it (parameters, their gradients, optimizer state, buffers, the batch)
                         plus the highest running sum of the step's allocations and frees;
   "quit".
@@ -60,14 +60,17 @@ def live_bytes(tensors):
 
 
 def peak_step_bytes(model, opt, x, y, train_step):
-    """Peak c10 CPU bytes during one training step: the bytes live before it plus the step's highest running sum."""
+    """Peak allocator bytes (on x's device) during one training step: those live before it plus the step's highest
+    running sum of allocations and frees."""
     before = [*model.parameters(), *(p.grad for p in model.parameters()), *model.buffers(), x, y]
     before += [v for s in opt.state.values() for v in s.values()]
     with torch.autograd.profiler.profile(profile_memory=True) as prof:
         train_step()
+    kinds = torch._C._autograd.DeviceType
+    on = kinds.CUDA if x.is_cuda else kinds.CPU
     running = peak = 0
     for e in prof.kineto_results.events():
-        if e.name() == '[memory]' and e.device_type() == torch._C._autograd.DeviceType.CPU:
+        if e.name() == '[memory]' and e.device_type() == on:
             running += e.nbytes()
             peak = max(peak, running)
     return live_bytes(before) + peak
