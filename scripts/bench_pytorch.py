@@ -1,102 +1,111 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `npm run bench -- --pytorch`: times the same ResNet-preact (CIFAR type,
-arXiv 1603.05027, basic blocks, as hysts/pytorch_image_classification builds it) or WRN (--model wrn,
-arXiv 1605.07146, without dropout) on the same synthetic batch shape, so both engines are measured
-side by side on one machine (--device cuda: on the GPU, cuDNN benchmark on as the original's config).
+"""PyTorch reference for `npm run bench -- --pytorch`: times the original's own network on the same synthetic batch
+shape, so both engines are measured side by side on one machine (--device cuda: on the GPU, cuDNN benchmark on as
+the original's config).
 
-Needs PyTorch (Debian: `apt-get install python3-torch`). Prints one JSON line with the same keys as
-the TypeScript bench: train_images_per_sec, eval_images_per_sec, peak_rss_mb, threads, ... With
---serve it stays up and times "train N" / "eval N" on request, so the two engines can be measured in
-alternating rounds on a shared machine.
+The networks are hysts/pytorch_image_classification's model classes, copied unchanged (MIT licence) into
+scripts/pytorch_image_classification/models/ from commit 993089a3a08b1955914641fa6e88b5ecbbf638af
+(`models/cifar/*.py`, `models/functions/`, `models/initializer.py`). `--config JSON` is our resolved config (the
+original's keys: model.type, model.name, model.init_mode, model.<name>.*, dataset.n_channels / image_size /
+n_classes, train.base_lr / momentum / nesterov / weight_decay); the network is built as the original's
+`create_model` builds it (`models.<type>.<name>.Network(config)`) and trained with `torch.optim.SGD` as its
+`create_optimizer` makes it for `optimizer: sgd`.
+
+Needs PyTorch (Debian: `apt-get install python3-torch`). With --serve it prints one JSON line (engine, params) after
+warm-up and then answers, one JSON line each:
+  "train N" / "eval N"  images/s of N steps, and the peak RSS so far;
+  "memory"              peak bytes of c10's allocator during one training step (profile_memory=True), the
+                        bytes live before it (parameters, their gradients, optimizer state, buffers, the batch)
+                        plus the highest running sum of the step's allocations and frees;
+  "quit".
+Without --serve it times --steps / --eval-steps once and prints one JSON line.
 """
 import argparse
+import importlib
 import json
+import os
 import resource
 import sys
 import time
+import types
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride, preact):
-        super().__init__()
-        self.preact = preact
-        self.bn1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.shortcut = nn.Conv2d(cin, cout, 1, stride, 0, bias=False) if cin != cout else None
-
-    def forward(self, x):
-        if self.preact:
-            x = F.relu(self.bn1(x))
-            y = self.conv1(x)
-        else:
-            y = self.conv1(F.relu(self.bn1(x)))
-        y = self.conv2(F.relu(self.bn2(y)))
-        return y + (self.shortcut(x) if self.shortcut is not None else x)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-class ResNetPreact(nn.Module):
-    """ResNet-preact (widen=1) or, with wrn=True, WRN-depth-widen: (depth - 4) / 6 pre-activation blocks per
-    stage on widen x (c, 2c, 4c) channels."""
+def namespace(value):
+    """Our config dict as the attribute tree the original's yacs CfgNode is (config.model.resnet.depth)."""
+    if isinstance(value, dict):
+        return types.SimpleNamespace(**{k: namespace(v) for k, v in value.items()})
+    return value
 
-    def __init__(self, depth, c, in_channels, n_classes, widen=1, wrn=False):
-        super().__init__()
-        n = (depth - 4) // 6 if wrn else (depth - 2) // 6
-        chans = [c * widen, 2 * c * widen, 4 * c * widen]
-        self.conv = nn.Conv2d(in_channels, c, 3, 1, 1, bias=False)
-        layers, cin = [], c
-        for s, cout in enumerate(chans):
-            for b in range(n):
-                layers.append(Block(cin if b == 0 else cout, cout, 2 if (b == 0 and s > 0) else 1, b == 0 or wrn))
-            cin = cout
-        self.blocks = nn.Sequential(*layers)
-        self.bn = nn.BatchNorm2d(chans[2])
-        self.fc = nn.Linear(chans[2], n_classes)
 
-    def forward(self, x):
-        x = self.blocks(self.conv(x))
-        x = F.adaptive_avg_pool2d(F.relu(self.bn(x)), 1).flatten(1)
-        return self.fc(x)
+def build(cfg):
+    module = importlib.import_module(f'pytorch_image_classification.models.{cfg.model.type}.{cfg.model.name}')
+    return module.Network(cfg)
+
+
+def live_bytes(tensors):
+    seen, total = set(), 0
+    for t in tensors:
+        if t is None or not torch.is_tensor(t):
+            continue
+        s = t.storage()
+        if s.data_ptr() not in seen:
+            seen.add(s.data_ptr())
+            total += s.nbytes()
+    return total
+
+
+def peak_step_bytes(model, opt, x, y, train_step):
+    """Peak allocator bytes (on x's device) during one training step: those live before it plus the step's highest
+    running sum of allocations and frees."""
+    before = [*model.parameters(), *(p.grad for p in model.parameters()), *model.buffers(), x, y]
+    before += [v for s in opt.state.values() for v in s.values()]
+    with torch.autograd.profiler.profile(profile_memory=True) as prof:
+        train_step()
+    kinds = torch._C._autograd.DeviceType
+    on = kinds.CUDA if x.is_cuda else kinds.CPU
+    running = peak = 0
+    for e in prof.kineto_results.events():
+        if e.name() == '[memory]' and e.device_type() == on:
+            running += e.nbytes()
+            peak = max(peak, running)
+    return live_bytes(before) + peak
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('--model', choices=['resnet_preact', 'wrn'], default='resnet_preact')
-    p.add_argument('--widening-factor', type=int, default=1, help='WRN width multiplier k')
+    p.add_argument('--config', required=True, help='our resolved config as JSON (the original\'s keys)')
     p.add_argument('--device', default='cpu', help="'cpu' or a CUDA device ('cuda', 'cuda:0')")
-    p.add_argument('--depth', type=int, default=20)
-    p.add_argument('--channels', type=int, default=16)
-    p.add_argument('--image-size', type=int, default=32)
-    p.add_argument('--in-channels', type=int, default=3)
-    p.add_argument('--classes', type=int, default=10)
     p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--eval-steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--serve', action='store_true',
-                   help='after warm-up, answer "train N" / "eval N" lines on stdin with one JSON line each (images/s), '
-                        'so that a caller can interleave its own timings with these; "quit" ends')
+    p.add_argument('--serve', action='store_true', help='answer "train N" / "eval N" / "memory" lines on stdin')
     a = p.parse_args()
+    cfg = namespace(json.loads(a.config))
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     device = torch.device(a.device)
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = True
-    model = ResNetPreact(a.depth, a.channels, a.in_channels, a.classes, a.widening_factor, a.model == 'wrn').to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    x = torch.randn(a.batch_size, a.in_channels, a.image_size, a.image_size).to(device)
-    y = torch.randint(0, a.classes, (a.batch_size,)).to(device)
+    model = build(cfg).to(device)
+    t = cfg.train
+    opt = torch.optim.SGD(model.parameters(), lr=t.base_lr, momentum=t.momentum, nesterov=t.nesterov,
+                          weight_decay=t.weight_decay)
+    d = cfg.dataset
+    x = torch.randn(a.batch_size, d.n_channels, d.image_size, d.image_size).to(device)
+    y = torch.randint(0, d.n_classes, (a.batch_size,)).to(device)
 
     def train_step():
+        # As the original's train(): forward, loss, zero_grad, backward, step, loss read back.
         model.train()
-        opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
         loss.backward()
         opt.step()
         return loss.item()
@@ -116,31 +125,34 @@ def main():
             step()
         return round(n * a.batch_size / (time.perf_counter() - t0), 1)
 
+    def rss_mb():
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
     for _ in range(a.warmup):
         train_step()
         eval_step()
     engine = f'pytorch {torch.__version__}' + (f' on {torch.cuda.get_device_name(device)}' if device.type == 'cuda' else '')
+    params = sum(t.numel() for t in model.parameters())
     if a.serve:
-        print(json.dumps({'engine': engine, 'ready': True}), flush=True)
+        print(json.dumps({'engine': engine, 'params': params, 'ready': True}), flush=True)
         for line in sys.stdin:
             cmd = line.split()
             if not cmd or cmd[0] == 'quit':
                 break
-            step = train_step if cmd[0] == 'train' else eval_step
-            print(json.dumps({'images_per_sec': timed(step, int(cmd[1])),
-                              'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}), flush=True)
+            if cmd[0] == 'memory':
+                reply = {'peak_bytes': peak_step_bytes(model, opt, x, y, train_step)}
+            else:
+                reply = {'images_per_sec': timed(train_step if cmd[0] == 'train' else eval_step, int(cmd[1]))}
+            print(json.dumps({**reply, 'peak_rss_mb': rss_mb()}), flush=True)
         return
 
     train_ips = timed(train_step, a.steps)
     eval_ips = timed(eval_step, a.eval_steps)
     print(json.dumps({
-        'engine': engine,
-        'params': sum(t.numel() for t in model.parameters()),
-        'threads': a.threads,
-        'batch_size': a.batch_size,
-        'train_images_per_sec': train_ips,
-        'eval_images_per_sec': eval_ips,
-        'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        'engine': engine, 'params': params, 'threads': a.threads, 'batch_size': a.batch_size,
+        'train_images_per_sec': train_ips, 'eval_images_per_sec': eval_ips,
+        'peak_bytes': peak_step_bytes(model, opt, x, y, train_step) if device.type == 'cpu' else None,
+        'peak_rss_mb': rss_mb(),
     }))
 
 

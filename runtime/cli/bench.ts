@@ -5,16 +5,19 @@
  * after warm-up steps, and prints a final JSON line
  * `{"model":…,"depth":…,"dataset":…,"backend":…,"threads":…,"batch_size":…,"rounds":…,"train_images_per_sec":…,"eval_images_per_sec":…,"peak_rss_mb":…}`
  * (medians over `--rounds` timings). Nothing is read from disk: the images are standard normal noise and the labels uniform.
- * `--pytorch` also times PyTorch (scripts/bench_pytorch.py --serve; resnet_preact basic or wrn without dropout; on the
- * GPU when ours runs on libtorch CUDA) on the same shapes and
- * thread count, in rounds alternating with ours (default 3), and adds its medians and the median of the per-round
- * ratios to the JSON line. Evaluation steps on both sides compute logits, loss and top-1/top-5 counts, as validation does.
+ * On the libtorch backend it adds `peak_libtorch_mb`: the peak bytes of c10's allocators during one training step
+ * (those live before it included), the allocator's own figure (native/allocator_stats.cc), beside the process's RSS.
+ * `--pytorch` also times PyTorch (scripts/bench_pytorch.py --serve: the original's own model classes, any CIFAR-type
+ * family, built from this config and checked against ours by parameter count; on the GPU when ours runs on libtorch
+ * CUDA) on the same shapes and thread count, in rounds alternating with ours (default 3), and adds its medians, the
+ * median of the per-round ratios and PyTorch's peak allocator bytes in one training step (`pytorch_peak_mb`) to the
+ * JSON line. Evaluation steps on both sides compute logits, loss and top-1/top-5 counts, as validation does.
  * `--allreduce N` also times the data-parallel gradient exchange of this model's parameters across N local
  * processes (c10d Gloo in 25 MB buckets, as `--nproc_per_node N` uses it; runtime/distributed/bench.ts) and PyTorch's own
  * DistributedDataParallel on the same gradient sizes (scripts/bench_ddp.py), and adds `allreduce_world_size`,
  * `allreduce_ms` and `ddp_allreduce_ms` (medians per step).
  */
-import { describeBackend, initBackend, toDevice } from '../backend';
+import { describeBackend, initBackend, LIBTORCH_ALLOC_STATS_ENV, loadLibtorchAddon, toDevice } from '../backend';
 import { compatWarnings } from '../config';
 import { benchAllReduce, benchDdp } from '../distributed/bench';
 import { Rng } from '../data/rng';
@@ -23,7 +26,7 @@ import { evaluateModel } from '../train/evaluate';
 import { createOptimizer } from '../train/optim';
 import { trainStep } from '../train/step';
 import { parseConfigCli, printJsonLine, runCli } from './main';
-import { PytorchReference } from './pytorch_reference';
+import { PytorchReference, referenceArgs } from './pytorch_reference';
 
 const USAGE = 'Usage: npm run bench -- [--config FILE.yaml] [--steps 10] [--eval-steps 10] [--warmup 2] [--rounds R] [--pytorch] [--allreduce N] [key value ...]';
 
@@ -33,6 +36,19 @@ const median = (v: number[]): number => {
 };
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
+/** Peak bytes of libtorch's allocators during `step` (those live before it included), or undefined off libtorch. */
+function peakLibtorchBytes(engine: string, step: () => void): number | undefined {
+  const loaded = engine === 'libtorch' ? loadLibtorchAddon() : undefined;
+  if (!loaded?.ok || process.env[LIBTORCH_ALLOC_STATS_ENV] !== '1') {
+    step();
+    return undefined;
+  }
+  loaded.addon.allocatorStats(true);
+  step();
+  return loaded.addon.allocatorStats(true).peakBytes;
+}
 
 function intFlag(flags: Record<string, string | boolean>, name: string, def: number): number {
   const v = flags[name];
@@ -49,7 +65,7 @@ runCli(async () => {
     'eval-steps': { type: 'string', description: 'timed evaluation steps (default 10)' },
     warmup: { type: 'string', description: 'untimed warm-up steps before each timing (default 2)' },
     rounds: { type: 'string', description: 'timing rounds, medians reported (default 1; 3 with --pytorch)' },
-    pytorch: { type: 'boolean', description: 'also time PyTorch on the same shapes and threads (resnet_preact basic), in alternating rounds' },
+    pytorch: { type: 'boolean', description: 'also time the original PyTorch network on the same shapes and threads, in alternating rounds' },
     allreduce: { type: 'string', description: 'also time the gradient all-reduce of this model across N local processes' },
   });
   if (!cli) return 0;
@@ -58,6 +74,8 @@ runCli(async () => {
   const steps = intFlag(cli.flags, 'steps', 10);
   const evalSteps = intFlag(cli.flags, 'eval-steps', 10);
   const warmup = intFlag(cli.flags, 'warmup', 2);
+  // Count libtorch's allocations (read once, when the addon loads).
+  process.env[LIBTORCH_ALLOC_STATS_ENV] ??= '1';
   const backend = await initBackend(toDevice(cfg.device), cfg.num_threads, cfg.cudnn);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const model = createModel(cfg);
@@ -89,20 +107,12 @@ runCli(async () => {
 
   let reference: PytorchReference | undefined;
   if (cli.flags.pytorch) {
-    const rp = cfg.model.resnet_preact;
-    const wrn = cfg.model.wrn;
-    const shape = cfg.model.name === 'wrn' && wrn.drop_rate === 0
-      ? ['--model', 'wrn', '--depth', String(wrn.depth), '--channels', String(wrn.initial_channels), '--widening-factor', String(wrn.widening_factor)]
-      : cfg.model.name === 'resnet_preact' && rp.block_type === 'basic'
-        ? ['--depth', String(rp.depth), '--channels', String(rp.initial_channels)]
-        : undefined;
-    if (!shape) throw new Error('--pytorch compares resnet_preact with basic blocks, or wrn without dropout, only');
     // On the GPU when our engine is: libtorch on CUDA.
-    const device = backend.engine === 'libtorch' && backend.gpu ? ['--device', 'cuda'] : [];
-    reference = await PytorchReference.start([
-      ...shape, '--image-size', String(s), '--in-channels', String(c),
-      '--classes', String(k), '--batch-size', String(bs), '--warmup', String(warmup), '--threads', String(backend.threads), ...device,
-    ]);
+    reference = await PytorchReference.start(referenceArgs(cfg, warmup, backend.threads, backend.engine === 'libtorch' && Boolean(backend.gpu)));
+    if (reference.params !== undefined && reference.params !== countParams(model)) {
+      reference.close();
+      throw new Error(`--pytorch: the original's ${cfg.model.name} has ${reference.params} parameters, ours ${countParams(model)}: not the same network`);
+    }
   }
   const rounds = intFlag(cli.flags, 'rounds', reference ? 3 : 1);
   for (let i = 0; i < warmup; i++) trainStep(model, optimizer, batch, 0.01, opts);
@@ -130,8 +140,9 @@ runCli(async () => {
       }
       process.stderr.write(`round ${r + 1}/${rounds}: ${steps} train steps, ${evalSteps} eval steps: ${line.join(', ')}\n`);
     }
-  } finally {
+  } catch (e) {
     reference?.close();
+    throw e;
   }
   const trainIps = median(ours.train);
   const evalIps = median(ours.eval);
@@ -140,6 +151,13 @@ runCli(async () => {
       `median ratios train ${round3(median(ratios.train))}x, eval ${round3(median(ratios.eval))}x\n`);
   }
 
+  const peakOurs = peakLibtorchBytes(backend.engine, () => trainStep(model, optimizer, batch, 0.01, opts));
+  const peakTheirs = await reference?.peakStepBytes();
+  reference?.close();
+  if (peakOurs !== undefined) {
+    process.stderr.write(`peak libtorch allocator bytes in one training step: ${mb(peakOurs)} MB` +
+      (peakTheirs ? `; PyTorch ${mb(peakTheirs)} MB (${(peakOurs / peakTheirs).toFixed(2)}x)` : '') + '\n');
+  }
   const section = (cfg.model as unknown as Record<string, { depth?: number }>)[cfg.model.name];
   const pytorch: Record<string, number | string> = reference
     ? {
@@ -147,6 +165,7 @@ runCli(async () => {
         pytorch_train_images_per_sec: round1(median(theirs.train)),
         pytorch_eval_images_per_sec: round1(median(theirs.eval)),
         pytorch_peak_rss_mb: theirs.rss,
+        ...(peakTheirs !== undefined ? { pytorch_peak_mb: mb(peakTheirs) } : {}),
         train_ratio: round3(median(ratios.train)),
         eval_ratio: round3(median(ratios.eval)),
       }
@@ -176,6 +195,7 @@ runCli(async () => {
     train_images_per_sec: round1(trainIps),
     eval_images_per_sec: round1(evalIps),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(peakOurs !== undefined ? { peak_libtorch_mb: mb(peakOurs) } : {}),
     ...pytorch,
     ...allreduce,
   });

@@ -10,8 +10,10 @@ let registered = false;
 
 /**
  * Replaces tfjs-core's `Relu` gradient by one that runs {@link ReluGrad} where the active backend registered it and
- * tfjs-core's formula otherwise (so other backends are unaffected). Idempotent; call it after tfjs-core's gradients
- * are registered.
+ * tfjs-core's formula otherwise (so other backends are unaffected). It saves the output y = max(x, 0) instead of the
+ * input, as PyTorch's in-place ReLU does: step(y) = step(x) for every x (NaN included), so the gradient is the same
+ * to the bit, and the input (in a post-activation block, the sum of the residual Add) need not stay alive for the
+ * backward pass. Idempotent; call it after tfjs-core's gradients are registered.
  */
 export function registerReluGradient(): void {
   if (registered) return;
@@ -19,11 +21,11 @@ export function registerReluGradient(): void {
   const stock = tf.getGradient(tf.Relu);
   tf.registerGradient({
     kernelName: tf.Relu,
-    inputsToSave: ['x'],
+    outputsToSave: [true],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       if (!hasKernel(ReluGrad) && stock) return stock.gradFunc(dy, saved, attrs);
-      const [x] = saved;
-      return { x: () => runKernel<tf.Tensor>(ReluGrad, { dy: dy as tf.Tensor, x }) };
+      const [y] = saved;
+      return { x: () => runKernel<tf.Tensor>(ReluGrad, { dy: dy as tf.Tensor, x: y }) };
     },
   });
 }

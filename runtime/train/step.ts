@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type Config } from '../config';
 import type { Model } from '../models/types';
+import { variableGrads } from './backprop';
 import { trainLoss, type LossTargets, type TrainLossOptions } from './losses';
 import { topkCorrect } from './metrics';
 import type { Optimizer } from './optim/types';
@@ -104,7 +105,7 @@ function chunkGrads(model: Model, batch: TrainBatch, s: number, e: number, opts:
   const targets: LossTargets = { labels: ints(batch.y) };
   if (batch.mix) targets.mix = { labels: batch.mix.labels.map(ints), weights: batch.mix.weights };
   let outs: tf.Tensor2D[] = [];
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGrads(() => {
     const o = xs.map((x) => model.apply(x, true));
     outs = o.map((t) => tf.keep(t));
     return trainLoss(o, targets, opts.loss ?? { labelSmoothing: null, dualCutoutAlpha: null });

@@ -44,7 +44,7 @@ cp runtime/backend/libtorch/native/*.cc runtime/backend/libtorch/native/binding.
 # 4. Recipes, the PyTorch reference (found by the bundled bench at app/../scripts/bench_pytorch.py) and the check.
 mkdir -p "$out/configs/cifar" "$out/scripts"
 cp configs/cifar/resnet_preact.yaml configs/cifar/wrn.yaml "$out/configs/cifar/"
-cp scripts/bench_pytorch.py "$out/scripts/"
+cp -r scripts/bench_pytorch.py scripts/pytorch_image_classification "$out/scripts/"
 
 # 5. Fashion-MNIST subset: the first 6,000 training and 2,000 test images, IDX headers rewritten for the counts.
 mkdir -p "$out/data/fashion-mnist"

@@ -25,7 +25,10 @@ describe('npm run summary / bench', () => {
     const r = await runCli('bench', ['model.resnet_preact.depth', '8', 'dataset.name', 'FashionMNIST', 'train.batch_size', '16', '--steps', '2', '--eval-steps', '2', '--warmup', '1']);
     assert.equal(r.code, 0, r.stderr);
     const j = r.json!;
-    assert.deepEqual(Object.keys(j), ['model', 'depth', 'dataset', 'backend', 'threads', 'batch_size', 'rounds', 'train_images_per_sec', 'eval_images_per_sec', 'peak_rss_mb']);
+    // peak_libtorch_mb: the allocator's own peak in one training step, on libtorch only.
+    const keys = ['model', 'depth', 'dataset', 'backend', 'threads', 'batch_size', 'rounds', 'train_images_per_sec', 'eval_images_per_sec', 'peak_rss_mb'];
+    assert.deepEqual(Object.keys(j), AUTO_BACKEND === 'libtorch' ? [...keys, 'peak_libtorch_mb'] : keys);
+    if (AUTO_BACKEND === 'libtorch') assert.ok((j.peak_libtorch_mb as number) > 0 && (j.peak_libtorch_mb as number) < 100, JSON.stringify(j));
     assert.equal(j.model, 'resnet_preact');
     assert.equal(j.batch_size, 16);
     assert.equal(j.rounds, 1);
@@ -45,17 +48,18 @@ describe('npm run summary / bench', () => {
       `const fs = require('fs');`,
       `if (!process.argv.includes('--serve')) process.exit(3);`,
       `console.log(JSON.stringify({ engine: 'pytorch fake', ready: true }));`,
+      `const memory = { peak_bytes: 7 * 2 ** 20, peak_rss_mb: 7 };`,
       `require('readline').createInterface({ input: process.stdin }).on('line', (l) => {`,
       `  fs.appendFileSync(${JSON.stringify(log)}, l + '\\n');`,
       `  if (l === 'quit') process.exit(0);`,
-      `  console.log(JSON.stringify({ images_per_sec: l.startsWith('train') ? 10 : 40, peak_rss_mb: 7 }));`,
+      `  console.log(JSON.stringify(l === 'memory' ? memory : { images_per_sec: l.startsWith('train') ? 10 : 40, peak_rss_mb: 7 }));`,
       `});`,
     ].join('\n'), { mode: 0o755 });
     process.env.ICL_PYTHON = fake;
     try {
       const r = await runCli('bench', ['model.resnet_preact.depth', '8', 'dataset.name', 'FashionMNIST', 'train.batch_size', '8', '--steps', '1', '--eval-steps', '1', '--warmup', '1', '--rounds', '2', '--pytorch']);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['train 1', 'eval 1', 'train 1', 'eval 1', 'quit']);
+      assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['train 1', 'eval 1', 'train 1', 'eval 1', 'memory', 'quit']);
       assert.equal((r.stderr.match(/^round \d\/2: /gm) ?? []).length, 2, r.stderr);
       const j = r.json!;
       assert.equal(j.rounds, 2);
@@ -63,6 +67,7 @@ describe('npm run summary / bench', () => {
       assert.equal(j.pytorch_train_images_per_sec, 10);
       assert.equal(j.pytorch_eval_images_per_sec, 40);
       assert.equal(j.pytorch_peak_rss_mb, 7);
+      assert.equal(j.pytorch_peak_mb, 7);
       // With two rounds the median of the per-round ratios (ours/10) is the mean of ours over 10, which is the median of ours.
       assert.ok(Math.abs((j.train_ratio as number) - (j.train_images_per_sec as number) / 10) <= 0.01, JSON.stringify(j));
       assert.ok(Math.abs((j.eval_ratio as number) - (j.eval_images_per_sec as number) / 40) <= 0.01, JSON.stringify(j));

@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 
 /** Env var naming an addon file to load instead of native/build/Release/icl_libtorch.node. */
 export const LIBTORCH_ADDON_ENV = 'ICL_LIBTORCH_ADDON';
+/** `=1` when the addon loads: count c10's allocations ({@link LibtorchAddon.allocatorStats}). */
+export const LIBTORCH_ALLOC_STATS_ENV = 'ICL_LIBTORCH_ALLOC_STATS';
 
 /** A tensor result of {@link LibtorchAddon.call}: handle id, shape and c10::ScalarType code. */
 export interface LtTensor {
@@ -36,6 +38,13 @@ export interface LibtorchAddon {
   call(op: number, args: unknown[]): LtValue;
   info(id: number): LtTensor;
   memory(): { numTensors: number; numBytes: number };
+  /**
+   * Bytes that c10's allocators hand out on the JS thread (their own figure, as PyTorch's memory profiler sees it:
+   * native/allocator_stats.cc) and their peak since the addon loaded or the last `allocatorStats(true)`, which
+   * restarts the peak from the bytes in use. Only when ICL_LIBTORCH_ALLOC_STATS=1 was set before the addon loaded
+   * ({@link LIBTORCH_ALLOC_STATS_ENV}); throws otherwise.
+   */
+  allocatorStats(resetPeak?: boolean): { bytes: number; peakBytes: number };
   setNumThreads(n: number): number;
   getNumThreads(): number;
   version(): string;

@@ -11,7 +11,7 @@ import { registerReluGradient } from '../../kernels/relu_grad';
 export { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchKernels } from './kernels';
 export { LibtorchBackend, type LibtorchMemoryInfo } from './backend';
 export { LIBTORCH_FUSED_KERNELS } from './fused_kernels';
-export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, type LibtorchAddon } from './addon';
+export { addonPath, loadAddon, LIBTORCH_ADDON_ENV, LIBTORCH_ALLOC_STATS_ENV, type LibtorchAddon } from './addon';
 
 /** Facts about the registered libtorch backend. */
 export interface LibtorchInfo {

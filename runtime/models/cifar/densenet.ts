@@ -143,7 +143,7 @@ export function buildDenseNet(cfg: DenseNetConfig, ctx: BuildContext, name = 'de
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = conv.apply(x);
-    for (const modules of stages) for (const m of modules) h = m.apply(h, training);
+    for (const modules of stages) for (const m of modules) h = tf.tidy(() => m.apply(h, training));
     h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

@@ -153,7 +153,7 @@ export function buildResNet(cfg: ResNetConfig, ctx: BuildContext, name = 'resnet
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = bn.applyRelu(conv.apply(x), training);
-    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }

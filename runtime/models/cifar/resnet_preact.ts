@@ -54,7 +54,7 @@ export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext, na
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x);
-    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
     h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

@@ -52,7 +52,7 @@ export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, fanOut.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = conv.apply(x);
-    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
     h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

@@ -133,7 +133,7 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
   const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = bn.apply(conv.apply(x), training);
-    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
     return fc.apply(tf.mean(tf.relu(h), [1, 2]) as tf.Tensor2D);
   });
 }

@@ -106,7 +106,7 @@ export function buildVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg'): Model
   const fc = new Linear(root, 'fc', featureSize, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = x;
-    for (const stage of stages) h = stage.apply(h, training);
+    for (const stage of stages) h = tf.tidy(() => stage.apply(h, training));
     return fc.apply(flattenChw(h));
   });
 }

@@ -76,7 +76,7 @@ export function buildWrn(cfg: WrnConfig, ctx: BuildContext, name = 'wrn'): Model
   const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = conv.apply(x);
-    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
     h = bn.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

@@ -28,7 +28,7 @@ export function buildImagenetDenseNet(cfg: DenseNetConfig, ctx: BuildContext, na
   const fc = new Linear(root, 'fc', outChannels, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x, training);
-    for (const modules of stages) for (const m of modules) h = m.apply(h, training);
+    for (const modules of stages) for (const m of modules) h = tf.tidy(() => m.apply(h, training));
     h = bnLast.apply(h, training); // no ReLU here, as the original
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

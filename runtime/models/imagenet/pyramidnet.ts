@@ -32,7 +32,7 @@ export function buildImagenetPyramidNet(cfg: PyramidNetConfig, ctx: BuildContext
   const fc = new Linear(root, 'fc', last, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = stem.apply(x, training);
-    for (const blocks of stages) for (const block of blocks) h = block.apply(h, training);
+    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
     h = bnLast.applyRelu(h, training);
     return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
   });

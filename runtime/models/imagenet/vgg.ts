@@ -34,7 +34,7 @@ export function buildImagenetVgg(cfg: VggConfig, ctx: BuildContext, name = 'vgg'
   const fc3 = new Linear(root, 'fc3', hidden, ctx.nClasses, ctx.initMode, ctx.rng);
   return assembleModel(name, root, (x, training) => {
     let h = x;
-    for (const stage of stages) h = stage.apply(h, training);
+    for (const stage of stages) h = tf.tidy(() => stage.apply(h, training));
     let f = flattenChw(h);
     f = drop1.apply(tf.relu(fc1.apply(f)), training);
     f = drop2.apply(tf.relu(fc2.apply(f)), training);

@@ -40,6 +40,7 @@
 
 namespace icl {
 bool registerProcessGroup(napi_env env, napi_value exports);  // process_group.cc
+bool registerAllocatorStats(napi_env env, napi_value exports);  // allocator_stats.cc
 }  // namespace icl
 
 namespace {
@@ -526,6 +527,7 @@ napi_value Init(napi_env env, napi_value exports) {
     if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return nullptr;
   }
   if (!icl::registerProcessGroup(env, exports)) return nullptr;
+  if (!icl::registerAllocatorStats(env, exports)) return nullptr;
   return exports;
 }
 
