@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { EpochEvent, RunEndEvent, RunStartEvent } from '../../runtime/protocol';
+import { classReportProblem, galleryProblem, type ClassReport, type EvalMetricsFile, type Gallery } from '../../runtime/protocol/evaluation';
 import { events, runCli, startCli, tempDir, waitForEvent, writeSyntheticMnist } from './fixtures';
 import { loadAddon } from '../../runtime/backend/libtorch';
 
@@ -93,6 +94,18 @@ describe('npm run train / evaluate', () => {
     assert.match(npy.toString('latin1', 10, 80), /'descr': '<f4', 'fortran_order': False, 'shape': \(200, 10\)/);
     const labels = fs.readFileSync(path.join(out, 'labels.npy'));
     assert.equal(labels.length % 64, 200 * 4 % 64, 'npy header padded to 64 bytes');
+    // The per-class files of the same evaluation: Fashion-MNIST's names, a confusion matrix over the 200 images.
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')) as EvalMetricsFile;
+    const classes = JSON.parse(fs.readFileSync(path.join(out, 'classes.json'), 'utf8')) as ClassReport;
+    const gallery = JSON.parse(fs.readFileSync(path.join(out, 'gallery.json'), 'utf8')) as Gallery;
+    assert.equal(classReportProblem(classes), undefined);
+    assert.equal(galleryProblem(gallery), undefined);
+    assert.deepEqual([classes.id, gallery.id], [metrics.id, metrics.id]);
+    assert.deepEqual([classes.classes.length, classes.classes[0], classes.classes[9]], [10, 'T-shirt/top', 'Ankle boot']);
+    assert.equal(classes.confusion.flat().reduce((a, b) => a + b, 0), 200);
+    assert.equal(classes.per_class.reduce((a, c) => a + c.correct, 0), Math.round(val.accuracy * 200));
+    assert.equal(gallery.wrong, 200 - Math.round(val.accuracy * 200));
+    assert.equal(gallery.images.length, Math.min(gallery.wrong, gallery.images.length));
   });
 
   it('evaluate names a missing checkpoint and the ones that exist (exit 2)', async () => {
