@@ -13,6 +13,7 @@ import { ConfigError, configWarnings, dumpConfig, dumpMinConfig, type Config } f
 import type { ProcessGroup } from '../distributed/process_group';
 import { processThreads } from '../distributed/threads';
 import { countParams, createModel } from '../models';
+import { countMacs } from '../models/macs';
 import type { Model } from '../models/types';
 import { onlySubmission } from '../slurm/script';
 import { EventWriter } from '../protocol/writer';
@@ -67,6 +68,8 @@ export interface RunContext {
   data: RunData;
   model: Model;
   params: number;
+  /** Multiply-accumulates for one image (runtime/models/macs.ts). */
+  macs: number;
   optimizer: Optimizer;
   /** Learning rate of iteration t (0-based). */
   lrAt: (t: number) => number;
@@ -236,7 +239,8 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${describeValSplit(data.valSplit)}; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
     );
     const params = countParams(model);
-    logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
+    const macs = countMacs(model, data.imageShape);
+    logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters, ${macs.toLocaleString('en-US')} MACs per image`);
     const start = startPoint(cfg, { outputDir, resume, logger, model, optimizer, data, dist });
 
     let events: Events = NO_EVENTS;
@@ -248,7 +252,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       events = writer;
       releases.add(() => writer.close());
     }
-    return { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, start, tty: opts.tty, dist, release: () => releases.run() };
+    return { outputDir, resume, logger, backend, data, model, params, macs, optimizer, lrAt, events, start, tty: opts.tty, dist, release: () => releases.run() };
   } catch (err) {
     releases.run();
     throw err;

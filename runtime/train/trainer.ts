@@ -136,6 +136,7 @@ async function trainLoop(cfg: Config, c: RunContext): Promise<TrainResult> {
     threads: c.backend.threads,
     output_dir: c.outputDir,
     params: c.params,
+    macs: c.macs,
     steps_per_epoch: stepsPerEpoch,
     epochs,
     world_size: world,

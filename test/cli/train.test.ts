@@ -78,6 +78,14 @@ describe('npm run train / evaluate', () => {
     assert.match(fs.readFileSync(path.join(reference, 'log.txt'), 'utf8'), /\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO: Epoch 3 Step 20\/20 lr /);
   });
 
+  it('run_start records the MACs per image that npm run summary counts', async () => {
+    const start = events(reference)[0] as RunStartEvent;
+    const r = await runCli('summary', ['--config', path.join(reference, 'config.yaml')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(start.macs, r.json!.macs);
+    assert.ok(start.macs! > 1e5, `${start.macs} MACs`);
+  });
+
   it('evaluates the last checkpoint to the accuracy of the last validation', async () => {
     const out = path.join(work, 'eval');
     const r = await runCli('evaluate', [
