@@ -28,6 +28,8 @@ export interface RunCommandsDeps {
   trainings: Trainings;
   output: vscode.OutputChannel;
   openCurves(dirs: string[]): void;
+  /** Shows a run's last evaluation. */
+  openEvaluation(dir: string): void;
 }
 
 const runOf = (deps: RunCommandsDeps, arg: unknown): RunSummary | undefined => {
@@ -256,7 +258,10 @@ export class RunCommands extends DisposableObject {
       void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
     } catch {
       void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
+      return;
     }
+    this.deps.model.refresh();
+    this.deps.openEvaluation(run.dir);
   }
 
   private async exportSchema(): Promise<void> {
