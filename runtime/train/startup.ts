@@ -68,7 +68,7 @@ export interface RunContext {
   data: RunData;
   model: Model;
   params: number;
-  /** Multiply-accumulates for one image (runtime/models/macs.ts). */
+  /** Multiply-accumulates for one image (runtime/models/macs.ts); 0 on ranks other than 0. */
   macs: number;
   optimizer: Optimizer;
   /** Learning rate of iteration t (0-based). */
@@ -239,7 +239,8 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${describeValSplit(data.valSplit)}; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
     );
     const params = countParams(model);
-    const macs = countMacs(model, data.imageShape);
+    // Only rank 0 writes run_start: the other workers skip the traced forward pass.
+    const macs = lead ? countMacs(model, data.imageShape) : 0;
     logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters, ${macs.toLocaleString('en-US')} MACs per image`);
     const start = startPoint(cfg, { outputDir, resume, logger, model, optimizer, data, dist });
 
