@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CurvesPanel } from './curves/panel';
+import { LabPanels } from './experiments/open';
 import { CommandId, OUTPUT_CHANNEL, ViewId } from './ids';
 import { ResultsPanel } from './results/panel';
 import { RunCommands } from './runs/commands';
@@ -78,7 +79,9 @@ class Extension extends DisposableObject {
         this.results = undefined;
       });
     };
-    this.disposer.track(new RunCommands({ workspace, extensionDir: context.extensionUri.fsPath, model, processes, trainings, output, openCurves }));
+    const lab = this.disposer.track(new LabPanels({ extensionUri: context.extensionUri, model, memento: context.workspaceState, openCurves, openResults }));
+    const openEvaluation = (dir: string): void => lab.openEvaluation(dir);
+    this.disposer.track(new RunCommands({ workspace, extensionDir: context.extensionUri.fsPath, model, processes, trainings, output, openCurves, openEvaluation }));
     this.disposer.track(vscode.commands.registerCommand(CommandId.OpenCurves, async (item?: unknown, items?: unknown) => {
       const dirs = await runsFor(item, items, 'Runs to plot', false);
       if (dirs?.length) openCurves(dirs);

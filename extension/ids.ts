@@ -8,6 +8,8 @@ export enum CommandId {
   EvaluateRun = 'imageClassificationLab.evaluateRun',
   OpenCurves = 'imageClassificationLab.openCurves',
   OpenResults = 'imageClassificationLab.openResults',
+  OpenEvaluation = 'imageClassificationLab.openEvaluation',
+  OpenExperiments = 'imageClassificationLab.openExperiments',
   ExportConfigSchema = 'imageClassificationLab.exportConfigSchema',
   RefreshRuns = 'imageClassificationLab.refreshRuns',
   RevealRunFolder = 'imageClassificationLab.revealRunFolder',
@@ -22,6 +24,14 @@ export enum ViewId {
 export enum PanelId {
   Curves = 'imageClassificationLab.curves',
   Results = 'imageClassificationLab.results',
+  Evaluation = 'imageClassificationLab.evaluation',
+  Experiments = 'imageClassificationLab.experiments',
+}
+
+/** Keys of the extension's workspaceState (per workspace). */
+export enum StateKey {
+  /** The experiments table's columns, order, sort, filter, stars (extension/experiments). */
+  Experiments = 'imageClassificationLab.experiments',
 }
 
 /** Keys under the `imageClassificationLab` settings section. */

@@ -18,7 +18,7 @@ await esbuild.build({
   logLevel: 'warning',
   external: ['vscode'],
 });
-const panels = ['curves', 'results'];
+const panels = ['curves', 'results', 'evaluation', 'experiments'];
 await esbuild.build({
   entryPoints: Object.fromEntries(panels.map((p) => [p, path.join(root, 'webviews', p, 'main.ts')])),
   outdir: path.join(out, 'webviews'),

@@ -47,6 +47,10 @@ export interface RunSummary {
   readonly host?: string;
   /** The newest Slurm job of a run folder submitted with `npm run submit -- --slurm`. */
   readonly slurm?: SlurmInfo;
+  /** The last evaluation (eval/metrics.json): test top-1 error in percent, test images, checkpoint file name. */
+  readonly testError?: number;
+  readonly testImages?: number;
+  readonly evalCheckpoint?: string;
 }
 
 /**
@@ -165,13 +169,14 @@ export function summarizeRun(dir: string, name: string, events: readonly RunEven
   };
 }
 
-/** One line for the tree item's description: `12/200 · best 5.12% · last 5.40%`. */
+/** One line for the tree item's description: `12/200 · best 5.12% · last 5.40% · test 5.31%` (test: the last evaluation). */
 export function describeRun(r: RunSummary): string {
   const parts: string[] = [];
   if (r.epochs !== undefined) parts.push(`${r.epoch}/${r.epochs}`);
   if (r.bestError !== undefined) parts.push(`best ${r.bestError.toFixed(2)}%`);
   if (r.lastError !== undefined) parts.push(`last ${r.lastError.toFixed(2)}%`);
   if ((r.bestError !== undefined || r.lastError !== undefined) && validatesOffTest(r)) parts.push('held-out val');
+  if (r.testError !== undefined) parts.push(`test ${r.testError.toFixed(2)}%`);
   return parts.join(' · ');
 }
 

@@ -29,6 +29,8 @@ export interface RunCommandsDeps {
   trainings: Trainings;
   output: vscode.OutputChannel;
   openCurves(dirs: string[]): void;
+  /** Shows a run's last evaluation. */
+  openEvaluation(dir: string): void;
 }
 
 const runOf = (deps: RunCommandsDeps, arg: unknown): RunSummary | undefined => {
@@ -253,8 +255,13 @@ export class RunCommands extends DisposableObject {
     const proc = this.deps.processes.start('evaluate', run.dir, this.launch('evaluate', ['--config', path.join(run.dir, CONFIG_FILE), 'test.checkpoint', path.join(run.dir, ckpt)]));
     const { code, stdout } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${run.name}/${ckpt}` }, () => proc.exited);
     const m = parseEvaluateResult(stdout);
-    if (m) void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
-    else void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
+    if (!m) {
+      void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
+      return;
+    }
+    void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
+    this.deps.model.refresh();
+    this.deps.openEvaluation(run.dir);
   }
 
   private async exportSchema(): Promise<void> {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EVENTS_FILE, type RunEvent } from '../../runtime/protocol/events';
 import { readEvents } from '../../runtime/protocol/reader';
+import { EvalSummaries } from '../evaluation/read';
 import { Setting } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { getSetting } from '../vscode/config';
@@ -29,6 +30,7 @@ interface Cached {
 
 export class RunsModel extends DisposableObject {
   private readonly cache = new Map<string, Cached>();
+  private readonly evals = new EvalSummaries();
   private summaries: RunSummary[] = [];
   private readonly changed = this.disposer.track(new vscode.EventEmitter<void>());
   /** Fires after a refresh that changed something. */
@@ -129,7 +131,7 @@ export class RunsModel extends DisposableObject {
       const slurm = this.slurm.get(dir);
       // A job Slurm runs elsewhere: its process cannot be checked from here.
       const live = slurm?.state === 'RUNNING' || this.isLive(dir, c, now);
-      const s = summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, live);
+      const s = { ...summarizeRun(dir, path.relative(root, dir).split(path.sep).join('/') || path.basename(dir), c.events, live), ...this.evals.of(dir) };
       return slurm ? { ...s, slurm } : s;
     });
     for (const k of [...this.cache.keys()]) if (!dirs.includes(k)) this.cache.delete(k);
@@ -137,7 +139,7 @@ export class RunsModel extends DisposableObject {
     void this.slurm.poll(dirs).then((changed) => {
       if (changed && !this.closed) this.refresh();
     });
-    const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError, s.slurm?.state, s.slurm?.jobId]));
+    const key = JSON.stringify(this.summaries.map((s) => [s.dir, s.state, s.epoch, s.lastError, s.slurm?.state, s.slurm?.jobId, s.testError, s.evalCheckpoint]));
     if (key !== this.lastKey) {
       this.lastKey = key;
       this.changed.fire();

@@ -36,6 +36,7 @@ export class RunItem extends vscode.TreeItem {
       ['best top-1 error', run.bestError?.toFixed(2) + '%'],
       ['last top-1 error', run.lastError?.toFixed(2) + '%'],
       ['validated on', run.bestError !== undefined ? describeValSplit(run.valSplit) : undefined],
+      ['test top-1 error', run.testError !== undefined ? `${run.testError.toFixed(2)}% on ${run.testImages} test images (${run.evalCheckpoint}, last evaluation)` : undefined],
       ['params', run.params?.toLocaleString('en-US')],
       ['backend', run.backend],
       ['training time', formatDuration(run.trainSeconds)],

@@ -4,8 +4,9 @@
  * cross-entropy), prints `Loss … Accuracy …` and a final JSON line
  * `{"loss":…,"accuracy":…,"error":…,"n":…}`, and writes into test.output_dir (default: the
  * checkpoint's folder + `/eval`) `logits.npy` [n, K] float32, `labels.npy` (true labels) and
- * `predictions.npy` (argmax) int32, and `metrics.json`. The original stored the predicted classes
- * under `labels`; here `labels` are the ground truth.
+ * `predictions.npy` (argmax) int32, `classes.json` (class names, confusion matrix, per-class figures),
+ * `gallery.json` (the most confidently wrong images) and `metrics.json` (runtime/protocol/evaluation.ts).
+ * The original stored the predicted classes under `labels`; here `labels` are the ground truth.
  */
 import type { EvaluateResultLine } from '../protocol/results';
 import { evaluateCheckpoint } from '../train/evaluate_checkpoint';

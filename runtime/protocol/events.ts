@@ -56,6 +56,8 @@ export interface RunStartEvent extends EventBase {
   output_dir: string;
   /** Number of trainable parameters. */
   params: number;
+  /** Multiply-accumulates of the model for one image (as `npm run summary`); absent in older logs. */
+  macs?: number;
   /** Optimizer steps per epoch. */
   steps_per_epoch: number;
   /** Total epochs of the schedule (`scheduler.epochs`). */

@@ -180,7 +180,7 @@ function evalLoader(cfg: Config, ds: ImageDataset, opts: EvalLoaderOptions, shar
  * the `val/` folder, resized (`tta.use_resize`: shorter side to `tta.resize`) and center-cropped
  * to `dataset.image_size` at load; with `trainClasses`, its class folders must be those.
  */
-export function loadTestData(cfg: Config, loader: EvalLoaderOptions, shard?: Shard, trainClasses?: readonly string[]): { test: ImageDataset; loader: BatchLoader } {
+export function loadTestData(cfg: Config, loader: EvalLoaderOptions, shard?: Shard, trainClasses?: readonly string[]): { test: ImageDataset & { classes?: string[] }; loader: BatchLoader } {
   const test = loadSplit(cfg, 'test', cfg.dataset.max_test_samples, undefined, trainClasses);
   return { test, loader: evalLoader(cfg, test, loader, shard) };
 }

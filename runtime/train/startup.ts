@@ -14,6 +14,7 @@ import type { ProcessGroup } from '../distributed/process_group';
 import { processThreads } from '../distributed/threads';
 import { countParams, createModel } from '../models';
 import type { BatchNormReducer } from '../models/ops/batch_norm_sync';
+import { countMacs } from '../models/macs';
 import type { Model } from '../models/types';
 import { CONFIG_FILE, CONFIG_MIN_FILE, ENV_FILE, LOG_FILE, onlySubmission } from '../protocol/run_folder';
 import { EventWriter } from '../protocol/writer';
@@ -69,6 +70,8 @@ export interface RunContext {
   data: RunData;
   model: Model;
   params: number;
+  /** Multiply-accumulates for one image (runtime/models/macs.ts); 0 on ranks other than 0. */
+  macs: number;
   optimizer: Optimizer;
   /** Learning rate of iteration t (0-based). */
   lrAt: (t: number) => number;
@@ -271,7 +274,9 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       `${cfg.dataset.name}: ${data.train.n} train images (${data.train.files[0]}), ${describeValSplit(data.valSplit)}; ${data.trainLoader.stepsPerEpoch} steps per epoch`,
     );
     const params = countParams(model);
-    logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters`);
+    // Only rank 0 writes run_start: the other workers skip the traced forward pass.
+    const macs = lead ? countMacs(model, data.imageShape) : 0;
+    logger.info(`model ${cfg.model.type}/${cfg.model.name}: ${params.toLocaleString('en-US')} parameters, ${macs.toLocaleString('en-US')} MACs per image`);
     const start = startPoint(cfg, { outputDir, resume, logger, model, optimizer, data, dist });
 
     let events: Events = NO_EVENTS;
@@ -283,7 +288,7 @@ export async function startRun(cfg: Config, opts: StartOptions = {}): Promise<Ru
       events = writer;
       releases.add(() => writer.close());
     }
-    return { outputDir, resume, logger, backend, data, model, params, optimizer, lrAt, events, start, tty: opts.tty, dist, syncBatchNorm, release: () => releases.run() };
+    return { outputDir, resume, logger, backend, data, model, params, macs, optimizer, lrAt, events, start, tty: opts.tty, dist, syncBatchNorm, release: () => releases.run() };
   } catch (err) {
     releases.run();
     throw err;

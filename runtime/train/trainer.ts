@@ -171,6 +171,7 @@ class TrainingLoop {
       threads: c.backend.threads,
       output_dir: c.outputDir,
       params: c.params,
+      macs: c.macs,
       steps_per_epoch: c.data.trainLoader.stepsPerEpoch,
       epochs: cfg.scheduler.epochs,
       world_size: this.world,

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { EpochEvent, RunEndEvent, RunStartEvent } from '../../runtime/protocol';
+import { classReportProblem, galleryProblem, type ClassReport, type EvalMetricsFile, type Gallery } from '../../runtime/protocol/evaluation';
 import { events, runCli, startCli, tempDir, waitForEvent, writeSyntheticMnist } from './fixtures';
 import { loadAddon } from '../../runtime/backend/libtorch';
 
@@ -77,6 +78,14 @@ describe('npm run train / evaluate', () => {
     assert.match(fs.readFileSync(path.join(reference, 'log.txt'), 'utf8'), /\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO: Epoch 3 Step 20\/20 lr /);
   });
 
+  it('run_start records the MACs per image that npm run summary counts', async () => {
+    const start = events(reference)[0] as RunStartEvent;
+    const r = await runCli('summary', ['--config', path.join(reference, 'config.yaml')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(start.macs, r.json!.macs);
+    assert.ok(start.macs! > 1e5, `${start.macs} MACs`);
+  });
+
   it('evaluates the last checkpoint to the accuracy of the last validation', async () => {
     const out = path.join(work, 'eval');
     const r = await runCli('evaluate', [
@@ -93,6 +102,18 @@ describe('npm run train / evaluate', () => {
     assert.match(npy.toString('latin1', 10, 80), /'descr': '<f4', 'fortran_order': False, 'shape': \(200, 10\)/);
     const labels = fs.readFileSync(path.join(out, 'labels.npy'));
     assert.equal(labels.length % 64, 200 * 4 % 64, 'npy header padded to 64 bytes');
+    // The per-class files of the same evaluation: Fashion-MNIST's names, a confusion matrix over the 200 images.
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')) as EvalMetricsFile;
+    const classes = JSON.parse(fs.readFileSync(path.join(out, 'classes.json'), 'utf8')) as ClassReport;
+    const gallery = JSON.parse(fs.readFileSync(path.join(out, 'gallery.json'), 'utf8')) as Gallery;
+    assert.equal(classReportProblem(classes), undefined);
+    assert.equal(galleryProblem(gallery), undefined);
+    assert.deepEqual([classes.id, gallery.id], [metrics.id, metrics.id]);
+    assert.deepEqual([classes.classes.length, classes.classes[0], classes.classes[9]], [10, 'T-shirt/top', 'Ankle boot']);
+    assert.equal(classes.confusion.flat().reduce((a, b) => a + b, 0), 200);
+    assert.equal(classes.per_class.reduce((a, c) => a + c.correct, 0), Math.round(val.accuracy * 200));
+    assert.equal(gallery.wrong, 200 - Math.round(val.accuracy * 200));
+    assert.equal(gallery.images.length, Math.min(gallery.wrong, gallery.images.length));
   });
 
   it('evaluate names a missing checkpoint and the ones that exist (exit 2)', async () => {

@@ -4,7 +4,8 @@
 // config completion (flow maps and lists, defaults inserted), a diagnostic, quick fixes, the Runs view, the Curves webview on a fixture run, Run Experiment on
 // a tiny config with live curves; a run started from a terminal: shown running from its pid, a killed one
 // shown interrupted, Stop (ends stopped with a step checkpoint), Resume (to completed), Evaluate (the
-// result shown); Results on a selection of two runs, exported as CSV. Usage: see test/e2e/run.sh.
+// result shown, then the Evaluation view with its confusion matrix); Results on a selection of two runs,
+// exported as CSV; the Experiments table (every run, sorted by error, filtered by model). Usage: see test/e2e/run.sh.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -41,6 +42,17 @@ async function openFile(page, rel) {
   await page.locator('.tabs-container .tab.active', { hasText: path.basename(rel) }).waitFor({ state: 'visible' });
 }
 const webview = (page) => page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+/** The webview whose document has `selector` (several webviews may be open, in any DOM order), waiting up to `ms`. */
+async function webviewWith(selector, ms = 30000) {
+  return until(async () => {
+    const frames = page.locator('iframe.webview.ready');
+    for (let i = (await frames.count()) - 1; i >= 0; i--) {
+      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('iframe#active-frame');
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    return undefined;
+  }, ms);
+}
 async function shot(page, name) { await page.mouse.move(0, 0); await page.waitForTimeout(300); await page.screenshot({ path: path.join(OUT, name) }); }
 let page;
 /** Polls `fn` until it returns a truthy value (returned) or `ms` pass (then undefined). */
@@ -344,6 +356,20 @@ async function step(name, fn) {
       check('Evaluate a checkpoint: the result shown', /checkpoint_00001\.ckpt: top-1 error \d+\.\d\d%, loss \d+\.\d+ on 256 test images/.test(text) && fs.existsSync(metrics), { toast: text, checkpoints: listed });
       await shot(page, '07-evaluated.png');
     });
+    await step('Evaluate opens the Evaluation view: a confusion matrix of the 256 test images', async () => {
+      const view = await webviewWith('#confusion td.cell', 60000);
+      if (!view) throw new Error('no Evaluation view with a confusion matrix');
+      const counts = await view.locator('#confusion td.cell').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-count'))));
+      const sum = counts.reduce((a, b) => a + b, 0);
+      const names = await view.locator('#confusion th.row').allInnerTexts();
+      const images = Number(await view.locator('#gallery').getAttribute('data-images'));
+      const row = await rowState('terminal/exp00', 'test ', 15000);
+      check('Evaluate opens the Evaluation view: a confusion matrix of the 256 test images', counts.length === 100 && sum === 256 && names[0] === 'T-shirt/top' && names[9] === 'Ankle boot' && images > 0 && row.ok, { cells: counts.length, sum, names, images, row: row.text });
+      await shot(page, '07b-evaluation.png');
+      // Closed again, so the next panels' webviews are found as before.
+      await page.locator('.tabs-container .tab', { hasText: 'Evaluation:' }).first().click();
+      await palette(page, 'View: Close Editor');
+    });
     await step('Results of a selection of two runs, exported as CSV', async () => {
       await palette(page, 'Notifications: Clear All Notifications');
       // Two runs selected in the Runs view (click, Ctrl+click), then Open Results applies to them.
@@ -373,6 +399,31 @@ async function step(name, fn) {
       const cells = row.split(',');
       const lastErr = Number(cells[header.indexOf('last error %')]);
       check('Results exported as CSV', csv.length === 3 && header[0] === 'run' && header.includes('reference error %') && cells[header.indexOf('epochs')] === '1/1' && lastErr > 0 && lastErr < 100 && cells[header.indexOf('reference')].startsWith('ResNet-preact'), { proposed, csv });
+    });
+    await step('Experiments table: the workspace\'s runs, sorted by error, filtered by model', async () => {
+      await palette(page, 'Image Classification Lab: Open Experiments Table');
+      const expected = ['wrn_16/exp00', 'wrn_16/exp01', 'resnet_preact_20/exp00', 'killed/exp00', 'resnet_preact_8/exp00', 'terminal/exp00', 'terminal/killed'];
+      const view = await webviewWith('#experiments tbody tr', 30000);
+      if (!view) throw new Error('no Experiments table');
+      const rows = view.locator('#experiments tbody tr');
+      await until(async () => (await rows.count()) >= expected.length, 30000);
+      const listed = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
+      const lastErrors = async () => (await view.locator('#experiments tbody td[data-column="last_error"]').allInnerTexts()).filter(Boolean).map(Number);
+      // Sorted by last error ascending by default; a click on the header sorts descending.
+      const ascending = await lastErrors();
+      await view.locator('#experiments thead th[data-column="last_error"]').click();
+      await page.waitForTimeout(500);
+      const descending = await lastErrors();
+      const sorted = (xs, dir) => xs.every((x, i) => i === 0 || dir * (x - xs[i - 1]) >= 0);
+      const testError = Number(await view.locator('#experiments tbody tr[data-run="terminal/exp00"] td[data-column="test_error"]').innerText());
+      await view.locator('#filter').fill('model.name = wrn');
+      await until(async () => (await view.locator('body').getAttribute('data-rows')) === '3', 15000);
+      const wrn = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
+      check('Experiments table: the workspace\'s runs, sorted by error, filtered by model',
+        expected.every((n) => listed.includes(n)) && ascending.length >= 5 && sorted(ascending, 1) && sorted(descending, -1) && descending[0] > descending[descending.length - 1]
+        && wrn.length === 3 && wrn.every((n) => /^(wrn_16|killed)\//.test(n)) && testError > 0 && testError < 100,
+        { listed, ascending, descending, wrn, testError });
+      await shot(page, '09-experiments.png');
     });
   } catch (e) {
     check('unexpected error', false, String(e.message || e).split('\n')[0]);

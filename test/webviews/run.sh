@@ -24,7 +24,7 @@ fi
 
 # The shipped webview bundles, rebuilt only when a webview source is newer (or one is missing).
 stale=""
-for p in curves results; do
+for p in curves results evaluation experiments; do
   for f in js css; do [ -f "$ROOT/dist/webviews/$p.$f" ] || stale=1; done
 done
 [ -z "$stale" ] && [ -n "$(find "$ROOT/webviews" -type f -newer "$ROOT/dist/webviews/curves.js" -print -quit)$(find "$ROOT/webviews" -type f -newer "$ROOT/dist/webviews/results.js" -print -quit)" ] && stale=1

@@ -14,6 +14,7 @@ const http = require('http');
 const { chromium } = require('playwright-core');
 const { webviewHtml, makeNonce } = require('../../extension/webview/html.ts');
 const { curvesSnapshot, curvesAppend, curvesEdgeCases, resultsSnapshot } = require('./messages.ts');
+const { evaluationSnapshot, evaluationCompared, experimentsSnapshot } = require('./evaltable_messages.ts');
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
 const ROOT = path.resolve(__dirname, '../..');
@@ -63,7 +64,7 @@ function serve() {
   const server = http.createServer((req, res) => {
     const origin = `http://${req.headers.host}`;
     const url = new URL(req.url, origin);
-    const m = /^\/(curves|results)\.html$/.exec(url.pathname);
+    const m = /^\/(curves|results|evaluation|experiments)\.html$/.exec(url.pathname);
     if (m) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return res.end(page(m[1], origin));
@@ -305,6 +306,113 @@ async function testResults(ctx, origin) {
   await pg.close();
 }
 
+/** A page of `panel` that collects page errors, console errors and failed requests into the returned list. */
+async function openPanel(ctx, origin, panel) {
+  const pg = await ctx.newPage();
+  const pageErrors = [];
+  pg.on('pageerror', (e) => pageErrors.push(String(e)));
+  pg.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url || ''}`); });
+  pg.on('response', (r) => { if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.url()}`); });
+  pg.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  await pg.goto(`${origin}/${panel}.html`);
+  await pg.waitForFunction(() => window.__posted.length > 0, null, { timeout: TIMEOUT });
+  check(`${panel}: posts \`ready\` first, once`, same(await pg.evaluate(() => window.__posted), [{ type: 'ready' }]));
+  return { pg, pageErrors };
+}
+
+async function testEvaluation(ctx, origin) {
+  const { pg, pageErrors } = await openPanel(ctx, origin, 'evaluation');
+  await feed(pg, evaluationSnapshot);
+  await pg.waitForFunction(() => document.body.getAttribute('data-total') !== null, null, { timeout: TIMEOUT });
+  const counts = await pg.locator('#confusion td.cell').evaluateAll((tds) => tds.map((td) => [Number(td.dataset.t), Number(td.dataset.p), Number(td.dataset.count)]));
+  const matrix = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  for (const [t, p, c] of counts) matrix[t][p] = c;
+  check('evaluation: the heat map has the 3×3 cells of the matrix, summing to the 12 images', counts.length === 9 && same(matrix, evaluationSnapshot.view.confusion) && (await pg.evaluate(() => document.body.dataset.total)) === '12', matrix);
+  const shades = await pg.locator('#confusion td.cell').evaluateAll((tds) => tds.map((td) => [td.style.getPropertyValue('--share'), getComputedStyle(td).backgroundColor]));
+  check('evaluation: cells shaded by their share of the row (3 of 4 images: 0.75, a painted background)', shades[0][0] === '0.75' && shades[0][1] !== 'rgba(0, 0, 0, 0)' && shades[2][0] === '0', shades.slice(0, 3));
+  const rowNames = await pg.locator('#confusion th.row').allTextContents();
+  check('evaluation: class names on the rows, a name like an HTML tag as text', same(rowNames, ['cat', 'dog', '<img src=x onerror=alert(1)>']), rowNames);
+  const perClass = await pg.locator('#per-class tbody tr').nth(1).locator('td').allTextContents();
+  // dog: 4 images, predicted 4 times (1 + 2 + 1), 2 right: accuracy 50 %, precision 50 %, F1 50 %
+  check('evaluation: per-class row of dog', same(perClass, ['dog', '4', '4', '50.0', '50.0', '50.0']), perClass);
+  const imgs = await pg.locator('#gallery img').evaluateAll((els) => els.map((e) => e.complete && e.naturalWidth));
+  check('evaluation: the gallery shows the 4 mistakes, decoded (data: PNGs under the CSP)', imgs.length === 4 && imgs.every((w) => w === 4), imgs);
+  await pg.locator('#confusion td.cell[data-t="1"][data-p="0"]').click();
+  await pg.waitForFunction(() => document.querySelector('#gallery').dataset.images === '2', null, { timeout: TIMEOUT });
+  const cellFigs = await pg.locator('#gallery figure').evaluateAll((fs) => fs.map((f) => `${f.dataset.t}${f.dataset.p}`));
+  const title = await pg.locator('#gallery-title').textContent();
+  check('evaluation: clicking the cell dog → cat shows its 2 images', same(cellFigs, ['10', '10']) && title === 'true dog → predicted cat: all 2 images', { cellFigs, title });
+  await feed(pg, evaluationCompared);
+  await pg.waitForFunction(() => document.querySelector('#comparison') !== null, null, { timeout: TIMEOUT });
+  const cmp = await pg.locator('#comparison tbody tr').first().locator('td').allTextContents();
+  // cat: A 3 of 4 right, precision 3 of 5 (F1 66.7); B all 4, precision 4 of 4
+  check('evaluation: two runs class by class (cat: 75 % vs 100 %, +25)', same(cmp, ['cat', '75.0', '100.0', '+25.0', '66.7', '100.0', '+33.3']), cmp);
+  check('evaluation: the selected cell survives a snapshot', (await pg.locator('#gallery').getAttribute('data-images')) === '2');
+  await pg.screenshot({ path: path.join(OUT, 'evaluation.png'), fullPage: true });
+  await pg.locator('#compare').click();
+  await pg.waitForFunction(() => window.__posted.length >= 2, null, { timeout: TIMEOUT });
+  check('evaluation: Compare with… posts chooseOther', same((await pg.evaluate(() => window.__posted)).slice(1), [{ type: 'chooseOther' }]));
+  const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
+  check('evaluation: no page error, console error or CSP violation; no element made of a class name', errs.length === 0 && (await pg.locator('img[src="x"]').count()) === 0, errs);
+  await pg.close();
+}
+
+async function testExperiments(ctx, origin) {
+  const { pg, pageErrors } = await openPanel(ctx, origin, 'experiments');
+  await feed(pg, experimentsSnapshot);
+  await pg.waitForFunction(() => document.body.dataset.rows === '4', null, { timeout: TIMEOUT });
+  const order = () => pg.locator('#experiments tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.run));
+  check('experiments: 4 runs sorted by last error (45, 50, 60, 60)', same(await order(), ['wrn_16/exp01', 'wrn_16/exp00', 'resnet_preact_20/exp00', 'killed/exp00']), await order());
+  const sections = await pg.locator('#experiments thead tr.sections th.section').allTextContents();
+  check('experiments: config columns grouped by section', same(sections.filter(Boolean), ['model', 'train']), sections);
+  const wrnTest = await pg.locator('#experiments tbody tr[data-run="wrn_16/exp00"] td[data-column="test_error"]').textContent();
+  check('experiments: the test error of the last evaluation', wrnTest === '41.50', wrnTest);
+  await pg.locator('#experiments thead th[data-column="last_error"]').click();
+  check('experiments: a click on the header sorts descending', same((await order()).slice(0, 2), ['resnet_preact_20/exp00', 'killed/exp00']), await order());
+  await pg.locator('#filter').fill('model.name = wrn');
+  await pg.waitForFunction(() => document.body.dataset.rows === '3', null, { timeout: TIMEOUT });
+  check('experiments: the filter model.name = wrn keeps the 3 wrn runs (still by last error, descending)', same(await order(), ['killed/exp00', 'wrn_16/exp00', 'wrn_16/exp01']), await order());
+  await pg.locator('#filter').fill('nope < 1');
+  await pg.waitForFunction(() => document.querySelector('#filter-error').textContent !== '', null, { timeout: TIMEOUT });
+  check('experiments: an unknown column is named', /^nope: no such column/.test(await pg.locator('#filter-error').textContent()));
+  await pg.locator('#filter').fill('');
+  // (the bad clause was left out, so all 4 rows showed already: wait for the redraw of the cleared filter)
+  await pg.waitForFunction(() => document.querySelector('#filter-error').textContent === '' && document.body.dataset.rows === '4', null, { timeout: TIMEOUT });
+  const lines = await pg.locator('#parallel polyline').count();
+  const axes = await pg.locator('#parallel g.axis').evaluateAll((gs) => gs.map((g) => g.dataset.column));
+  check('experiments: parallel coordinates, one line per run, axes of the differing keys and the errors', lines === 4 && same(axes, ['model.name', 'train.base_lr', 'last_error', 'test_error']), { lines, axes });
+  // Brush the top half of the last_error axis (errors 52.5..60): the two runs at 60 stay.
+  const area = pg.locator('#parallel rect.brush-area[data-column="last_error"]');
+  await area.waitFor({ state: 'visible' });
+  const box = await area.boundingBox();
+  await pg.mouse.move(box.x + box.width / 2, box.y + 2);
+  await pg.mouse.down();
+  await pg.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+  await pg.mouse.up();
+  await pg.waitForFunction(() => document.body.dataset.rows === '2', null, { timeout: TIMEOUT });
+  check('experiments: brushing an axis filters the table', same((await order()).sort(), ['killed/exp00', 'resnet_preact_20/exp00']) && (await pg.locator('#parallel').getAttribute('data-kept')) === '2', await order());
+  await pg.locator('#clear-brushes').click();
+  await pg.waitForFunction(() => document.body.dataset.rows === '4', null, { timeout: TIMEOUT });
+  await pg.locator('#experiments tbody tr[data-run="wrn_16/exp00"] input.select-run').check();
+  await pg.locator('#experiments tbody tr[data-run="wrn_16/exp01"] input.select-run').check();
+  const enabled = { diff: await pg.locator('#config-diff').isEnabled(), curves: await pg.locator('#open-curves').isEnabled(), evaluation: await pg.locator('#open-evaluation').isEnabled() };
+  check('experiments: two selected runs enable Config diff and Curves (Evaluation needs one)', same(enabled, { diff: true, curves: true, evaluation: false }), enabled);
+  await pg.locator('#config-diff').click();
+  await pg.locator('#experiments tbody tr[data-run="wrn_16/exp01"] button.star').click();
+  const posted = await pg.evaluate(() => window.__posted);
+  const diffMsg = posted.find((m) => m.type === 'configDiff');
+  const star = posted.find((m) => m.type === 'star');
+  const states = posted.filter((m) => m.type === 'setState');
+  check('experiments: posts the config diff of the two, the star, and every choice as setState', diffMsg && diffMsg.ids.length === 2 && star && star.starred === true && states.some((m) => m.state.filter === 'model.name = wrn') && states.some((m) => m.state.sort && m.state.sort.descending), { diffMsg, star, states: states.length });
+  await feed(pg, { type: 'configDiff', a: 'wrn_16/exp00', b: 'wrn_16/exp01', lines: [{ key: 'train.base_lr', a: '0.1', b: '0.2' }] });
+  await pg.waitForFunction(() => document.querySelector('#diff tbody tr') !== null, null, { timeout: TIMEOUT });
+  check('experiments: the config diff is shown', same(await pg.locator('#diff tbody tr td').allTextContents(), ['train.base_lr', '0.1', '0.2']));
+  await pg.screenshot({ path: path.join(OUT, 'experiments.png'), fullPage: true });
+  const errs = [...pageErrors, ...await pg.evaluate(() => window.__errors)];
+  check('experiments: no page error, console error or CSP violation', errs.length === 0, errs);
+  await pg.close();
+}
+
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const server = await serve();
@@ -318,7 +426,7 @@ async function main() {
     });
     ctx.setDefaultTimeout(TIMEOUT);
     log('chromium', ctx.browser() ? ctx.browser().version() : '', origin);
-    for (const [name, fn] of [['curves', testCurves], ['results', testResults]]) {
+    for (const [name, fn] of [['curves', testCurves], ['results', testResults], ['evaluation', testEvaluation], ['experiments', testExperiments]]) {
       try { await fn(ctx, origin); } catch (e) { check(`${name}: ran to the end`, false, String(e && e.stack || e)); }
     }
   } finally {
