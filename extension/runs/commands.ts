@@ -179,7 +179,7 @@ export class RunCommands extends DisposableObject {
     const { code } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Queue ${name}: ${configs.length} run(s), one per GPU (${file})`, cancellable: true },
       (_report, token) => {
-        token.onCancellationRequested(() => proc.child.kill('SIGINT'));
+        token.onCancellationRequested(() => proc.signal('SIGINT'));
         return proc.exited;
       },
     );

@@ -144,6 +144,17 @@ export class FileTail implements IDisposable {
     return true;
   }
 
+  /** Skips what the file holds now: later reads start at its present end (a log appended to by a new session). */
+  skipToEnd(): void {
+    try {
+      const st = fs.statSync(this.file);
+      this.ino = st.ino;
+      this.offset = st.size;
+    } catch {
+      // not there yet: read from its start once it is
+    }
+  }
+
   /** Reads now and then whenever the file changes, until {@link stop}. */
   follow(): void {
     if (this.following) return;

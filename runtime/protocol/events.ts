@@ -12,6 +12,11 @@ export const PROTOCOL_VERSION = 1;
 
 /** File name of the event log inside a run folder. */
 export const EVENTS_FILE = 'events.jsonl';
+/**
+ * The console output (stdout and stderr) of a run started from the VS Code extension, in its run
+ * folder: the extension starts the runtime detached, writing here, so that the run outlives the window.
+ */
+export const CONSOLE_LOG_FILE = 'stdout.log';
 
 /** Fields common to every event. */
 export interface EventBase {
