@@ -64,7 +64,22 @@ function chartOptions(): object {
   };
 }
 
+/** Adds points; a restarted history (a new `segment`) begins a new line and a new average, not joined to the old one. */
 function addPoints(t: Trace, pts: readonly Point[]): void {
+  let from = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const prev = i > 0 ? pts[i - 1] : t.points[t.points.length - 1];
+    if (!prev || (prev.segment ?? 0) === (pts[i].segment ?? 0)) continue;
+    addSegmentPoints(t, pts.slice(from, i));
+    from = i;
+    t.ema = emaStart();
+    t.raw.data.push({ x: xOf(pts[i]), y: NaN });
+    t.smooth.data.push({ x: xOf(pts[i]), y: NaN });
+  }
+  addSegmentPoints(t, from ? pts.slice(from) : pts);
+}
+
+function addSegmentPoints(t: Trace, pts: readonly Point[]): void {
   t.points.push(...pts);
   const w = options.smoothing;
   const ys = pts.map((p) => (options.logY && p.y <= 0 ? NaN : p.y));
