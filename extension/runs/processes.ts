@@ -116,7 +116,7 @@ export class RuntimeProcesses extends DisposableObject {
     const fd = fs.openSync(logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd], detached: true });
+      child = spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd], detached: true, windowsHide: true });
     } finally {
       fs.closeSync(fd);
     }
