@@ -57,7 +57,12 @@ async function idleCpu(seconds: number): Promise<number> {
   return ((c.user + c.system) / wallUs) * 100;
 }
 
-const ms = (t0: bigint): string => `${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`;
+/** Wall and CPU time since `t0` (from {@link now}). */
+const ms = (t0: { wall: bigint; cpu: NodeJS.CpuUsage }): string => {
+  const c = process.cpuUsage(t0.cpu);
+  return `${(Number(process.hrtime.bigint() - t0.wall) / 1e6).toFixed(0)} ms wall, ${((c.user + c.system) / 1000).toFixed(0)} ms CPU`;
+};
+const now = (): { wall: bigint; cpu: NodeJS.CpuUsage } => ({ wall: process.hrtime.bigint(), cpu: process.cpuUsage() });
 const pct = (v: number): string => `${v.toFixed(2)}% of a core`;
 
 async function main(): Promise<void> {
@@ -65,9 +70,10 @@ async function main(): Promise<void> {
   const bytes = writeRun(dir);
   console.log(`events.jsonl: ${STEPS.toLocaleString('en-US')} steps, ${(bytes / 1e6).toFixed(1)} MB; idle measured over ${SECONDS} s each; node ${process.version}, ${os.cpus()[0]?.model.trim()}`);
   const followers = new RunFollowers();
+  console.log(`baseline, nothing followed: ${pct(await idleCpu(SECONDS))}`);
 
   // Panel closed: the Runs model's follower, polled at each rescan.
-  let t = process.hrtime.bigint();
+  let t = now();
   const model = followers.acquire(dir);
   console.log(`first read by the shared follower: ${ms(t)} (${model.follower.events.length.toLocaleString('en-US')} events; following after run_end: ${model.follower.isFollowing})`);
   const rescan = setInterval(() => model.follower.poll(), RESCAN_MS);
@@ -76,13 +82,13 @@ async function main(): Promise<void> {
   // Panel open: the Curves feed on the same follower; its snapshot serialised as postMessage would.
   const sent: CurvesHostMessage[] = [];
   const feed = new CurvesFeed(followers, (m) => sent.push(m), { stateOf: () => 'completed', root: () => path.dirname(dir), options: () => DEFAULT_CURVES_OPTIONS });
-  t = process.hrtime.bigint();
+  t = now();
   feed.setRuns([dir]);
   const snapshot = JSON.stringify(feed.snapshotMessage());
   console.log(`panel opened: points and snapshot built and serialised in ${ms(t)} (${(snapshot.length / 1e6).toFixed(1)} MB; downsampling for drawing is the curves engineer's)`);
   console.log(`panel open, completed run: ${pct(await idleCpu(SECONDS))} (messages posted while idle: ${sent.length})`);
   console.log('re-show (host side): nothing sent, 0 ms: the webview is kept while hidden (retainContextWhenHidden), so its state and charts stay');
-  t = process.hrtime.bigint();
+  t = now();
   JSON.stringify(feed.snapshotMessage());
   console.log(`  (a rebuilt webview would need the snapshot again: ${ms(t)} to serialise here, before the webview parses and draws it)`);
   feed.dispose();
