@@ -199,6 +199,9 @@ export function refuseSecondHistory(dir: string): void {
     return; // checkRunDir names what is wrong with the folder
   }
   if (names.some((n) => CHECKPOINT_NAME_RE.test(n))) return;
+  // A run still going holds the folder: the lock's refusal names it (the start-up takes the lock).
+  const lock = readLock(dir);
+  if (lock && !lockIsStale(dir, lock)) return;
   const { events } = readEvents(dir);
   const steps = events.filter((e) => e.type === 'step').length;
   if (steps === 0 && !events.some((e) => e.type === 'epoch' && e.epoch > 0)) return;
