@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import { CONSOLE_LOG_FILE } from '../../runtime/protocol/events';
 import { pidAlive } from '../../runtime/util/pid';
 import { DisposableObject } from '../util/disposable';
-import { FileTail } from './follower';
+import { FileTail } from './file_tail';
 import { parseDownloadLine, type DownloadLine, type Launch } from './launch';
 
 /** How often a re-attached process is checked to be alive (ms). */

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { FileTail, RunFollower, RunFollowers, type RunChange } from '../../extension/runs/follower';
+import { FileTail } from '../../extension/runs/file_tail';
+import { RunFollower, RunFollowers, type RunChange } from '../../extension/runs/follower';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'icl-follow-'));
 const line = (type: string, extra: Record<string, unknown> = {}): string => `${JSON.stringify({ type, time: '2026-12-07T19:00:00.000Z', ...extra })}\n`;
