@@ -370,6 +370,12 @@ async function reloadScenario() {
     await page.screenshot({ path: path.join(OUT, 'failure.png') }).catch(() => {});
   } finally {
     for (const c of terminals) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // Trainings the extension started run detached and outlive code-server: those of this workspace go too.
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name === 'stdout.log' ? [d] : []));
+    for (const d of fs.existsSync(path.join(WS, 'experiments')) ? walk(path.join(WS, 'experiments')) : []) {
+      const last = readEvents(d).filter((e) => e.type === 'run_start' || e.type === 'run_end').pop();
+      if (last && last.type === 'run_start' && last.pid) detached.push(last.pid);
+    }
     for (const pid of detached) { try { process.kill(pid, 'SIGKILL'); } catch { /* ended */ } }
     fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
     fs.writeFileSync(path.join(OUT, 'console-errors.txt'), errors.join('\n'));
