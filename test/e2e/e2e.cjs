@@ -113,7 +113,10 @@ async function step(name, fn) {
 
 /** Run Experiment on configs/tiny.yaml from the palette, with `overrides` typed, into folder `rel`. */
 async function runExperiment(overrides, rel) {
-  // The config of Run Experiment: the active YAML editor.
+  // The config of Run Experiment: the active YAML editor. A webview may hold the keyboard: a tab click takes it back.
+  const tab = page.locator('.tabs-container .tab', { hasText: 'tiny.yaml' }).first();
+  if (await tab.count()) await tab.click();
+  else await page.locator('.tabs-container .tab').first().click().catch(() => {});
   await openFile(page, 'configs/tiny.yaml');
   await palette(page, 'Image Classification Lab: Run Experiment');
   await page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' });
