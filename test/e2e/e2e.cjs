@@ -137,10 +137,10 @@ async function runExperiment(overrides, rel) {
 async function reloadScenario() {
   const name = 'a window reload leaves trainings running: re-attached, completed by the same process, Stop writes a step checkpoint';
   const A = path.join(WS, 'experiments/reload/completes');
-  const B = path.join(WS, 'experiments/reload/stopped');
+  const B = path.join(WS, 'experiments/reload/halt');
   // A: about a minute of training beside B on 2 idle cores (E2E_RELOAD_IMAGES for a loaded machine); B: long, stopped.
   const images = Number(process.env.E2E_RELOAD_IMAGES || 30000);
-  await runExperiment('device wasm num_threads 1 dataset.max_train_samples 30000 scheduler.epochs 10', 'experiments/reload/stopped');
+  await runExperiment('device wasm num_threads 1 dataset.max_train_samples 30000 scheduler.epochs 10', 'experiments/reload/halt');
   // The Curves panel opens 1.5 s after a start and takes the focus.
   await webview(page).locator('[data-chart="loss"]').waitFor({ state: 'attached', timeout: 60000 }).catch(() => {});
   await runExperiment(`device wasm num_threads 1 dataset.max_train_samples ${images}`, 'experiments/reload/completes');
@@ -159,19 +159,19 @@ async function reloadScenario() {
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'configs' }).first().waitFor({ state: 'visible', timeout: 240000 });
   const survived = alive(pidB);
   await palette(page, 'Image Classification Lab: Focus on Runs View');
-  const runningB = await rowState('reload/stopped', 'running', 120000);
+  const runningB = await rowState('reload/halt', 'running', 120000);
   // A is seen running too unless it completed while the window was reloading (minutes on a loaded machine).
   const runningA = readEvents(A).some((e) => e.type === 'run_end') ? { ok: true, text: 'completed during the reload' } : await rowState('reload/completes', 'running', 60000);
-  const bar = await until(async () => (await page.locator('.statusbar').innerText().catch(() => '')).match(/reload\/(completes|stopped)[^\n]*/), 30000);
+  const bar = await until(async () => (await page.locator('.statusbar').innerText().catch(() => '')).match(/reload\/(completes|halt)[^\n]*/), 30000);
   await shot(page, '10-after-reload.png');
   // Stop after the reload: the re-attached process is asked to stop (SIGINT) and writes a step checkpoint.
   await until(() => readEvents(B).filter((e) => e.type === 'step').length > stepsBefore, 60000, 1000);
   const stepsAfter = readEvents(B).filter((e) => e.type === 'step').length;
-  await paletteRun('Image Classification Lab: Stop Run', 'reload/stopped');
+  await paletteRun('Image Classification Lab: Stop Run', 'reload/halt');
   const endB = await until(() => readEvents(B).filter((e) => e.type === 'run_end').pop(), 120000, 1000);
   const ckpt = readEvents(B).filter((e) => e.type === 'checkpoint').pop();
   const stepCkpt = !!ckpt && /checkpoint_\d{5}_step\d{5}\.ckpt$/.test(ckpt.path) && fs.existsSync(ckpt.path);
-  const stoppedB = await rowState('reload/stopped', 'stopped');
+  const stoppedB = await rowState('reload/halt', 'stopped');
   const endA = await until(() => readEvents(A).filter((e) => e.type === 'run_end').pop(), 600000, 1000);
   const completedA = await rowState('reload/completes', 'completed');
   const starts = [A, B].map((d) => readEvents(d).filter((e) => e.type === 'run_start').length);
