@@ -12,6 +12,7 @@ import { RunCommands } from './runs/commands';
 import { RunsModel } from './runs/model';
 import { RuntimeProcesses } from './runs/processes';
 import { commandRunDirs, nextCurvesRuns } from './runs/selection';
+import { reattachTrainings } from './runs/reattach';
 import { Trainings } from './runs/training';
 import { RunItem, RunsTree } from './runs/tree';
 import { DisposableObject } from './util/disposable';
@@ -36,7 +37,9 @@ class Extension extends DisposableObject {
     const output = this.disposer.track(vscode.window.createOutputChannel(OUTPUT_CHANNEL));
     const processes = this.disposer.track(new RuntimeProcesses(output));
     const model = this.disposer.track(new RunsModel(workspace, processes));
-    const trainings = this.disposer.track(new Trainings(processes));
+    const trainings = this.disposer.track(new Trainings(processes, model.followers));
+    // Trainings started before a window reload are still running: follow them again.
+    reattachTrainings(model, processes, trainings);
     const tree = this.disposer.track(new RunsTree(model));
     const view = this.disposer.track(vscode.window.createTreeView(ViewId.Runs, { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false }));
     const pickRuns = async (placeHolder: string, picked: readonly string[]): Promise<string[] | undefined> =>

@@ -11,12 +11,23 @@ export interface SeriesState {
   stepsPerEpoch: number;
   /** ms of the first run_start. */
   t0?: number;
+  /** The current history (segment) of the run, and the step of its last point. */
+  segment: number;
+  lastStep: number;
+  /** A run_start came after the first one: the next point starts a new segment when its step goes back. */
+  restarted: boolean;
 }
 
-export const seriesStart = (): SeriesState => ({ stepsPerEpoch: 0 });
+export const seriesStart = (): SeriesState => ({ stepsPerEpoch: 0, segment: 0, lastStep: -Infinity, restarted: false });
 
-const push = (out: SeriesByMetric, m: Metric, p: Point): void => {
-  (out[m] ??= []).push(p);
+/** Adds a point to `out`, tagged with its segment: a resumed run whose steps go back (it started over) begins a new one. */
+const push = (state: SeriesState, out: SeriesByMetric, m: Metric, p: Point): void => {
+  if (state.restarted) {
+    state.restarted = false;
+    if (p.step <= state.lastStep) state.segment++;
+  }
+  state.lastStep = p.step;
+  (out[m] ??= []).push(state.segment ? { ...p, segment: state.segment } : p);
 };
 
 /** Points of `events`, continuing from `state` (updated in place). */
@@ -26,6 +37,7 @@ export function eventsToPoints(state: SeriesState, events: readonly RunEvent[]):
     const ms = Date.parse(e.time);
     if (e.type === 'run_start') {
       state.stepsPerEpoch = e.steps_per_epoch;
+      state.restarted = state.t0 !== undefined;
       state.t0 ??= ms;
       continue;
     }
@@ -33,16 +45,16 @@ export function eventsToPoints(state: SeriesState, events: readonly RunEvent[]):
     const spe = Math.max(1, state.stepsPerEpoch);
     if (e.type === 'step') {
       const at = { step: e.global_step, epoch: e.epoch - 1 + e.step / spe, time };
-      push(out, Metric.TrainLoss, { ...at, y: e.loss });
-      push(out, Metric.Lr, { ...at, y: e.lr });
-      if (e.images_per_sec > 0) push(out, Metric.ImagesPerSec, { ...at, y: e.images_per_sec });
+      push(state, out, Metric.TrainLoss, { ...at, y: e.loss });
+      push(state, out, Metric.Lr, { ...at, y: e.lr });
+      if (e.images_per_sec > 0) push(state, out, Metric.ImagesPerSec, { ...at, y: e.images_per_sec });
     } else if (e.type === 'epoch') {
       const at = { step: e.epoch * spe, epoch: e.epoch, time };
       if (e.val) {
-        push(out, Metric.ValLoss, { ...at, y: e.val.loss });
-        push(out, Metric.ValError, { ...at, y: (1 - e.val.accuracy) * 100 });
+        push(state, out, Metric.ValLoss, { ...at, y: e.val.loss });
+        push(state, out, Metric.ValError, { ...at, y: (1 - e.val.accuracy) * 100 });
       }
-      if (e.train) push(out, Metric.TrainError, { ...at, y: (1 - e.train.accuracy) * 100 });
+      if (e.train) push(state, out, Metric.TrainError, { ...at, y: (1 - e.train.accuracy) * 100 });
     }
   }
   return out;

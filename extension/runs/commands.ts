@@ -11,7 +11,7 @@ import { getSetting } from '../vscode/config';
 import { Toast, inputBox, quickPickValue, quickPickValues, saveDialog } from '../vscode/ui';
 import type { RunSummary } from './collect';
 import { cpuDataParallelPlan, gpuDataParallelPlan, parseGpuList, queueName, queuePaths, queueYaml, validateProcessCount, type TrainPlan } from './gpus';
-import { checkConfig, overridesProblem, proposeOutputDir, resumeOverridesProblem, runFolderProblem, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
+import { checkConfig, needsStartOver, nextExpName, overridesProblem, proposeOutputDir, resumeOverridesProblem, runFolderProblem, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
 import { stopExternal } from './liveness';
 import type { RunsModel } from './model';
 import type { RuntimeProcesses } from './processes';
@@ -32,6 +32,8 @@ export interface RunCommandsDeps {
   /** Shows a run's last evaluation. */
   openEvaluation(dir: string): void;
 }
+
+const START_OVER = 'Start Over in a New Folder';
 
 const runOf = (deps: RunCommandsDeps, arg: unknown): RunSummary | undefined => {
   if (arg && typeof arg === 'object' && 'run' in arg) return (arg as RunItem).run;
@@ -183,7 +185,7 @@ export class RunCommands extends DisposableObject {
     const { code } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Queue ${name}: ${configs.length} run(s), one per GPU (${file})`, cancellable: true },
       (_report, token) => {
-        token.onCancellationRequested(() => proc.child.kill('SIGINT'));
+        token.onCancellationRequested(() => proc.signal('SIGINT'));
         return proc.exited;
       },
     );
@@ -233,11 +235,40 @@ export class RunCommands extends DisposableObject {
       void Toast.warn(`${run.name} is running.`);
       return;
     }
+    if (needsStartOver(fs.readdirSync(run.dir), this.deps.model.events(run.dir))) {
+      await this.startOver(run);
+      return;
+    }
     const typed = await inputBox({ prompt: `Overrides when resuming ${run.name} (optional, e.g. scheduler.epochs 20)`, value: '', validate: (v) => resumeOverridesProblem(run.dir, v) });
     if (typed === undefined) return;
     this.deps.output.show(true);
     const started = this.deps.trainings.start(run.dir, run.name, this.launch('train', ['--resume', run.dir, ...splitOverrides(typed)]));
     this.deps.openCurves([run.dir]);
+    await started;
+  }
+
+  /**
+   * A run that trained but has no checkpoint cannot be resumed, only trained again from epoch 0: asked
+   * first (modal), then started over in a new folder with the run's config; the run stays as it is.
+   */
+  private async startOver(run: RunSummary): Promise<void> {
+    const choice = await vscode.window.showWarningMessage(
+      `${run.name} has no checkpoint, so it cannot be resumed: it can only be trained again from epoch 0. Start it over in a new folder? (${run.name} stays as it is.)`,
+      { modal: true },
+      START_OVER,
+    );
+    if (choice !== START_OVER) return;
+    const parent = path.dirname(run.dir);
+    const outRel = await inputBox({
+      prompt: `Run folder of the new start of ${run.name}`,
+      value: path.relative(this.deps.workspace, path.join(parent, nextExpName(fs.readdirSync(parent)))).split(path.sep).join('/'),
+      validate: (v) => runFolderProblem(this.deps.workspace, v),
+    });
+    if (!outRel) return;
+    const dir = path.resolve(this.deps.workspace, outRel);
+    this.deps.output.show(true);
+    const started = this.deps.trainings.start(dir, outRel, this.launch('train', ['--config', path.join(run.dir, CONFIG_FILE), 'train.output_dir', outRel]));
+    this.deps.openCurves([dir]);
     await started;
   }
 

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, loadConfigFromText, oneLineProblem, type Config } from '../../runtime/config/index';
+import { CHECKPOINT_NAME_RE } from '../../runtime/protocol';
 import { EVENTS_FILE, type RunEvent } from '../../runtime/protocol/events';
 
 /** `exp00`, `exp01`, ...: the first name not in `existing`. */
@@ -105,6 +106,15 @@ export function runFolderProblem(workspace: string, folder: string): string | un
   const line = oneLineProblem(folder);
   if (line) return `train.output_dir: ${line}`;
   return fs.existsSync(path.join(workspace, folder, EVENTS_FILE)) ? `${folder} already holds a run (use Resume)` : undefined;
+}
+
+/**
+ * Whether resuming a run would start it over: it has no checkpoint file among `files` (its folder's
+ * names) but its events show training (as the runtime's `--resume` refuses without `--start-over`).
+ */
+export function needsStartOver(files: readonly string[], events: readonly RunEvent[]): boolean {
+  if (files.some((f) => CHECKPOINT_NAME_RE.test(f))) return false;
+  return events.some((e) => e.type === 'step' || (e.type === 'epoch' && e.epoch > 0));
 }
 
 /** How the runtime is started: from the workspace's TypeScript sources (tsx) or the bundled CLIs. */

@@ -1,48 +1,82 @@
 /**
- * Starting and following a training: the spawned runtime, a cancellable progress notification
- * (epoch, loss, ETA; cancel = SIGINT) and a status-bar item, both fed from events.jsonl (before the
- * first event, from the runtime's dataset download progress lines).
+ * Following a training: a cancellable progress notification (epoch, loss, ETA; cancel = SIGINT) and
+ * a status-bar item, both fed by the run folder's follower (before the first event, by the runtime's
+ * dataset download progress lines). A training started here, or one re-attached after a window
+ * reload (it outlives the window: runs/processes.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EVENTS_FILE } from '../../runtime/protocol/events';
-import { readEvents } from '../../runtime/protocol/reader';
+import type { RunEvent } from '../../runtime/protocol/events';
 import { CommandId } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { Toast } from '../vscode/ui';
 import { formatDuration } from './collect';
+import type { RunFollowers } from './follower';
 import { downloadMessage, foldProgress, progressMessage, type Launch, type RunProgress } from './launch';
-import type { RuntimeProcesses } from './processes';
+import type { RuntimeProcess, RuntimeProcesses } from './processes';
+
+/** How a followed training ended. `interrupted`: its process is gone without a run_end (killed). */
+export type TrainingEnd = 'completed' | 'stopped' | 'failed' | 'interrupted';
+
+/** Progress refresh before the first event (a dataset download shows its own progress lines), ms. */
+const STARTING_TICK_MS = 1000;
+
+/** How a process that ended left its run: from its exit code, else (re-attached) from its last run_end. */
+function endOf(code: number | null, events: readonly RunEvent[]): TrainingEnd {
+  if (code === 0) return 'completed';
+  if (code === 130) return 'stopped';
+  if (code !== null) return 'failed';
+  const last = events.filter((e) => e.type === 'run_start' || e.type === 'run_end').pop();
+  return last?.type === 'run_end' ? last.status : 'interrupted';
+}
 
 export class Trainings extends DisposableObject {
   private readonly status = this.disposer.track(vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50));
   private readonly progress = new Map<string, { label: string; text: string }>();
 
-  constructor(private readonly processes: RuntimeProcesses) {
+  constructor(private readonly processes: RuntimeProcesses, private readonly followers: RunFollowers) {
     super();
     this.status.command = CommandId.OpenCurves;
   }
 
   /** Spawns a training that writes `dir` and follows it until it exits; resolves with its final state. */
-  async start(dir: string, label: string, launch: Launch, env: Record<string, string> = {}): Promise<'completed' | 'stopped' | 'failed'> {
-    const file = path.join(dir, EVENTS_FILE);
-    let offset = fs.existsSync(file) ? fs.statSync(file).size : 0;
+  start(dir: string, label: string, launch: Launch, env: Record<string, string> = {}): Promise<TrainingEnd> {
+    const held = this.followers.acquire(dir);
+    held.follower.poll();
+    // Only the events of this session count (a resumed run's folder holds earlier ones).
+    const from = held.follower.events.length;
     const proc = this.processes.start('train', dir, launch, env);
-    const startMs = Date.now();
-    let p: RunProgress | undefined;
-    let reported = 0;
+    return this.follow(proc, label, held, from, Date.now());
+  }
+
+  /**
+   * Follows a training this window did not start: process `pid` (checked to be the run's runtime),
+   * writing `dir`, started before the window reloaded. Progress counts from its last run_start.
+   */
+  attach(dir: string, label: string, pid: number): Promise<TrainingEnd> {
+    const held = this.followers.acquire(dir);
+    held.follower.poll();
+    const events = held.follower.events;
+    let from = events.length;
+    while (from > 0 && events[from - 1].type !== 'run_start') from--;
+    const start = from > 0 ? Date.parse(events[from - 1].time) : NaN;
+    const proc = this.processes.attach(dir, pid);
+    return this.follow(proc, label, held, Math.max(0, from - 1), Number.isFinite(start) ? start : Date.now());
+  }
+
+  private async follow(proc: RuntimeProcess, label: string, held: ReturnType<RunFollowers['acquire']>, from: number, startMs: number): Promise<TrainingEnd> {
+    const { dir } = proc;
+    const f = held.follower;
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Training ${label}`, cancellable: true },
       async (report, token) => {
         token.onCancellationRequested(() => this.processes.stop(dir));
-        const tick = (): void => {
-          const r = readEvents(file, offset);
-          offset = r.consumed;
+        let p: RunProgress | undefined;
+        let reported = 0;
+        const show = (events: readonly RunEvent[]): void => {
           // Before the first event a missing dataset may be downloading: show its progress.
           const download = p?.epochs ? undefined : proc.download;
-          if (!r.events.length && p && !download) return;
-          p = foldProgress(p, r.events, Date.now(), startMs);
+          if (!events.length && p && !download) return;
+          p = foldProgress(p, events, Date.now(), startMs);
           const message = p.epochs ? progressMessage(p, formatDuration) : download ? downloadMessage(download) : 'starting…';
           const pct = Math.round(p.fraction * 100);
           report.report({ message, increment: pct - reported });
@@ -50,20 +84,30 @@ export class Trainings extends DisposableObject {
           this.progress.set(dir, { label, text: message });
           this.updateStatus();
         };
-        const timer = setInterval(tick, 1000);
-        tick();
-        const { code } = await proc.exited;
-        clearInterval(timer);
-        tick();
-        return code;
+        const sub = f.onDidChange((c) => {
+          if (c.reset) p = undefined;
+          show(c.appended);
+        });
+        const starting = setInterval(() => (p?.epochs ? clearInterval(starting) : show([])), STARTING_TICK_MS);
+        show(f.events.slice(from));
+        try {
+          const { code } = await proc.exited;
+          f.poll();
+          return endOf(code, f.events.slice(from));
+        } finally {
+          clearInterval(starting);
+          sub.dispose();
+          held.dispose();
+        }
       },
     );
     this.progress.delete(dir);
     this.updateStatus();
-    const state = result === 0 ? 'completed' : result === 130 ? 'stopped' : 'failed';
-    if (state === 'failed') void Toast.error(`Training ${label} failed (exit code ${result ?? 'signal'}); see the output.`, 'Show Output').then((a) => a && vscode.commands.executeCommand(CommandId.ShowOutput));
-    else void Toast.info(`Training ${label} ${state}.`);
-    return state;
+    if (result === 'failed' || result === 'interrupted') {
+      const why = result === 'failed' ? 'failed' : 'ended without a run_end (its process was killed)';
+      void Toast.error(`Training ${label} ${why}; see the output.`, 'Show Output').then((a) => a && vscode.commands.executeCommand(CommandId.ShowOutput));
+    } else void Toast.info(`Training ${label} ${result}.`);
+    return result;
   }
 
   private updateStatus(): void {

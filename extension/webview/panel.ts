@@ -1,7 +1,7 @@
 /**
  * A webview panel with a typed contract: the webview sends `ready`, the host answers with a full
- * snapshot (also whenever the panel becomes visible again) and later partial updates. Scripts and
- * styles come only from the extension's dist/webviews (localResourceRoots).
+ * snapshot (also whenever the panel becomes visible again, unless it is kept while hidden) and later
+ * partial updates. Scripts and styles come only from the extension's dist/webviews (localResourceRoots).
  */
 import * as vscode from 'vscode';
 import { DisposableObject } from '../util/disposable';
@@ -13,10 +13,18 @@ export abstract class TypedPanel<ToWebview extends { type: string }, FromWebview
   readonly onDidDispose = this.closed.event;
   private ready = false;
 
-  constructor(extensionUri: vscode.Uri, viewType: string, title: string, bundle: string) {
+  private readonly retained: boolean;
+
+  /**
+   * @param opts `retainWhenHidden`: keep the webview (its document and state) while hidden, so that
+   *   re-showing it needs no snapshot and updates reach it while hidden; for panels whose state is
+   *   expensive to send again (costs the webview's memory while hidden).
+   */
+  constructor(extensionUri: vscode.Uri, viewType: string, title: string, bundle: string, opts: { retainWhenHidden?: boolean } = {}) {
     super();
+    this.retained = opts.retainWhenHidden ?? false;
     const media = vscode.Uri.joinPath(extensionUri, 'dist', 'webviews');
-    this.panel = vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media] });
+    this.panel = vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: this.retained });
     const w = this.panel.webview;
     w.html = webviewHtml({
       title,
@@ -32,7 +40,7 @@ export abstract class TypedPanel<ToWebview extends { type: string }, FromWebview
       } else this.onMessage(m);
     }));
     this.disposer.track(this.panel.onDidChangeViewState((e) => {
-      if (e.webviewPanel.visible && this.ready) this.sendSnapshot();
+      if (e.webviewPanel.visible && this.ready && !this.retained) this.sendSnapshot();
     }));
     this.disposer.track(this.panel.onDidDispose(() => {
       this.closed.fire();
@@ -46,7 +54,7 @@ export abstract class TypedPanel<ToWebview extends { type: string }, FromWebview
 
   /** Posts a message once the webview is ready (earlier ones are covered by the snapshot). */
   protected post(message: ToWebview): void {
-    if (this.ready && this.panel.visible) void this.panel.webview.postMessage(message);
+    if (this.ready && (this.panel.visible || this.retained)) void this.panel.webview.postMessage(message);
   }
 
   /** Sends the full state. */

@@ -2,12 +2,15 @@ import * as fs from 'node:fs';
 import { ConfigError, cliFlagsHelp, loadConfig, parseCliArgs, type Config, type ExtraFlag } from '../config';
 import { CONFIG_READS_ENV, recordReads } from '../config/reads';
 import { RunDirError } from '../train/run_dir';
+import { survivePipeErrors } from '../util/stdio';
 
 /**
  * Runs a CLI's body and turns any error into one line on stderr (`error: …`) and exit code 1
  * (2 for usage and config errors, and a run folder that cannot be used: exists, in use). A stack trace is printed only with `ICL_DEBUG=1`.
  */
 export function runCli(body: () => Promise<number | void>): void {
+  // A closed console (EPIPE) must not end a run: its records are files.
+  survivePipeErrors();
   body().then(
     (code) => {
       process.exitCode = code ?? 0;

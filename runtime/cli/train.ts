@@ -16,7 +16,7 @@ import { multiProcessUnsupported, ProcessGroup } from '../distributed/process_gr
 import { loadAddon } from '../backend/libtorch/addon';
 import { ensureRunDataset } from '../train/data';
 import { Logger } from '../train/logger';
-import { checkRunDir } from '../train/run_dir';
+import { checkRunDir, refuseSecondHistory } from '../train/run_dir';
 import type { TrainResultLine } from '../protocol/results';
 import { onlySubmission } from '../protocol/run_folder';
 import { checkDistributedConfig, checkPrecision } from '../train/preflight';
@@ -28,19 +28,26 @@ const USAGE = `Usage: npm run train -- [--config FILE.yaml] [--resume RUN_DIR] [
 
 Trains the model of the config (defaults, then FILE.yaml, then the key value pairs) and writes
 the run folder train.output_dir: config.yaml, config_min.yaml, env.yaml, log.txt, events.jsonl,
-checkpoint_NNNNN.ckpt. --resume RUN_DIR continues a stopped or killed run from its last checkpoint.
+checkpoint_NNNNN.ckpt. --resume RUN_DIR continues a stopped or killed run from its last checkpoint
+(a run that trained but has no checkpoint is started over only with --start-over).
 --nproc_per_node N trains data-parallel in N worker processes (one per GPU, or N on the CPU);
 train.batch_size is per worker (see docs/distributed.md). On M machines, run the same command on
 each with --nnodes M, its --node_rank (0..M-1) and node 0's address as --master_addr. A built-in dataset
 that is not found is downloaded first (torchvision's archives, into ~/.cache/image-classification-lab or
 $ICL_DATA_DIR); --no-download (dataset.download False) turns that off.`;
 
+const START_OVER_FLAG = {
+  'start-over': { type: 'boolean', description: 'with --resume of a run that has no checkpoint: train it again from epoch 0, after its old history' },
+} as const;
+
 runCli(async () => {
-  const cli = parseConfigCli(USAGE, { ...LAUNCH_FLAGS, ...NO_DOWNLOAD_FLAG }, true);
+  const cli = parseConfigCli(USAGE, { ...LAUNCH_FLAGS, ...NO_DOWNLOAD_FLAG, ...START_OVER_FLAG }, true);
   if (!cli) return 0;
   const cfg = cli.config;
   applyNoDownload(cli);
   const env = distEnvFrom();
+  // Resuming a trained run without a checkpoint would append a second history: only when asked.
+  if (cfg.train.resume && cli.flags['start-over'] !== true && (!env || env.rank === 0)) refuseSecondHistory(path.resolve(cfg.train.output_dir));
   const nprocFlag = cli.flags.nproc_per_node;
   const nproc = nprocFlag === undefined ? 1 : Number(nprocFlag);
   if (!Number.isInteger(nproc) || nproc < 1) throw new ConfigError(`--nproc_per_node must be a positive integer, got ${nprocFlag}`);

@@ -10,7 +10,7 @@
 /** Version written in `run_start.protocol`. */
 export const PROTOCOL_VERSION = 1;
 
-export { EVENTS_FILE } from './run_folder';
+export { CONSOLE_LOG_FILE, EVENTS_FILE } from './run_folder';
 
 /** Fields common to every event. */
 export interface EventBase {

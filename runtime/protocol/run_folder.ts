@@ -31,6 +31,11 @@ export const LOG_FILE = 'log.txt';
 export const EVENTS_FILE = 'events.jsonl';
 /** Name of the lock file a running run holds in its folder: JSON `{ pid, host, started }`. */
 export const LOCK_FILE = 'run.lock';
+/**
+ * The console output (stdout and stderr) of a run started from the VS Code extension: the extension starts the
+ * runtime detached, writing here, so that the run outlives the window.
+ */
+export const CONSOLE_LOG_FILE = 'stdout.log';
 /** Name of the tag file naming the newest checkpoint of a run folder (as fvcore's). */
 export const LAST_CHECKPOINT_FILE = 'last_checkpoint';
 /** Folder (inside the checkpoint's folder) that `evaluate` writes to when `test.output_dir` is empty. */

@@ -53,9 +53,12 @@ function lastErrorLine(logFile: string): string | undefined {
   }
 }
 
-/** The command line of one attempt of a run: a fresh start, or `--resume` when its folder holds a run. */
+/**
+ * The command line of one attempt of a run: a fresh start, or `--resume` when its folder holds a run
+ * (`--start-over`: continuing the queue trains a run killed before its first checkpoint again).
+ */
 export function runArgs(e: QueueEntry): string[] {
-  if (hasRunConfig(e.outputDir)) return ['--resume', e.outputDir, ...e.args];
+  if (hasRunConfig(e.outputDir)) return ['--resume', e.outputDir, '--start-over', ...e.args];
   return [...(e.config ? ['--config', e.config] : []), ...e.args, ...e.overrides, 'train.output_dir', e.outputDir];
 }
 

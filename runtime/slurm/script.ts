@@ -126,7 +126,7 @@ ${opts.map((o) => `#SBATCH ${o}`).join('\n')}
 #
 # Image Classification Lab: one training run (${world} worker${world > 1 ? 's' : ''}).
 ${run.command ? `# Submitted with: ${run.command.map(q).join(' ')}\n` : ''}# Submitted from <run folder>/slurm, where the job output job-<job id>.out goes.
-# Starts the run when RUN_DIR holds none yet, else resumes it.
+# Starts the run when RUN_DIR holds none yet, else resumes it (trains it again when it has no checkpoint yet).
 set -euo pipefail
 cd ${q(run.cwd)}
 RUN_DIR=${q(run.outputDir)}
@@ -134,7 +134,7 @@ export ICL_MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -
 export ICL_MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
 if [ -f "$RUN_DIR/${CONFIG_FILE}" ]; then
   echo "[$(date '+%F %T')] job $SLURM_JOB_ID: resuming $RUN_DIR"
-  srun --kill-on-bad-exit=0 ${train} --resume "$RUN_DIR"${resumeOverrides}${dist}${threads}
+  srun --kill-on-bad-exit=0 ${train} --resume "$RUN_DIR" --start-over${resumeOverrides}${dist}${threads}
 else
   echo "[$(date '+%F %T')] job $SLURM_JOB_ID: starting $RUN_DIR"
   srun --kill-on-bad-exit=0 ${train} ${fresh}${dist}${threads}

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { CONFIG_FILE, hasRunConfig, LOCK_FILE } from '../protocol/run_folder';
+import { CHECKPOINT_NAME_RE, CONFIG_FILE, CONSOLE_LOG_FILE, hasRunConfig, LOCK_FILE } from '../protocol/run_folder';
+import { readEvents } from '../protocol/reader';
 import { fileError, fsyncDir, tempName, TEMP_NAME_RE, writeFileAtomic } from '../util/atomic';
 import { pidAlive } from '../util/pid';
 
@@ -175,6 +176,34 @@ export function makeDirs(dir: string): void {
 }
 
 /**
+ * `--resume` of a run folder that has no checkpoint file would start the run over from epoch 0 and
+ * append a second history to its events.jsonl (curves drawn back to step 0). Refused once the run has
+ * logged any training, unless the user asked for it (`train --resume DIR --start-over`). A folder
+ * whose checkpoints exist but cannot be read is found later, when loading (a warning, then epoch 0).
+ * @throws RunDirError naming the folder and saying how to start over
+ */
+export function refuseSecondHistory(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // checkRunDir names what is wrong with the folder
+  }
+  if (names.some((n) => CHECKPOINT_NAME_RE.test(n))) return;
+  // A run still going holds the folder: the lock's refusal names it (the start-up takes the lock).
+  const lock = readLock(dir);
+  if (lock && !lockIsStale(dir, lock)) return;
+  const { events } = readEvents(dir);
+  const steps = events.filter((e) => e.type === 'step').length;
+  if (steps === 0 && !events.some((e) => e.type === 'epoch' && e.epoch > 0)) return;
+  throw new RunDirError(
+    `cannot resume ${dir}: it has no checkpoint, and its events.jsonl already holds a training history (${steps} step events); ` +
+      `resuming would start it over from epoch 0 after that history. Start over in a new folder (npm run train -- --config ${path.join(dir, CONFIG_FILE)} ` +
+      'train.output_dir NEW_FOLDER), or here after the old history with --start-over',
+  );
+}
+
+/**
  * Checks that `dir` can hold a new run (absent or empty), or, when resuming, that it is a run folder.
  * Creates nothing, so a run that fails to start leaves no folder behind.
  * @throws RunDirError when `dir` exists and `resume` is false (as the original refuses it), when
@@ -208,8 +237,9 @@ export function checkRunDir(dir: string, resume: boolean): void {
   if (!st.isDirectory()) throw new RunDirError(`train.output_dir ${dir} is a file, not a folder`);
   const lock = readLock(dir);
   if (lock && !lockIsStale(dir, lock)) throw new RunDirError(inUseMessage(dir, lock));
-  // Empty, or holding only what a start killed before its config.yaml left (a stale lock, temp files).
-  const names = fs.readdirSync(dir).filter((n) => n !== LOCK_FILE && !(TEMP_NAME_RE.test(n) && writerGone(Number(TEMP_NAME_RE.exec(n)![1]))));
+  // Empty, or holding only what a start killed before its config.yaml left (a stale lock, temp files),
+  // or the console log the VS Code extension opened for this run (it starts the runtime writing there).
+  const names = fs.readdirSync(dir).filter((n) => n !== LOCK_FILE && n !== CONSOLE_LOG_FILE && !(TEMP_NAME_RE.test(n) && writerGone(Number(TEMP_NAME_RE.exec(n)![1]))));
   if (names.length === 0) return;
   if (hasRunConfig(dir)) {
     throw new RunDirError(`output directory ${dir} already exists; resume it with --resume ${dir}, or choose another train.output_dir`);

@@ -5,7 +5,9 @@
 // a tiny config with live curves; a run started from a terminal: shown running from its pid, a killed one
 // shown interrupted, Stop (ends stopped with a step checkpoint), Resume (to completed), Evaluate (the
 // result shown, then the Evaluation view with its confusion matrix); Results on a selection of two runs,
-// exported as CSV; the Experiments table (every run, sorted by error, filtered by model). Usage: see test/e2e/run.sh.
+// exported as CSV; the Experiments table (every run, sorted by error, filtered by model); a window reload during two
+// trainings (they keep running, are re-attached, one completes, Stop on the other writes a step checkpoint).
+// Usage: see test/e2e/run.sh; E2E_ONLY=REGEX runs only the matching steps (e.g. E2E_ONLY=reload).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -20,6 +22,9 @@ const OUT = arg('out');
 const NODE = arg('node', '/usr/bin/node');
 const TRAIN_CLI = arg('cli');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 90000);
+// E2E_ONLY=REGEX runs only the steps whose names match (the workbench start always runs).
+const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY, 'i') : undefined;
+const wanted = (name) => !ONLY || ONLY.test(name);
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 const results = [];
@@ -69,6 +74,8 @@ const readEvents = (dir) => {
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } }) : [];
 };
 const terminals = [];
+/** Trainings the extension started detached (they outlive code-server): killed at the end if still running. */
+const detached = [];
 /** Starts the runtime's train CLI as a user would from a terminal (not through the extension). */
 function terminalRun(rel, overrides) {
   // On wasm, whatever engine auto would pick: these runs must last long enough to be seen running and stopped.
@@ -108,11 +115,86 @@ async function webviewClick(selector) {
 }
 const toast = (text) => page.locator('.notifications-toasts .notification-toast .notification-list-item-message', { hasText: text }).first();
 async function step(name, fn) {
+  if (!wanted(name)) return;
   try { await fn(); } catch (e) {
     check(name, false, String(e.message || e).split('\n')[0]);
     await page.screenshot({ path: path.join(OUT, `fail-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
     await page.keyboard.press('Escape').catch(() => {});
   }
+}
+
+/** Run Experiment on configs/tiny.yaml from the palette, with `overrides` typed, into folder `rel`. */
+async function runExperiment(overrides, rel) {
+  // The config of Run Experiment: the active YAML editor. A webview may hold the keyboard: a tab click takes it back.
+  const tab = page.locator('.tabs-container .tab', { hasText: 'tiny.yaml' }).first();
+  if (await tab.count()) await tab.click();
+  else await page.locator('.tabs-container .tab').first().click().catch(() => {});
+  await openFile(page, 'configs/tiny.yaml');
+  await palette(page, 'Image Classification Lab: Run Experiment');
+  await page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' });
+  await page.locator(QUICK).fill(overrides);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget', { hasText: 'Run folder' }).waitFor({ state: 'visible' });
+  await page.locator(QUICK).fill(rel);
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * Issue 15: two trainings started with Run Experiment, then Developer: Reload Window. Both keep their
+ * processes (same pid, no new run_start); after the reload the Runs view shows them running and the
+ * re-attached status bar follows them; Stop on one writes a step checkpoint; the other is completed
+ * by the process that started before the reload.
+ */
+async function reloadScenario() {
+  const name = 'a window reload leaves trainings running: re-attached, completed by the same process, Stop writes a step checkpoint';
+  const A = path.join(WS, 'experiments/reload/completes');
+  const B = path.join(WS, 'experiments/reload/halt');
+  // A: about a minute of training beside B on 2 idle cores (E2E_RELOAD_IMAGES for a loaded machine); B: long, stopped.
+  const images = Number(process.env.E2E_RELOAD_IMAGES || 30000);
+  await runExperiment('device wasm num_threads 1 dataset.max_train_samples 30000 scheduler.epochs 10', 'experiments/reload/halt');
+  // The Curves panel opens 1.5 s after a start and takes the focus.
+  await webview(page).locator('[data-chart="loss"]').waitFor({ state: 'attached', timeout: 60000 }).catch(() => {});
+  await runExperiment(`device wasm num_threads 1 dataset.max_train_samples ${images}`, 'experiments/reload/completes');
+  const startOf = (dir) => readEvents(dir).find((e) => e.type === 'run_start');
+  await until(() => [A, B].every((d) => readEvents(d).some((e) => e.type === 'step')), 180000, 1000);
+  const [pidA, pidB] = [A, B].map((d) => startOf(d) && startOf(d).pid);
+  detached.push(pidA, pidB);
+  const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const stepsBefore = readEvents(B).filter((e) => e.type === 'step').length;
+  await shot(page, '09-before-reload.png');
+  const reloadAt = Date.now();
+  const aliveAtReload = [pidA, pidB].every((p) => p && alive(p)) && !readEvents(A).some((e) => e.type === 'run_end');
+  await palette(page, 'Developer: Reload Window');
+  await page.waitForTimeout(3000);
+  // The workbench again (minutes on a loaded machine: the extension host restarts).
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'configs' }).first().waitFor({ state: 'visible', timeout: 240000 });
+  const survived = alive(pidB);
+  await palette(page, 'Image Classification Lab: Focus on Runs View');
+  const runningB = await rowState('reload/halt', 'running', 120000);
+  // A is seen running too unless it completed while the window was reloading (minutes on a loaded machine).
+  const runningA = readEvents(A).some((e) => e.type === 'run_end') ? { ok: true, text: 'completed during the reload' } : await rowState('reload/completes', 'running', 60000);
+  const bar = await until(async () => (await page.locator('.statusbar').innerText().catch(() => '')).match(/reload\/(completes|halt)[^\n]*/), 30000);
+  await shot(page, '10-after-reload.png');
+  // Stop after the reload: the re-attached process is asked to stop (SIGINT) and writes a step checkpoint.
+  await until(() => readEvents(B).filter((e) => e.type === 'step').length > stepsBefore, 60000, 1000);
+  const stepsAfter = readEvents(B).filter((e) => e.type === 'step').length;
+  await paletteRun('Image Classification Lab: Stop Run', 'reload/halt');
+  const endB = await until(() => readEvents(B).filter((e) => e.type === 'run_end').pop(), 120000, 1000);
+  const ckpt = readEvents(B).filter((e) => e.type === 'checkpoint').pop();
+  const stepCkpt = !!ckpt && /checkpoint_\d{5}_step\d{5}\.ckpt$/.test(ckpt.path) && fs.existsSync(ckpt.path);
+  const stoppedB = await rowState('reload/halt', 'stopped');
+  const endA = await until(() => readEvents(A).filter((e) => e.type === 'run_end').pop(), 600000, 1000);
+  const completedA = await rowState('reload/completes', 'completed');
+  const starts = [A, B].map((d) => readEvents(d).filter((e) => e.type === 'run_start').length);
+  await shot(page, '11-after-reload-ended.png');
+  // A trained through the reload: alive when it began, one run_start, its run_end (by that process) written after.
+  const throughReload = aliveAtReload && endA && Date.parse(endA.time) > reloadAt;
+  check(name,
+    throughReload && survived && starts.every((n) => n === 1) && runningA.ok && runningB.ok && !!bar && stepsAfter > stepsBefore &&
+    endB && endB.status === 'stopped' && stepCkpt && stoppedB.ok && endA && endA.status === 'completed' && completedA.ok &&
+    fs.existsSync(path.join(A, 'stdout.log')) && !alive(pidA) && !alive(pidB),
+    { pids: [pidA, pidB], aliveAtReload, survived, reloadAt: new Date(reloadAt).toISOString(), runStarts: starts, statusBar: bar && bar[0], running: [runningA.text, runningB.text], steps: [stepsBefore, stepsAfter], endB, checkpoint: ckpt && path.basename(ckpt.path), endA, rows: [completedA.text, stoppedB.text] });
 }
 
 (async () => {
@@ -311,7 +393,7 @@ async function step(name, fn) {
     });
     // A run started from a terminal, long enough to be seen running and stopped on an idle machine too
     // (30,000 images: about 30 s of training on 2 idle cores, 2 minutes on loaded ones).
-    const term = terminalRun('experiments/terminal/exp00', ['dataset.max_train_samples', '30000']);
+    const term = wanted('terminal run') ? terminalRun('experiments/terminal/exp00', ['dataset.max_train_samples', '30000']) : undefined;
     await step('terminal run shown running from its pid', async () => {
       const start = await until(() => readEvents(term.dir).find((e) => e.type === 'run_start'), 60000);
       const row = await rowState('terminal/exp00', 'running');
@@ -330,7 +412,7 @@ async function step(name, fn) {
       check('Stop a terminal run: stopped with a step checkpoint', end && end.status === 'stopped' && stepCkpt && exit.code === 130 && row.ok && said.includes(`(process ${term.child.pid})`), { toast: said, exit, end, checkpoint: ckpt && path.basename(ckpt.path), row: row.text });
       await shot(page, '05-stopped.png');
     });
-    await step('Resume the stopped run to completed', async () => {
+    await step('Resume the stopped terminal run to completed', async () => {
       await paletteRun('Image Classification Lab: Resume Run', 'terminal/exp00');
       await page.locator('.quick-input-widget', { hasText: 'Overrides when resuming' }).waitFor({ state: 'visible' });
       await page.keyboard.press('Enter');
@@ -340,7 +422,7 @@ async function step(name, fn) {
       check('Resume the stopped run to completed', end && end.status === 'completed' && starts.length === 2 && starts[1].resumed_from && row.ok, { end, resumedFrom: starts[1] && starts[1].resumed_from, row: row.text });
       await shot(page, '06-resumed.png');
     });
-    await step('Evaluate a checkpoint: the result shown', async () => {
+    await step('Evaluate a checkpoint of the terminal run: the result shown', async () => {
       await paletteRun('Image Classification Lab: Evaluate Checkpoint', 'terminal/exp00');
       // The checkpoints, newest first: the end of epoch 1 and the step checkpoint of the stop.
       const picks = page.locator('.quick-input-widget .monaco-list-row');
@@ -425,11 +507,19 @@ async function step(name, fn) {
         { listed, ascending, descending, wrn, testError });
       await shot(page, '09-experiments.png');
     });
+    await step('a window reload leaves trainings running: re-attached, completed by the same process, Stop writes a step checkpoint', reloadScenario);
   } catch (e) {
     check('unexpected error', false, String(e.message || e).split('\n')[0]);
     await page.screenshot({ path: path.join(OUT, 'failure.png') }).catch(() => {});
   } finally {
     for (const c of terminals) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // Trainings the extension started run detached and outlive code-server: those of this workspace go too.
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name === 'stdout.log' ? [d] : []));
+    for (const d of fs.existsSync(path.join(WS, 'experiments')) ? walk(path.join(WS, 'experiments')) : []) {
+      const last = readEvents(d).filter((e) => e.type === 'run_start' || e.type === 'run_end').pop();
+      if (last && last.type === 'run_start' && last.pid) detached.push(last.pid);
+    }
+    for (const pid of detached) { try { process.kill(pid, 'SIGKILL'); } catch { /* ended */ } }
     fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
     fs.writeFileSync(path.join(OUT, 'console-errors.txt'), errors.join('\n'));
     fs.writeFileSync(path.join(OUT, 'blocked-requests.txt'), blocked.join('\n'));

@@ -105,7 +105,7 @@ describe('batch script from hostile values', () => {
     // The resume branch: the run folder holds a config.
     fs.writeFileSync(path.join(dir, 'config.yaml'), '');
     const resumed = runWithFakeSlurm(script, path.join(work, 'exec'));
-    assert.deepEqual(resumed, ['--kill-on-bad-exit=0', run.node, ...run.execArgv, run.trainScript, '--resume', run.outputDir, ...run.overrides, 'train.distributed', 'True', 'num_threads', '4']);
+    assert.deepEqual(resumed, ['--kill-on-bad-exit=0', run.node, ...run.execArgv, run.trainScript, '--resume', run.outputDir, '--start-over', ...run.overrides, 'train.distributed', 'True', 'num_threads', '4']);
     noPwned(work, path.join(work, 'exec'), dir);
   });
 

@@ -33,7 +33,7 @@ describe('slurm batch script', () => {
     assert.match(s, /^#!\/bin\/bash\n/);
     assert.match(s, /RUN_DIR='\/runs\/a b'/);
     assert.match(s, /export ICL_MASTER_ADDR="\$\(scontrol show hostnames "\$SLURM_JOB_NODELIST" \| head -n 1\)"/);
-    assert.match(s, /srun --kill-on-bad-exit=0 \/usr\/bin\/node --import tsx \/proj\/runtime\/cli\/train\.ts --resume "\$RUN_DIR" train\.batch_size 64 model\.wrn\.depth 16 train\.distributed True\n/);
+    assert.match(s, /srun --kill-on-bad-exit=0 \/usr\/bin\/node --import tsx \/proj\/runtime\/cli\/train\.ts --resume "\$RUN_DIR" --start-over train\.batch_size 64 model\.wrn\.depth 16 train\.distributed True\n/);
     assert.match(s, /srun --kill-on-bad-exit=0 \/usr\/bin\/node --import tsx \/proj\/runtime\/cli\/train\.ts --config \/c\/wrn\.yaml train\.batch_size 64 model\.wrn\.depth 16 train\.output_dir '\/runs\/a b' train\.distributed True\n/);
     const one = batchScript(RUN, { cpusPerTask: 8 });
     assert.match(one, /--ntasks-per-node=1/);

@@ -23,6 +23,11 @@ export interface Point {
   /** Seconds since the run started. */
   time: number;
   y: number;
+  /**
+   * Which history of the run the point belongs to (absent: 0): it goes up where a run started over
+   * (a resume from an older checkpoint, or from none), so the steps go back; a new line begins there.
+   */
+  segment?: number;
 }
 
 export type SeriesByMetric = Partial<Record<Metric, Point[]>>;

@@ -83,8 +83,32 @@ export function makeTrace(run: RunSeries, metric: Metric, label: string, color: 
   return t;
 }
 
-/** Appends points to a trace's datasets (the smoothing continues from where it was). */
+/** The history a point belongs to: a run restarted from scratch begins a new one (extension/curves/series.ts). */
+const segmentOf = (p: Point): number => p.segment ?? 0;
+
+/**
+ * Appends points to a trace's datasets (the smoothing continues from where it was). A point of a new
+ * history (`segment`) begins a new line and a new average after a gap, not joined to the old line.
+ */
 export function appendPoints(t: Trace, pts: readonly Point[], view: TraceView): void {
+  let from = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const prev = i > 0 ? pts[i - 1] : t.points[t.points.length - 1];
+    if (!prev || segmentOf(prev) === segmentOf(pts[i])) continue;
+    appendSegment(t, pts.slice(from, i), view);
+    from = i;
+    t.ema = emaStart();
+    const x = xOf(pts[i], view.xAxis);
+    t.points.push({ ...pts[i], y: NaN });
+    t.ys.push(NaN);
+    t.main.data.push({ x, y: NaN });
+    t.raw?.data.push({ x, y: NaN });
+  }
+  appendSegment(t, from ? pts.slice(from) : pts, view);
+  styleMarkers(t);
+}
+
+function appendSegment(t: Trace, pts: readonly Point[], view: TraceView): void {
   const d = drawableYs(pts.map((p) => p.y), view.logY);
   t.nonFinite += d.nonFinite;
   t.nonPositive += d.nonPositive;
@@ -96,14 +120,21 @@ export function appendPoints(t: Trace, pts: readonly Point[], view: TraceView): 
     t.main.data.push({ x, y: drawn[i] });
     t.raw?.data.push({ x, y: d.ys[i] });
   });
-  styleMarkers(t);
 }
 
-/** Recomputes the main line at a new smoothing, in place (linear in the drawn points). */
+/** Recomputes the main line at a new smoothing, in place (linear in the drawn points); each history is averaged alone. */
 export function resmooth(t: Trace, view: TraceView): void {
   if (!SMOOTHED.has(t.metric)) return;
-  t.ema = emaStart();
-  const drawn = isSmoothed(t, view) ? emaAppend(t.ema, view.smoothing, t.ys) : t.ys;
+  const smoothed = isSmoothed(t, view);
+  const drawn: number[] = [];
+  let start = 0;
+  for (let i = 1; i <= t.ys.length; i++) {
+    if (i < t.ys.length && segmentOf(t.points[i]) === segmentOf(t.points[i - 1])) continue;
+    t.ema = emaStart();
+    const chunk = t.ys.slice(start, i);
+    drawn.push(...(smoothed ? emaAppend(t.ema, view.smoothing, chunk) : chunk));
+    start = i;
+  }
   t.main.data.forEach((p, i) => (p.y = drawn[i]));
 }
 
