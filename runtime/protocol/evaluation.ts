@@ -13,8 +13,7 @@
  * evaluations. Readers must ignore fields they do not know.
  */
 
-/** Folder of the evaluation files inside a run folder (the default `test.output_dir`). */
-export const EVAL_DIR = 'eval';
+export { EVAL_DIR } from './run_folder';
 export const EVAL_METRICS_FILE = 'metrics.json';
 export const EVAL_CLASSES_FILE = 'classes.json';
 export const EVAL_GALLERY_FILE = 'gallery.json';

@@ -5,6 +5,7 @@ import { ConfigError, compatWarnings, type Config } from '../config';
 import { classNames } from '../data/class_names';
 import { createModel } from '../models';
 import { EVAL_DIR, EVAL_METRICS_FILE, type EvalMetricsFile } from '../protocol/evaluation';
+import { CHECKPOINT_NAME_RE } from '../protocol/run_folder';
 import { loadCheckpoint, loadModelTensors } from './checkpoint';
 import { ensureRunDataset, loadTestData } from './data';
 import { Logger } from './logger';
@@ -12,7 +13,8 @@ import { evaluateModel } from './evaluate';
 import { writeClassFiles } from './evaluate_report';
 import { argmaxRows } from './metrics';
 import { writeNpy } from './npy';
-import { makeDirs, removeLeftovers, writeTextAtomic } from './run_dir';
+import { makeDirs, removeLeftovers } from './run_dir';
+import { writeTextAtomic } from '../util/atomic';
 
 /** What `evaluate` reports. */
 export interface CheckpointMetrics {
@@ -39,7 +41,7 @@ export async function evaluateCheckpoint(cfg: Config, log: (line: string) => voi
   }
   if (!fs.existsSync(cfg.test.checkpoint)) {
     const dir = path.dirname(cfg.test.checkpoint);
-    const there = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort() : [];
+    const there = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => CHECKPOINT_NAME_RE.test(f)).sort() : [];
     const hint = there.length ? ` (${dir} has ${there.join(', ')})` : '';
     throw new ConfigError(`test.checkpoint: ${cfg.test.checkpoint} does not exist${hint}`);
   }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { EVAL_CLASSES_FILE, EVAL_FORMAT_VERSION, EVAL_GALLERY_FILE, type ClassReport, type Gallery, type GalleryImage } from '../protocol/evaluation';
 import { classFigures, confidentMistakes, confusionMatrix, macroMean, scorePredictions } from './class_metrics';
-import { writeTextAtomic } from './run_dir';
+import { writeTextAtomic } from '../util/atomic';
 
 /** Images kept per confusion cell in the gallery. */
 export const GALLERY_PER_CELL = 8;

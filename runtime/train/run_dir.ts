@@ -7,9 +7,6 @@ import { readEvents } from '../protocol/reader';
 import { fileError, fsyncDir, tempName, TEMP_NAME_RE, writeFileAtomic } from '../util/atomic';
 import { pidAlive } from '../util/pid';
 
-/** The atomic text write, for evaluate_checkpoint.ts (its home is util/atomic.ts). */
-export { writeTextAtomic } from '../util/atomic';
-
 /** Thrown for problems with the run folder (exit code 2, as config errors); the CLI prints the message alone. */
 export class RunDirError extends Error {
   override name = 'RunDirError';
