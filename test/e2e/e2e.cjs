@@ -362,7 +362,10 @@ async function reloadScenario() {
       const suggested = await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'scheduler.epochs' }).first().waitFor({ state: 'visible', timeout: 15000 }).then(() => true, () => false);
       check('Run overrides box completes keys', suggested);
       await page.locator(QUICK).fill('');
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Run without overrides' }).first().waitFor({ state: 'visible' });
+      // Enter only once the run item is the active one: the extension sets the items and the active item
+      // as the text changes, and an Enter before that lands would take the previous active row (a key).
+      await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'Run without overrides' }).first().waitFor({ state: 'visible' });
+      await page.waitForTimeout(300);
       await page.keyboard.press('Enter'); // no overrides
       await page.locator('.quick-input-widget', { hasText: 'Run folder' }).waitFor({ state: 'visible' });
       await page.waitForTimeout(300);
