@@ -127,12 +127,16 @@ async function step(name, fn) {
 async function runExperiment(overrides, rel) {
   // The config of Run Experiment: the active YAML editor. A webview may hold the keyboard: a tab click takes it back.
   const tab = page.locator('.tabs-container .tab', { hasText: 'tiny.yaml' }).first();
+  // (A click on another tab may land on a webview's tab, which keeps the keyboard: the side bar's title takes it back.)
   if (await tab.count()) await tab.click();
-  else await page.locator('.tabs-container .tab').first().click().catch(() => {});
+  else await page.locator('.part.sidebar .composite.title').first().click().catch(() => {});
   await openFile(page, 'configs/tiny.yaml');
   await palette(page, 'Image Classification Lab: Run Experiment');
   await page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' });
   await page.locator(QUICK).fill(overrides);
+  // Enter only once the run item is the active row (see the Run Experiment step).
+  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'Run with' }).first().waitFor({ state: 'visible' });
+  await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget', { hasText: 'Run folder' }).waitFor({ state: 'visible' });
   await page.locator(QUICK).fill(rel);
