@@ -513,6 +513,9 @@ async function reloadScenario() {
         && wrn.length === 3 && wrn.every((n) => /^(wrn_16|killed)\//.test(n)) && testError > 0 && testError < 100,
         { listed, ascending, descending, wrn, testError });
       await shot(page, '09-experiments.png');
+      // Closed again (as the Evaluation view is): a focused webview would keep the keyboard from the next steps' Quick Open.
+      await page.locator('.tabs-container .tab', { hasText: 'Experiments' }).first().click();
+      await palette(page, 'View: Close Editor');
     });
     await step('a window reload leaves trainings running: re-attached, completed by the same process, Stop writes a step checkpoint', reloadScenario);
   } catch (e) {
