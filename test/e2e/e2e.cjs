@@ -172,7 +172,9 @@ async function reloadScenario() {
   await palette(page, 'Developer: Reload Window');
   await page.waitForTimeout(3000);
   // The workbench again (minutes on a loaded machine: the extension host restarts).
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'configs' }).first().waitFor({ state: 'visible', timeout: 240000 });
+  // (The side bar it restores may be the Runs view rather than the Explorer: wait for the workbench's parts.)
+  await page.locator('.part.activitybar .action-item').first().waitFor({ state: 'visible', timeout: 240000 });
+  await page.locator('.part.sidebar .composite.title').first().waitFor({ state: 'visible', timeout: 240000 });
   const survived = alive(pidB);
   await palette(page, 'Image Classification Lab: Focus on Runs View');
   const runningB = await rowState('reload/halt', 'running', 120000);

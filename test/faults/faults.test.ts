@@ -103,7 +103,8 @@ describe('fault-injection tier', () => {
           labels.add(`${mode} ${s.name} ${label}`);
           const problems: string[] = [];
           if (!o.struck) problems.push('the fault did not strike (the command took another path than when recorded)');
-          if (o.ms > 10_000) problems.push(`took ${o.ms} ms`);
+          // A hang detector, not a speed target: 60 s leaves room for a loaded machine (17 s were seen under load).
+          if (o.ms > 60_000) problems.push(`took ${o.ms} ms`);
           if (mode === 'fail' && o.error) {
             const file = path.basename(s.points[index].file).replace(/\.tmp$/, '');
             const named = file === '' || o.error.message.includes(file) || o.error.message.includes(path.basename(out));
