@@ -13,47 +13,52 @@
  * Parameters on CIFAR-10: the YAML (110 basic, remove_first_relu, add_last_bn, preact_stage
  * [T, F, F], r 16) 1,748,792; the defaults (no flags, [T, T, T]) 1,744,760.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { blocksPerStage } from '../../config/families';
-import type { BuildContext } from '../build_context';
-import { assembleModel } from '../assemble';
+import type * as tf from '@tensorflow/tfjs-core';
+import { bool, bools, int, section, str, type ConfigOf } from '../../config/spec';
 import { buildPreactStages, preactBlock } from '../blocks/preact';
-import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
+import type { BuildContext } from '../build_context';
 import type { Model } from '../types';
+import { BLOCK_TYPES, POSITIVE, RESIDUAL_DEPTH, cifarBlocks, defineFamily } from './define';
+
+const SECTION = section('Pre-activation ResNet with squeeze-and-excitation blocks (cifar only)', {
+  depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', POSITIVE),
+  initial_channels: int(16, 'Channels of the first stage', POSITIVE),
+  se_reduction: int(16, 'Squeeze-and-excitation channel reduction ratio r', POSITIVE),
+  block_type: str('basic', 'Residual block: basic or bottleneck', { allowed: BLOCK_TYPES }),
+  remove_first_relu: bool(false, 'Drop the ReLU after the first BN of non-preactivated blocks'),
+  add_last_bn: bool(false, 'Add a BN after the last conv of the residual branch'),
+  preact_stage: bools([true, true, true], 'Per stage: the first block shortcut also takes the pre-activated input (3 entries)', { lengths: [3] }),
+}, '1709.01507');
 
 /** The `model.se_resnet_preact` config section. */
-export interface SEResNetPreactConfig {
-  depth: number;
-  initial_channels: number;
-  se_reduction: number;
-  block_type: string;
-  remove_first_relu: boolean;
-  add_last_bn: boolean;
-  preact_stage: boolean[];
-}
+export type SEResNetPreactConfig = ConfigOf<typeof SECTION>;
 
 /** Builds the CIFAR-type SE-ResNet-preact (always fan_out init, as the original). */
-export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext, name = 'se_resnet_preact'): Model {
+export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext): Model {
+  const { nn } = ctx;
   const Block = preactBlock('se_resnet_preact', cfg.block_type);
-  const n = blocksPerStage('se_resnet_preact', cfg.depth, cfg.block_type);
+  const n = cifarBlocks(seResNetPreact, cfg.depth, cfg.block_type);
   if (cfg.preact_stage.length !== 3) throw new Error(`se_resnet_preact: preact_stage needs 3 entries, got ${cfg.preact_stage.length}`);
   const fanOut: BuildContext = { ...ctx, initMode: 'kaiming_fan_out' };
   const c = cfg.initial_channels;
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
-  const root = ParamRegistry.root(ctx);
-  const conv = new Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: fanOut.initMode, rng: ctx.rng, padding: 1 });
+  const root = nn.ParamRegistry.root(ctx);
+  const conv = new nn.Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: fanOut.initMode, rng: ctx.rng, padding: 1 });
   const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], {
     removeFirstRelu: cfg.remove_first_relu,
     addLastBn: cfg.add_last_bn,
     preactStage: cfg.preact_stage,
     seReduction: cfg.se_reduction,
   }, fanOut);
-  const bn = new BatchNorm2d(root, 'bn', channels[2]);
-  const fc = new Linear(root, 'fc', channels[2], ctx.nClasses, fanOut.initMode, ctx.rng);
-  return assembleModel(name, root, (x, training) => {
+  const bn = new nn.BatchNorm2d(root, 'bn', channels[2]);
+  const fc = new nn.Linear(root, 'fc', channels[2], ctx.nClasses, fanOut.initMode, ctx.rng);
+  return nn.assembleModel(seResNetPreact.name, root, (x, training) => {
     let h = conv.apply(x);
-    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
+    for (const blocks of stages) for (const block of blocks) h = nn.tidy(() => block.apply(h, training));
     h = bn.applyRelu(h, training);
-    return fc.apply(tf.mean(h, [1, 2]) as tf.Tensor2D);
+    return fc.apply(nn.mean(h, [1, 2]) as tf.Tensor2D);
   });
 }
+
+const seResNetPreact = defineFamily({ name: 'se_resnet_preact', types: ['cifar'], depth: RESIDUAL_DEPTH, section: SECTION, build: { cifar: buildSEResNetPreact } });
+export default seResNetPreact;
