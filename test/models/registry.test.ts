@@ -10,6 +10,8 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ESLint } from 'eslint';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -150,7 +152,7 @@ describe('the family modules', () => {
     // @ts-expect-error -- the imagenet type is declared, its builder is missing
     const missing = defineFamily({ ...declared, types: ['cifar', 'imagenet'], build: { cifar: buildToy } });
     // @ts-expect-error -- a builder of another section
-    const wrongSection = defineFamily({ ...declared, types: ['cifar'], build: { cifar: (_: { other: string }) => assert.fail() } });
+    const wrongSection = defineFamily({ ...declared, types: ['cifar'], build: { cifar: (cfg: { other: string }) => assert.fail(cfg.other) } });
     assert.ok(missing && wrongSection);
     for (const name of familyNames()) {
       const f = findFamily(name);
@@ -169,5 +171,24 @@ describe('the family modules', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), []);
+  });
+
+  it('lint refuses a family module that loads TensorFlow.js or a layer at run time; as types they pass', async () => {
+    const text = [
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "import { Conv2d } from '../layers';",
+      "import type * as tfTypes from '@tensorflow/tfjs-core';",
+      "import type { BatchNorm2d } from '../layers';",
+      "import { defineFamily } from './define';",
+      'export const uses: unknown[] = [tf, Conv2d, defineFamily];',
+      'export type Uses = [typeof tfTypes, BatchNorm2d];',
+    ].join('\n');
+    const root = path.resolve(__dirname, '../..');
+    const eslint = new ESLint({ cwd: root, ruleFilter: ({ ruleId }) => ruleId === '@typescript-eslint/no-restricted-imports' });
+    for (const asFile of ['runtime/models/families/lint_probe.ts', 'runtime/models/blocks/lint_probe.ts']) {
+      const [result] = await eslint.lintText(text, { filePath: path.join(root, asFile) });
+      assert.deepEqual(result.messages.map((m) => m.line), [1, 2], asFile);
+      assert.match(result.messages[0].message, /load no TensorFlow\.js/);
+    }
   });
 });
