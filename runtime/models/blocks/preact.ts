@@ -141,6 +141,14 @@ export interface PreactStagesOptions {
   seReduction?: number;
 }
 
+/** The stage options of the pre-activation keys of a config section (`remove_first_relu`, `add_last_bn`, `preact_stage`). */
+export function preactStagesOptions(
+  cfg: { remove_first_relu: boolean; add_last_bn: boolean; preact_stage: boolean[] },
+  seReduction?: number,
+): PreactStagesOptions {
+  return { removeFirstRelu: cfg.remove_first_relu, addLastBn: cfg.add_last_bn, preactStage: cfg.preact_stage, seReduction };
+}
+
 /** Builds the stages `stage1`… of a pre-activation ResNet (first block: previous channels, stride). */
 export function buildPreactStages(
   root: ParamRegistry,

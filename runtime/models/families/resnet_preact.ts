@@ -21,17 +21,22 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { bool, bools, section, type ConfigOf } from '../../config/spec';
-import { buildPreactStages, preactBlock } from '../blocks/preact';
+import { buildPreactStages, preactBlock, preactStagesOptions } from '../blocks/preact';
 import { ImagenetStem } from '../blocks/stem';
 import type { BuildContext } from '../build_context';
 import type { Model } from '../types';
 import { RESIDUAL_DEPTH, cifarBlocks, defineFamily, imagenetBlocks } from './define';
 import { resnetKeys } from './resnet';
 
-const SECTION = section('Pre-activation ResNet', {
-  ...resnetKeys('Residual block: basic or bottleneck'),
+/** The block flags ResNet-preact and SE-ResNet-preact share. */
+export const PREACT_FLAG_KEYS = {
   remove_first_relu: bool(false, 'Drop the ReLU after the first BN of non-preactivated blocks'),
   add_last_bn: bool(false, 'Add a BN after the last conv of the residual branch'),
+};
+
+const SECTION = section('Pre-activation ResNet', {
+  ...resnetKeys('Residual block: basic or bottleneck'),
+  ...PREACT_FLAG_KEYS,
   preact_stage: bools([true, true, true], 'Per stage: the first block shortcut also takes the pre-activated input (cifar 3 entries, imagenet 4)', { lengths: [3, 4] }),
 }, '1603.05027');
 
@@ -54,11 +59,7 @@ export function buildResNetPreact(cfg: ResNetPreactConfig, ctx: BuildContext): M
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
   const root = nn.ParamRegistry.root(ctx);
   const stem = new nn.Conv2d(root, 'conv', ctx.inChannels, channels[0], 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
-  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], {
-    removeFirstRelu: cfg.remove_first_relu,
-    addLastBn: cfg.add_last_bn,
-    preactStage: cfg.preact_stage,
-  }, ctx);
+  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], preactStagesOptions(cfg), ctx);
   const bn = new nn.BatchNorm2d(root, 'bn', channels[2]);
   const fc = new nn.Linear(root, 'fc', channels[2], ctx.nClasses, ctx.initMode, ctx.rng);
   return nn.assembleModel(resnetPreact.name, root, (x, training) => {
@@ -85,11 +86,7 @@ export function buildImagenetResNetPreact(cfg: ResNetPreactConfig, ctx: BuildCon
   const channels = [c, c * 2 * e, c * 4 * e, c * 8 * e];
   const root = nn.ParamRegistry.root(ctx);
   const stem = new ImagenetStem(root, ctx.inChannels, c, ctx);
-  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2, 2], {
-    removeFirstRelu: cfg.remove_first_relu,
-    addLastBn: cfg.add_last_bn,
-    preactStage: cfg.preact_stage,
-  }, ctx);
+  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2, 2], preactStagesOptions(cfg), ctx);
   const bnLast = new nn.BatchNorm2d(root, 'bn_last', channels[3]);
   const fc = new nn.Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
   return nn.assembleModel(resnetPreact.name, root, (x, training) => {

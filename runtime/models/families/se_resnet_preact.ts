@@ -14,19 +14,19 @@
  * [T, F, F], r 16) 1,748,792; the defaults (no flags, [T, T, T]) 1,744,760.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { bool, bools, int, section, str, type ConfigOf } from '../../config/spec';
-import { buildPreactStages, preactBlock } from '../blocks/preact';
+import { bools, int, section, str, type ConfigOf } from '../../config/spec';
+import { buildPreactStages, preactBlock, preactStagesOptions } from '../blocks/preact';
 import type { BuildContext } from '../build_context';
 import type { Model } from '../types';
 import { BLOCK_TYPES, POSITIVE, RESIDUAL_DEPTH, cifarBlocks, defineFamily } from './define';
+import { PREACT_FLAG_KEYS } from './resnet_preact';
 
 const SECTION = section('Pre-activation ResNet with squeeze-and-excitation blocks (cifar only)', {
   depth: int(110, 'Depth of the cifar model (basic: 6n+2, bottleneck: 9n+2)', POSITIVE),
   initial_channels: int(16, 'Channels of the first stage', POSITIVE),
   se_reduction: int(16, 'Squeeze-and-excitation channel reduction ratio r', POSITIVE),
   block_type: str('basic', 'Residual block: basic or bottleneck', { allowed: BLOCK_TYPES }),
-  remove_first_relu: bool(false, 'Drop the ReLU after the first BN of non-preactivated blocks'),
-  add_last_bn: bool(false, 'Add a BN after the last conv of the residual branch'),
+  ...PREACT_FLAG_KEYS,
   preact_stage: bools([true, true, true], 'Per stage: the first block shortcut also takes the pre-activated input (3 entries)', { lengths: [3] }),
 }, '1709.01507');
 
@@ -44,12 +44,7 @@ export function buildSEResNetPreact(cfg: SEResNetPreactConfig, ctx: BuildContext
   const channels = [c, c * 2 * Block.expansion, c * 4 * Block.expansion];
   const root = nn.ParamRegistry.root(ctx);
   const conv = new nn.Conv2d(root, 'conv', ctx.inChannels, c, 3, { initMode: fanOut.initMode, rng: ctx.rng, padding: 1 });
-  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], {
-    removeFirstRelu: cfg.remove_first_relu,
-    addLastBn: cfg.add_last_bn,
-    preactStage: cfg.preact_stage,
-    seReduction: cfg.se_reduction,
-  }, fanOut);
+  const stages = buildPreactStages(root, Block, c, channels, n, [1, 2, 2], preactStagesOptions(cfg, cfg.se_reduction), fanOut);
   const bn = new nn.BatchNorm2d(root, 'bn', channels[2]);
   const fc = new nn.Linear(root, 'fc', channels[2], ctx.nClasses, fanOut.initMode, ctx.rng);
   return nn.assembleModel(seResNetPreact.name, root, (x, training) => {
