@@ -42,6 +42,23 @@ export default tseslint.config(
     },
   },
   {
+    // The family modules and the config load no TensorFlow.js (the editor and the submit/queue CLIs read the
+    // family table): TensorFlow.js and the TF-side model modules only as types; builders get them as ctx.nn.
+    files: ['runtime/models/families/**/*.ts', 'runtime/models/blocks/**/*.ts', 'runtime/config/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@tensorflow/*'], allowTypeImports: true, message: 'model families and the config load no TensorFlow.js: import it as a type, use ctx.nn' },
+          {
+            regex: '^\\.\\./(\\.\\./)?(models/)?(layers|ops|nn|assemble|index)(/|$)|^\\.\\./(\\.\\./)?models$',
+            allowTypeImports: true,
+            message: 'model families and the config load no TensorFlow.js: import layers and ops as types, use ctx.nn',
+          },
+        ],
+      }],
+    },
+  },
+  {
     files: ['extension/**/*.ts', 'webviews/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: CLIENT_IMPORT_PATTERNS }],

@@ -34,7 +34,6 @@ export {
   depthRule,
   familyNames,
   findFamily,
-  imagenetBlocksPerStage,
   nearestDepths,
   validDepths,
   type BlockType,

@@ -303,7 +303,8 @@ function syncFamilies(): void {
 /**
  * Adds a model family at run time (tests, experiments): its name becomes a value of `model.name`,
  * its section `model.<name>` part of the tree (defaults, checks, schema); `runtime/models`'
- * `registerModelFamily` adds its builders too. Built-in families are declared in `families.ts`.
+ * `registerModelFamily` registers a whole family module (declaration and builders). Built-in families are the
+ * modules of `runtime/models/families/` (see `families.ts`).
  * @returns a function that removes the family again
  * @throws Error when the name is taken or is not a lower-case identifier
  */

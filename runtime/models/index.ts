@@ -1,70 +1,31 @@
 /**
  * The model zoo's one door: `createModel(config)` builds the network named by `model.type` and
  * `model.name` from its config section, with the dataset's input shape and class count, its
- * weights initialised by `model.init_mode` from a PRNG seeded with `train.seed`.
+ * weights initialised by `model.init_mode` from a PRNG seeded with `train.seed`. The builders are
+ * those of the family table (`config/families.ts`, one module per family under `families/`); they
+ * get TensorFlow.js and the layers as `ctx.nn` (`nn.ts`).
  */
-import { registerFamily, type Config, type ConfigOf, type FAMILIES, type FamilyDeclaration, type FamilyName, type FamilyTypes, type ModelType } from '../config';
+import { familyNames, findFamily, registerFamily, type Config, type ModelType } from '../config';
 import { ConfigError } from '../config/errors';
 import { Rng } from '../data/rng';
 import type { BuildContext } from './build_context';
-import { buildResNetPreact } from './cifar/resnet_preact';
-import { buildResNeXt } from './cifar/resnext';
-import { buildShakeShake } from './cifar/shake_shake';
-import { buildImagenetResNeXt } from './imagenet/resnext';
-import { buildVgg } from './cifar/vgg';
-import { buildResNet } from './cifar/resnet';
-import { buildSEResNetPreact } from './cifar/se_resnet_preact';
-import { buildWrn } from './cifar/wrn';
-import { buildDenseNet } from './cifar/densenet';
-import { buildPyramidNet } from './cifar/pyramidnet';
-import { buildImagenetVgg } from './imagenet/vgg';
-import { buildImagenetResNet } from './imagenet/resnet';
-import { buildImagenetResNetPreact } from './imagenet/resnet_preact';
-import { buildImagenetDenseNet } from './imagenet/densenet';
-import { buildImagenetPyramidNet } from './imagenet/pyramidnet';
+import type { Builder, NamedFamily } from './families/define';
 import type { InitMode } from './layers/init';
 import { StepNoise } from './layers/noise';
+import * as nn from './nn';
 import type { Model } from './types';
 
-/** Builds one family's network of one model type from its section `model.<name>`. */
-export type Builder<S> = (section: S, ctx: BuildContext) => Model;
-/** The section `model.<name>` of a built-in family. */
-type SectionOf<F extends FamilyName> = ConfigOf<(typeof FAMILIES)[F]['section']>;
-/** One builder for each model type a family declares in `config/families.ts`. */
-export type FamilyBuilders<F extends FamilyName> = { readonly [T in FamilyTypes<F>]: Builder<SectionOf<F>> };
-
-/** The builders of every built-in family: a family or type without one does not compile. */
-const BUILDERS: { readonly [F in FamilyName]: FamilyBuilders<F> } = {
-  vgg: { cifar: buildVgg, imagenet: buildImagenetVgg },
-  resnet: { cifar: buildResNet, imagenet: buildImagenetResNet },
-  resnet_preact: { cifar: buildResNetPreact, imagenet: buildImagenetResNetPreact },
-  wrn: { cifar: buildWrn },
-  densenet: { cifar: buildDenseNet, imagenet: buildImagenetDenseNet },
-  pyramidnet: { cifar: buildPyramidNet, imagenet: buildImagenetPyramidNet },
-  resnext: { cifar: buildResNeXt, imagenet: buildImagenetResNeXt },
-  shake_shake: { cifar: buildShakeShake },
-  se_resnet_preact: { cifar: buildSEResNetPreact },
-};
-
-type AnyBuilders = Readonly<Partial<Record<string, Builder<never>>>>;
-const builders = new Map<string, AnyBuilders>(Object.entries(BUILDERS));
-
 /**
- * Adds a model family at run time (tests, experiments): declares it to the config (`model.name`
- * value, section `model.<name>`, depth rule; see `registerFamily`) and adds its builders.
- * @param build one builder per type in `declaration.types`, called with the section `model.<name>`
+ * Adds a model family at run time (tests, experiments): a family module's declaration, as the
+ * built-in ones in `families/` (see `defineFamily`). Declares it to the config (`model.name` value,
+ * section `model.<name>`, depth rule; see `registerFamily`), and `createModel` builds it.
  * @returns a function that removes the family again
  * @throws Error when the name is taken or a declared type has no builder
  */
-export function registerModelFamily<S>(name: string, declaration: FamilyDeclaration, build: Partial<Record<ModelType, Builder<S>>>): () => void {
-  const missing = declaration.types.filter((t) => build[t] === undefined);
-  if (missing.length) throw new Error(`model family '${name}' has no builder for model.type ${missing.join(', ')}`);
-  const unregister = registerFamily(name, declaration);
-  builders.set(name, build as AnyBuilders);
-  return () => {
-    builders.delete(name);
-    unregister();
-  };
+export function registerModelFamily(family: NamedFamily): () => void {
+  const missing = family.types.filter((t) => family.build?.[t] === undefined);
+  if (missing.length) throw new Error(`model family '${family.name}' has no builder for model.type ${missing.join(', ')}`);
+  return registerFamily(family.name, family);
 }
 
 /** PRNG stream key for weight initialisation (independent of the data streams). */
@@ -79,9 +40,10 @@ const INIT_STREAM = 0x1e17;
  */
 export function createModel(cfg: Config, options: Pick<BuildContext, 'syncBatchNorm'> = {}): Model {
   const { type, name } = cfg.model;
-  const build = builders.get(name)?.[type] as Builder<unknown> | undefined;
+  const builderOf = (family: string): Builder<unknown> | undefined => findFamily(family)?.build?.[type as ModelType] as Builder<unknown> | undefined;
+  const build = builderOf(name);
   if (!build) {
-    const have = [...builders].filter(([, b]) => b[type] !== undefined).map(([n]) => n);
+    const have = familyNames(type).filter((f) => builderOf(f) !== undefined);
     throw new ConfigError(`model.name ${name} is not available for model.type ${type} (available: ${have.join(', ') || 'none'})`);
   }
   const ctx: BuildContext = {
@@ -91,6 +53,7 @@ export function createModel(cfg: Config, options: Pick<BuildContext, 'syncBatchN
     initMode: cfg.model.init_mode as InitMode,
     rng: Rng.fromKey(cfg.train.seed, INIT_STREAM),
     noise: new StepNoise(cfg.train.seed),
+    nn,
     syncBatchNorm: options.syncBatchNorm,
   };
   const model = build((cfg.model as unknown as Record<string, unknown>)[name], ctx);

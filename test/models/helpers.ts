@@ -5,6 +5,7 @@ import { Rng } from '../../runtime/data/rng';
 import { countParams, createModel } from '../../runtime/models';
 import { traceLayers } from '../../runtime/models/layers';
 import type { BuildContext } from '../../runtime/models/build_context';
+import * as nn from '../../runtime/models/nn';
 import type { InitMode } from '../../runtime/models/layers';
 import type { Model } from '../../runtime/models/types';
 
@@ -49,6 +50,7 @@ export function contextOf(cfg: Config): BuildContext {
     initMode: cfg.model.init_mode as InitMode,
     rng: Rng.fromKey(cfg.train.seed, 0x1e17),
     noise: new StepNoise(cfg.train.seed),
+    nn,
   };
 }
 

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../runtime/backend';
-import { pyramidWidths, roundHalfEven } from '../../runtime/models/cifar/pyramidnet';
+import { pyramidWidths, roundHalfEven } from '../../runtime/models/families/pyramidnet';
 import { build, buildFast, countFast, layerShapes, paramStats, trainSteps, uniqueNames } from './helpers';
 
 const FILE = 'cifar/pyramidnet.yaml';

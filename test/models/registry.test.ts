@@ -1,12 +1,17 @@
 /**
- * The model family table (`config/families.ts`) and the builders registered against it:
+ * The model family table (`config/families.ts`, built from the family modules `runtime/models/families/*.ts`):
  * - for every declared family, type and block type, the depths the config accepts are exactly those
  *   `validDepths` lists, the message of a depth that does not fit names the nearest ones, and a family
  *   without a network of a type is refused for it;
- * - a toy family added at run time (one declaration, one builder) is accepted by the config, its
- *   checks, the JSON Schema and `createModel`, and is gone again after unregistering.
+ * - a toy family module (fixtures/toy.ts: one file in the shape of a real family module), registered with
+ *   one call, is accepted by the config, its checks, the JSON Schema and `createModel`, and is gone again
+ *   after unregistering; a declared type without a builder does not compile;
+ * - loading the config (and with it every family module) loads no TensorFlow.js.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ESLint } from 'eslint';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -23,13 +28,10 @@ import {
   loadConfig,
   nearestDepths,
   validDepths,
-  type FamilyDeclaration,
 } from '../../runtime/config';
-import { int, section } from '../../runtime/config/spec';
-import { assembleModel } from '../../runtime/models/assemble';
-import type { BuildContext } from '../../runtime/models/build_context';
+import { defineFamily } from '../../runtime/models/families/define';
 import { countParams, createModel, registerModelFamily } from '../../runtime/models';
-import { Linear, ParamRegistry } from '../../runtime/models/layers';
+import TOY, { buildToy } from './fixtures/toy';
 
 function configError(f: () => unknown): ConfigError {
   try {
@@ -91,34 +93,11 @@ describe('every declared family', () => {
   }
 });
 
-/** A toy family: per stage n blocks of Linear(width, width) after global average pooling; depth = 3n + 2. */
-const TOY: FamilyDeclaration = {
-  types: ['cifar'],
-  depth: { layers: 1, extra: 2 },
-  section: section('Toy network (test fixture)', {
-    depth: int(5, 'Depth (3n+2)', { minimum: 1 }),
-    width: int(4, 'Features of each block', { minimum: 1 }),
-  }),
-};
-
-function buildToy(cfg: { depth: number; width: number }, ctx: BuildContext): ReturnType<typeof createModel> {
-  const n = blocksPerStage('toy', cfg.depth);
-  const root = ParamRegistry.root(ctx);
-  const stem = new Linear(root, 'stem', ctx.inChannels, cfg.width, ctx.initMode, ctx.rng);
-  const blocks = n.flatMap((k, s) => Array.from({ length: k }, (_, b) => new Linear(root.child(`stage${s + 1}`), `block${b + 1}`, cfg.width, cfg.width, ctx.initMode, ctx.rng)));
-  const fc = new Linear(root, 'fc', cfg.width, ctx.nClasses, ctx.initMode, ctx.rng);
-  return assembleModel('toy', root, (x) => {
-    let h = stem.apply(tf.mean(x, [1, 2]) as tf.Tensor2D);
-    for (const b of blocks) h = tf.relu(b.apply(h));
-    return fc.apply(h);
-  });
-}
-
-describe('a toy family registered at run time', () => {
+describe('a toy family module registered with one call', () => {
   let unregister: () => void;
   before(async () => {
     await tf.setBackend('cpu');
-    unregister = registerModelFamily('toy', TOY, { cifar: buildToy });
+    unregister = registerModelFamily(TOY);
   });
   after(() => unregister());
 
@@ -155,9 +134,61 @@ describe('a toy family registered at run time', () => {
     assert.ok(!familyNames().includes('toy'));
     assert.match(configError(() => loadConfig({ overrides: ['model.name', 'toy'] })).message, /model\.name: invalid value 'toy'/);
     assert.match(configError(() => loadConfig({ overrides: ['model.toy.depth', '5'] })).message, /model\.toy/);
-    assert.throws(() => registerModelFamily('toy', { ...TOY, types: ['cifar', 'imagenet'] }, { cifar: buildToy }), /no builder for model\.type imagenet/);
-    assert.throws(() => registerModelFamily('resnet', TOY, { cifar: buildToy }), /already declared/);
-    unregister = registerModelFamily('toy', TOY, { cifar: buildToy });
+    assert.throws(() => registerModelFamily({ ...TOY, types: ['cifar', 'imagenet'] }), /no builder for model\.type imagenet/);
+    assert.throws(() => registerModelFamily({ ...TOY, name: 'resnet' }), /already declared/);
+    unregister = registerModelFamily(TOY);
     assert.ok(familyNames().includes('toy'));
+  });
+});
+
+describe('the family modules', () => {
+  it('are listed in the order of their papers (the config reference order), each under its own name', () => {
+    assert.deepEqual(familyNames(), ['vgg', 'resnet', 'resnet_preact', 'wrn', 'densenet', 'pyramidnet', 'resnext', 'shake_shake', 'se_resnet_preact']);
+    for (const name of familyNames()) assert.equal(findFamily(name)?.name, name);
+  });
+
+  it('declare a builder for every type they declare (else they do not compile)', () => {
+    const declared = { name: 'toy2', depth: TOY.depth, section: TOY.section };
+    // @ts-expect-error -- the imagenet type is declared, its builder is missing
+    const missing = defineFamily({ ...declared, types: ['cifar', 'imagenet'], build: { cifar: buildToy } });
+    // @ts-expect-error -- a builder of another section
+    const wrongSection = defineFamily({ ...declared, types: ['cifar'], build: { cifar: (cfg: { other: string }) => assert.fail(cfg.other) } });
+    assert.ok(missing && wrongSection);
+    for (const name of familyNames()) {
+      const f = findFamily(name);
+      assert.deepEqual(Object.keys(f?.build ?? {}).sort(), [...(f?.types ?? [])].sort(), name);
+    }
+  });
+
+  it('load no TensorFlow.js: the config (its tree, checks and family table) loads without it', () => {
+    // A fresh process: this test file itself has loaded TensorFlow.js.
+    const script = [
+      "const config = require('./runtime/config');",
+      "if (!config.familyNames().includes('wrn') || !config.findFamily('wrn').build.cifar) throw new Error('no families');",
+      "const tf = Object.keys(require.cache).filter((f) => f.includes('@tensorflow') || /runtime[\\/]models[\\/](layers|ops|nn)/.test(f));",
+      'process.stdout.write(JSON.stringify(tf));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), []);
+  });
+
+  it('lint refuses a family module that loads TensorFlow.js or a layer at run time; as types they pass', async () => {
+    const text = [
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "import { Conv2d } from '../layers';",
+      "import type * as tfTypes from '@tensorflow/tfjs-core';",
+      "import type { BatchNorm2d } from '../layers';",
+      "import { defineFamily } from './define';",
+      'export const uses: unknown[] = [tf, Conv2d, defineFamily];',
+      'export type Uses = [typeof tfTypes, BatchNorm2d];',
+    ].join('\n');
+    const root = path.resolve(__dirname, '../..');
+    const eslint = new ESLint({ cwd: root, ruleFilter: ({ ruleId }) => ruleId === '@typescript-eslint/no-restricted-imports' });
+    for (const asFile of ['runtime/models/families/lint_probe.ts', 'runtime/models/blocks/lint_probe.ts']) {
+      const [result] = await eslint.lintText(text, { filePath: path.join(root, asFile) });
+      assert.deepEqual(result.messages.map((m) => m.line), [1, 2], asFile);
+      assert.match(result.messages[0].message, /load no TensorFlow\.js/);
+    }
   });
 });

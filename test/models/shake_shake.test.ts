@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../runtime/backend';
-import { buildShakeShake, SkipConnection } from '../../runtime/models/cifar/shake_shake';
+import { buildShakeShake, SkipConnection } from '../../runtime/models/families/shake_shake';
 import { ParamRegistry } from '../../runtime/models/layers';
 import { maxAbsDiff } from '../backend/helpers';
 import { ConfigError } from '../../runtime/config';
@@ -95,15 +95,15 @@ describe('shake_shake (arXiv 1705.07485), cifar type: structure', () => {
   it('evaluation draws nothing (alpha = beta = 0.5); with alpha = 0.5 training equals the flags-off model', () => {
     const cfg = config(FILE, TINY);
     const x = tf.randomNormal([3, 16, 16, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const never = buildShakeShake(cfg.model.shake_shake, contextOf(cfg), 'shake_shake', { shakeRng: { uniform: () => assert.fail('evaluation must not draw') } });
+    const never = buildShakeShake(cfg.model.shake_shake, contextOf(cfg), { shakeRng: { uniform: () => assert.fail('evaluation must not draw') } });
     tf.tidy(() => never.apply(x, false));
     never.dispose();
-    const half = buildShakeShake(cfg.model.shake_shake, contextOf(cfg), 'shake_shake', { shakeRng: { uniform: () => 0.5 } });
+    const half = buildShakeShake(cfg.model.shake_shake, contextOf(cfg), { shakeRng: { uniform: () => 0.5 } });
     const off = { ...cfg.model.shake_shake, shake_forward: false, shake_backward: false };
     const plain = buildShakeShake(off, contextOf(cfg));
     assert.deepEqual(paramValues(half, 'fc.weight'), paramValues(plain, 'fc.weight'), 'the flags do not change the weights');
     assert.ok(maxAbsDiff(trainLogits(half, x), trainLogits(plain, x)) < 1e-5);
-    const shaken = buildShakeShake(cfg.model.shake_shake, contextOf(cfg), 'shake_shake', { shakeRng: { uniform: () => 0.9 } });
+    const shaken = buildShakeShake(cfg.model.shake_shake, contextOf(cfg), { shakeRng: { uniform: () => 0.9 } });
     assert.ok(maxAbsDiff(trainLogits(shaken, x), trainLogits(plain, x)) > 1e-3, 'alpha changes the forward pass');
     [half, plain, shaken].forEach((m) => m.dispose());
     x.dispose();

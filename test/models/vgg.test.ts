@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../runtime/backend';
-import { buildImagenetVgg } from '../../runtime/models/imagenet/vgg';
+import { buildImagenetVgg } from '../../runtime/models/families/vgg';
 import { build, buildFast, config, contextOf, countFast, layerShapes, paramStats, paramValues, trainSteps, uniqueNames } from './helpers';
 
 const TINY = ['model.vgg.n_channels', '[8, 8, 16, 16, 16]', 'model.vgg.n_layers', '[1, 1, 1, 1, 2]'];
@@ -99,12 +99,12 @@ describe('vgg: training on the wasm backend', () => {
   it('imagenet type: dropout only in training, reproducible masks per seed, loss decreasing', () => {
     // hidden fc width 64 instead of 4096 to stay quick
     const cfg = config('imagenet/vgg16.yaml', [...TINY, 'dataset.image_size', '32', 'dataset.n_classes', '4']);
-    const model = buildImagenetVgg(cfg.model.vgg, contextOf(cfg), 'vgg', 64);
+    const model = buildImagenetVgg(cfg.model.vgg, contextOf(cfg), 64);
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const e1 = model.apply(x, false);
     const e2 = model.apply(x, false);
     assert.deepEqual(e1.dataSync(), e2.dataSync());
-    const again = buildImagenetVgg(cfg.model.vgg, contextOf(cfg), 'vgg', 64);
+    const again = buildImagenetVgg(cfg.model.vgg, contextOf(cfg), 64);
     const t1 = model.apply(x, true);
     const t2 = model.apply(x, true);
     const u1 = again.apply(x, true);

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { familyNames } from '../../runtime/config';
 import { countParams } from '../../runtime/models';
-import { buildImagenetVgg } from '../../runtime/models/imagenet/vgg';
+import { buildImagenetVgg } from '../../runtime/models/families/vgg';
 import type { Model } from '../../runtime/models/types';
 import { build, buildFast, config, contextOf } from './helpers';
 
@@ -153,7 +153,7 @@ describe('zoo: initialisation follows model.init_mode as the original does', () 
       it(`${file}, init_mode ${mode}: Kaiming normal ${effective.slice(8)} for every conv and linear weight, BN 1/0, linear bias 0`, () => {
         const all = [...overrides, 'model.init_mode', mode];
         // ImageNet VGG's two 4096-wide layers (17M draws) at width 256: same Linear layers, same rule.
-        const model = file === 'imagenet/vgg16.yaml' ? buildImagenetVgg(config(file, all).model.vgg, contextOf(config(file, all)), 'vgg', 256) : build(file, all);
+        const model = file === 'imagenet/vgg16.yaml' ? buildImagenetVgg(config(file, all).model.vgg, contextOf(config(file, all)), 256) : build(file, all);
         const telling = checkInit(model, effective);
         assert.ok(telling > 0, 'some weight has fan_in != fan_out, so the test tells the modes apart');
         model.dispose();

@@ -1,11 +1,12 @@
 /**
  * Pre-activation residual blocks (He et al., arXiv 1603.05027), shared by ResNet-preact (cifar and
  * imagenet types) and SE-ResNet-preact (arXiv 1709.01507, SE on the branch before the add), exactly
- * as the original's `resnet_preact.py` / `se_resnet_preact.py` build them.
+ * as the original's `resnet_preact.py` / `se_resnet_preact.py` build them. Built with the ops and layers of
+ * the build context (`ctx.nn`); this module loads no TensorFlow.js.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { BuildContext } from '../build_context';
-import { BatchNorm2d, Conv2d, ParamRegistry, SqueezeExcitation } from '../layers';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { BuildContext, Nn } from '../build_context';
+import type { BatchNorm2d, Conv2d, ParamRegistry, SqueezeExcitation } from '../layers';
 
 /** Options of one pre-activation block. */
 export interface PreactBlockOptions {
@@ -31,6 +32,7 @@ export interface PreactBlockClass {
 
 /** The part common to both blocks: first pre-activation, last BN, SE, shortcut and the add. */
 abstract class PreactBase implements PreactBlock {
+  protected readonly nn: Nn;
   protected readonly bn1: BatchNorm2d;
   protected lastBn?: BatchNorm2d;
   protected se?: SqueezeExcitation;
@@ -40,15 +42,17 @@ abstract class PreactBase implements PreactBlock {
     r: ParamRegistry,
     inC: number,
     protected readonly o: PreactBlockOptions,
+    ctx: BuildContext,
   ) {
-    this.bn1 = new BatchNorm2d(r, 'bn1', inC);
+    this.nn = ctx.nn;
+    this.bn1 = new ctx.nn.BatchNorm2d(r, 'bn1', inC);
   }
 
   /** Adds the last BN (if any), SE (if any) and shortcut of a block whose branch ends with `outC` channels. */
   protected finish(r: ParamRegistry, inC: number, outC: number, lastBnName: string, ctx: BuildContext): void {
-    if (this.o.addLastBn) this.lastBn = new BatchNorm2d(r, lastBnName, outC);
-    if (this.o.seReduction !== undefined) this.se = new SqueezeExcitation(r, 'se', outC, this.o.seReduction, ctx.initMode, ctx.rng);
-    if (inC !== outC) this.shortcut = new Conv2d(r.child('shortcut'), 'conv', inC, outC, 1, { initMode: ctx.initMode, rng: ctx.rng, stride: this.o.stride });
+    if (this.o.addLastBn) this.lastBn = new ctx.nn.BatchNorm2d(r, lastBnName, outC);
+    if (this.o.seReduction !== undefined) this.se = new ctx.nn.SqueezeExcitation(r, 'se', outC, this.o.seReduction, ctx.initMode, ctx.rng);
+    if (inC !== outC) this.shortcut = new ctx.nn.Conv2d(r.child('shortcut'), 'conv', inC, outC, 1, { initMode: ctx.initMode, rng: ctx.rng, stride: this.o.stride });
   }
 
   /** The branch after its first pre-activation. */
@@ -65,7 +69,7 @@ abstract class PreactBase implements PreactBlock {
     y = this.branch(y, training);
     if (this.lastBn) y = this.lastBn.apply(y, training);
     if (this.se) y = this.se.apply(y);
-    return tf.add(y, this.shortcut ? this.shortcut.apply(x) : x);
+    return this.nn.add(y, this.shortcut ? this.shortcut.apply(x) : x);
   }
 }
 
@@ -77,11 +81,12 @@ export class PreactBasicBlock extends PreactBase {
   private readonly conv2: Conv2d;
 
   constructor(r: ParamRegistry, inC: number, outC: number, o: PreactBlockOptions, ctx: BuildContext) {
-    super(r, inC, o);
+    super(r, inC, o, ctx);
+    const { nn } = ctx;
     const conv = { initMode: ctx.initMode, rng: ctx.rng, padding: 1 };
-    this.conv1 = new Conv2d(r, 'conv1', inC, outC, 3, { ...conv, stride: o.stride });
-    this.bn2 = new BatchNorm2d(r, 'bn2', outC);
-    this.conv2 = new Conv2d(r, 'conv2', outC, outC, 3, conv);
+    this.conv1 = new nn.Conv2d(r, 'conv1', inC, outC, 3, { ...conv, stride: o.stride });
+    this.bn2 = new nn.BatchNorm2d(r, 'bn2', outC);
+    this.conv2 = new nn.Conv2d(r, 'conv2', outC, outC, 3, conv);
     this.finish(r, inC, outC, 'bn3', ctx);
   }
 
@@ -101,14 +106,15 @@ export class PreactBottleneckBlock extends PreactBase {
   private readonly conv3: Conv2d;
 
   constructor(r: ParamRegistry, inC: number, outC: number, o: PreactBlockOptions, ctx: BuildContext) {
-    super(r, inC, o);
+    super(r, inC, o, ctx);
+    const { nn } = ctx;
     const conv = { initMode: ctx.initMode, rng: ctx.rng };
     const mid = Math.floor(outC / PreactBottleneckBlock.expansion);
-    this.conv1 = new Conv2d(r, 'conv1', inC, mid, 1, conv);
-    this.bn2 = new BatchNorm2d(r, 'bn2', mid);
-    this.conv2 = new Conv2d(r, 'conv2', mid, mid, 3, { ...conv, stride: o.stride, padding: 1 });
-    this.bn3 = new BatchNorm2d(r, 'bn3', mid);
-    this.conv3 = new Conv2d(r, 'conv3', mid, outC, 1, conv);
+    this.conv1 = new nn.Conv2d(r, 'conv1', inC, mid, 1, conv);
+    this.bn2 = new nn.BatchNorm2d(r, 'bn2', mid);
+    this.conv2 = new nn.Conv2d(r, 'conv2', mid, mid, 3, { ...conv, stride: o.stride, padding: 1 });
+    this.bn3 = new nn.BatchNorm2d(r, 'bn3', mid);
+    this.conv3 = new nn.Conv2d(r, 'conv3', mid, outC, 1, conv);
     this.finish(r, inC, outC, 'bn4', ctx);
   }
 
@@ -133,6 +139,14 @@ export interface PreactStagesOptions {
   /** Per stage: its first block pre-activates the shortcut too. */
   preactStage: boolean[];
   seReduction?: number;
+}
+
+/** The stage options of the pre-activation keys of a config section (`remove_first_relu`, `add_last_bn`, `preact_stage`). */
+export function preactStagesOptions(
+  cfg: { remove_first_relu: boolean; add_last_bn: boolean; preact_stage: boolean[] },
+  seReduction?: number,
+): PreactStagesOptions {
+  return { removeFirstRelu: cfg.remove_first_relu, addLastBn: cfg.add_last_bn, preactStage: cfg.preact_stage, seReduction };
 }
 
 /** Builds the stages `stage1`… of a pre-activation ResNet (first block: previous channels, stride). */

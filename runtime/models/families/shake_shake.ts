@@ -15,79 +15,90 @@
  * Parameters on CIFAR-10 (depth 26): 2×32d 2,923,162; 2×64d 11,653,978; 2×96d 26,192,922; 2×128d 46,539,994;
  * on 28×28×1: 2×32d 2,922,874, 2×96d 26,192,634.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { blocksPerStage } from '../../config/families';
-import type { BuildContext } from '../build_context';
-import { BatchNorm2d, Conv2d, Linear, ParamRegistry } from '../layers';
-import { drawShakeWeights, shakeShake, type ShakeFlags, type UniformSource } from '../ops/shake_shake';
+import type * as tf from '@tensorflow/tfjs-core';
+import { bool, int, section, type ConfigOf } from '../../config/spec';
+import type { BuildContext, Nn } from '../build_context';
+import type { BatchNorm2d, Conv2d, ParamRegistry } from '../layers';
+import type { ShakeFlags, UniformSource } from '../ops/shake_shake';
 import type { Model } from '../types';
-import { assembleModel } from '../assemble';
+import { POSITIVE, cifarBlocks, defineFamily } from './define';
+
+const SECTION = section('Shake-Shake regularised ResNet', {
+  depth: int(26, 'Depth of the cifar model (6n+2)', POSITIVE),
+  initial_channels: int(96, "Channels of the first stage (the 'd' in 2x{d}d)", POSITIVE),
+  shake_forward: bool(true, 'Random branch weights in the forward pass (else 0.5)'),
+  shake_backward: bool(true, 'Random branch weights in the backward pass (else the forward ones)'),
+  shake_image: bool(true, 'One random weight per image (else one per batch)'),
+}, '1705.07485');
 
 /** The `model.shake_shake` config section. */
-export interface ShakeShakeConfig extends ShakeFlags {
-  depth: number;
-  initial_channels: number;
-}
-
+export type ShakeShakeConfig = ConfigOf<typeof SECTION>;
 
 /** Channels of the stem conv, fixed in the original. */
 const STEM_CHANNELS = 16;
 
 /** One residual branch: ReLU-conv3×3(stride)-BN-ReLU-conv3×3-BN. */
 class ResidualPath {
+  private readonly nn: Nn;
   private readonly conv1: Conv2d;
   private readonly bn1: BatchNorm2d;
   private readonly conv2: Conv2d;
   private readonly bn2: BatchNorm2d;
 
   constructor(r: ParamRegistry, inC: number, outC: number, stride: number, ctx: BuildContext) {
+    const nn = (this.nn = ctx.nn);
     const conv = { initMode: ctx.initMode, rng: ctx.rng, padding: 1 };
-    this.conv1 = new Conv2d(r, 'conv1', inC, outC, 3, { ...conv, stride });
-    this.bn1 = new BatchNorm2d(r, 'bn1', outC);
-    this.conv2 = new Conv2d(r, 'conv2', outC, outC, 3, conv);
-    this.bn2 = new BatchNorm2d(r, 'bn2', outC);
+    this.conv1 = new nn.Conv2d(r, 'conv1', inC, outC, 3, { ...conv, stride });
+    this.bn1 = new nn.BatchNorm2d(r, 'bn1', outC);
+    this.conv2 = new nn.Conv2d(r, 'conv2', outC, outC, 3, conv);
+    this.bn2 = new nn.BatchNorm2d(r, 'bn2', outC);
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const y = this.bn1.applyRelu(this.conv1.apply(tf.relu(x)), training);
+    const y = this.bn1.applyRelu(this.conv1.apply(this.nn.relu(x)), training);
     return this.bn2.apply(this.conv2.apply(y), training);
   }
 }
 
 /** The shortcut when in ≠ out: ReLU, two strided 1×1 paths (one shifted by a pixel), concat, BN. */
 export class SkipConnection {
+  private readonly nn: Nn;
   private readonly conv1: Conv2d;
   private readonly conv2: Conv2d;
   private readonly bn: BatchNorm2d;
 
   constructor(r: ParamRegistry, inC: number, outC: number, stride: number, ctx: BuildContext) {
     // A 1×1 conv at stride s reads x[s·i, s·j]: the original's avg_pool2d(kernel 1, stride s) then conv1×1.
+    const nn = (this.nn = ctx.nn);
     const conv = { initMode: ctx.initMode, rng: ctx.rng, stride };
-    this.conv1 = new Conv2d(r, 'conv1', inC, Math.floor(outC / 2), 1, conv);
-    this.conv2 = new Conv2d(r, 'conv2', inC, Math.floor(outC / 2), 1, conv);
-    this.bn = new BatchNorm2d(r, 'bn', outC);
+    this.conv1 = new nn.Conv2d(r, 'conv1', inC, Math.floor(outC / 2), 1, conv);
+    this.conv2 = new nn.Conv2d(r, 'conv2', inC, Math.floor(outC / 2), 1, conv);
+    this.bn = new nn.BatchNorm2d(r, 'bn', outC);
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const h = tf.relu(x);
+    const { nn } = this;
+    const h = nn.relu(x);
     const y1 = this.conv1.apply(h);
-    const shifted = tf.pad(tf.slice(h, [0, 1, 1, 0], [-1, -1, -1, -1]), [
+    const shifted = nn.pad(nn.slice(h, [0, 1, 1, 0], [-1, -1, -1, -1]), [
       [0, 0],
       [0, 1],
       [0, 1],
       [0, 0],
     ]) as tf.Tensor4D;
     const y2 = this.conv2.apply(shifted);
-    return this.bn.apply(tf.concat([y1, y2], 3), training);
+    return this.bn.apply(nn.concat([y1, y2], 3), training);
   }
 }
 
 class ShakeBlock {
+  private readonly nn: Nn;
   private readonly path1: ResidualPath;
   private readonly path2: ResidualPath;
   private readonly skip?: SkipConnection;
 
   constructor(r: ParamRegistry, inC: number, outC: number, stride: number, private readonly flags: ShakeFlags, private readonly rng: UniformSource, ctx: BuildContext) {
+    this.nn = ctx.nn;
     this.path1 = new ResidualPath(r.child('residual_path1'), inC, outC, stride, ctx);
     this.path2 = new ResidualPath(r.child('residual_path2'), inC, outC, stride, ctx);
     if (inC !== outC) this.skip = new SkipConnection(r.child('shortcut').child('skip'), inC, outC, stride, ctx);
@@ -96,9 +107,9 @@ class ShakeBlock {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const x1 = this.path1.apply(x, training);
     const x2 = this.path2.apply(x, training);
-    const { alpha, beta } = drawShakeWeights(x.shape[0], this.flags, training, this.rng);
-    const y = shakeShake(x1, x2, alpha, beta);
-    return tf.add(this.skip ? this.skip.apply(x, training) : x, y);
+    const { alpha, beta } = this.nn.drawShakeWeights(x.shape[0], this.flags, training, this.rng);
+    const y = this.nn.shakeShake(x1, x2, alpha, beta);
+    return this.nn.add(this.skip ? this.skip.apply(x, training) : x, y);
   }
 }
 
@@ -112,15 +123,16 @@ export interface ShakeShakeOptions {
  * Builds the CIFAR-type Shake-Shake ResNet.
  * @throws ConfigError when depth is not 6n+2 (n ≥ 1)
  */
-export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name = 'shake_shake', options: ShakeShakeOptions = {}): Model {
-  const n = blocksPerStage('shake_shake', cfg.depth);
+export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, options: ShakeShakeOptions = {}): Model {
+  const { nn } = ctx;
+  const n = cifarBlocks(shakeShake, cfg.depth);
   const flags: ShakeFlags = { shake_forward: cfg.shake_forward, shake_backward: cfg.shake_backward, shake_image: cfg.shake_image };
   const rng: UniformSource = options.shakeRng ?? ctx.noise;
   const d = cfg.initial_channels;
   const channels = [STEM_CHANNELS, d, 2 * d, 4 * d];
-  const root = ParamRegistry.root(ctx);
-  const conv = new Conv2d(root, 'conv', ctx.inChannels, STEM_CHANNELS, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
-  const bn = new BatchNorm2d(root, 'bn', STEM_CHANNELS);
+  const root = nn.ParamRegistry.root(ctx);
+  const conv = new nn.Conv2d(root, 'conv', ctx.inChannels, STEM_CHANNELS, 3, { initMode: ctx.initMode, rng: ctx.rng, padding: 1 });
+  const bn = new nn.BatchNorm2d(root, 'bn', STEM_CHANNELS);
   const stages: ShakeBlock[][] = [1, 2, 2].map((stride, s) => {
     const stage = root.child(`stage${s + 1}`);
     const blocks: ShakeBlock[] = [];
@@ -130,10 +142,13 @@ export function buildShakeShake(cfg: ShakeShakeConfig, ctx: BuildContext, name =
     }
     return blocks;
   });
-  const fc = new Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
-  return assembleModel(name, root, (x, training) => {
+  const fc = new nn.Linear(root, 'fc', channels[3], ctx.nClasses, ctx.initMode, ctx.rng);
+  return nn.assembleModel(shakeShake.name, root, (x, training) => {
     let h = bn.apply(conv.apply(x), training);
-    for (const blocks of stages) for (const block of blocks) h = tf.tidy(() => block.apply(h, training));
-    return fc.apply(tf.mean(tf.relu(h), [1, 2]) as tf.Tensor2D);
+    for (const blocks of stages) for (const block of blocks) h = nn.tidy(() => block.apply(h, training));
+    return fc.apply(nn.mean(nn.relu(h), [1, 2]) as tf.Tensor2D);
   });
 }
+
+const shakeShake = defineFamily({ name: 'shake_shake', types: ['cifar'], depth: { layers: 2, extra: 2 }, section: SECTION, build: { cifar: buildShakeShake } });
+export default shakeShake;

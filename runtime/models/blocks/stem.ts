@@ -4,24 +4,26 @@
  * `F.max_pool2d(x, 3, 2, 1)`. Names `conv`, `bn`, `maxpool` (the pool has no parameters). A 224×224
  * input leaves 56×56; any `dataset.image_size` works (output side ⌊(⌊(s−1)/2⌋ + 1 − 1)/2⌋ + 1).
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { BuildContext } from '../build_context';
-import { BatchNorm2d, Conv2d, MaxPool2d, type ParamRegistry, pooledSize } from '../layers';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { BuildContext, Nn } from '../build_context';
+import type { BatchNorm2d, Conv2d, MaxPool2d, ParamRegistry } from '../layers';
 
 export class ImagenetStem {
+  private readonly nn: Nn;
   private readonly conv: Conv2d;
   private readonly bn: BatchNorm2d;
   private readonly pool: MaxPool2d;
 
   constructor(r: ParamRegistry, inC: number, outC: number, ctx: BuildContext) {
-    this.conv = new Conv2d(r, 'conv', inC, outC, 7, { initMode: ctx.initMode, rng: ctx.rng, stride: 2, padding: 3 });
-    this.bn = new BatchNorm2d(r, 'bn', outC);
-    this.pool = new MaxPool2d(r, 'maxpool', 3, 2, 1);
+    const nn = (this.nn = ctx.nn);
+    this.conv = new nn.Conv2d(r, 'conv', inC, outC, 7, { initMode: ctx.initMode, rng: ctx.rng, stride: 2, padding: 3 });
+    this.bn = new nn.BatchNorm2d(r, 'bn', outC);
+    this.pool = new nn.MaxPool2d(r, 'maxpool', 3, 2, 1);
   }
 
   /** Side of the stem's output map for an input of `imageSize` pixels. */
-  static outputSize(imageSize: number): number {
-    return pooledSize(pooledSize(imageSize, 7, 2, 3), 3, 2, 1);
+  outputSize(imageSize: number): number {
+    return this.nn.pooledSize(this.nn.pooledSize(imageSize, 7, 2, 3), 3, 2, 1);
   }
 
   /** @param x [N, S, S, inC] → [N, S/4, S/4, outC] */
