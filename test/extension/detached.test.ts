@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunEvent } from '../../runtime/protocol/events';
 import { attachFrom, consoleLogOf, LaunchRecords, launchAlive, queueEnd, readTail, spawnDetached, type LaunchRecord, type RecordStore } from '../../extension/runs/detached';
+import { queueYaml } from '../../extension/runs/gpus';
 import { probeProcess, type ProcessFacts } from '../../extension/runs/liveness';
 import { reattachLaunches } from '../../extension/runs/reattach';
 
@@ -112,6 +113,30 @@ test('a training reloaded before its run_start: its record is found by the next 
   } finally {
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
+});
+
+test('a queue run detached (the real queue CLI, one tiny run): verified as the queue, its console log ends with the result line a re-attached window reads', async () => {
+  const ws = tmp();
+  const file = path.join(ws, 'experiments', 'queue', 'q1.yaml');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, queueYaml({ configs: [path.join(ROOT, 'test', 'e2e', 'tiny.yaml')], overrides: ['scheduler.epochs', '1', 'dataset.max_train_samples', '64'], outputDir: 'q1', device: 'wasm' }));
+  const dir = path.join(ws, 'experiments', 'queue', 'q1');
+  const log = consoleLogOf('queue', dir);
+  const child = spawnDetached({ command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'runtime', 'cli', 'queue.ts'), file], cwd: ROOT }, log, process.env, false);
+  child.ref();
+  const exit = once(child, 'exit') as Promise<[number | null]>;
+  const record: LaunchRecord = { kind: 'queue', dir, pid: child.pid as number, startedMs: Date.now(), label: 'q1', file: 'experiments/queue/q1.yaml' };
+  if (process.platform === 'linux') {
+    assert.ok(await until(() => launchAlive(record, probeProcess), 5000), 'verified as the queue CLI while it runs');
+    assert.equal(launchAlive({ ...record, kind: 'train' }, probeProcess), false);
+  }
+  const [code] = await exit;
+  assert.equal(code, 0, readTail(log));
+  const tail = readTail(log);
+  assert.equal(queueEnd(code, tail), 'completed');
+  assert.equal(queueEnd(null, tail), 'completed', 'a window that re-attached (no exit code) reads the end from the log');
+  assert.deepEqual(JSON.parse(tail.trim().split('\n').pop() as string).runs.map((r: { name: string; status: string }) => [r.name, r.status]), [['00_tiny', 'completed']]);
+  assert.ok(fs.existsSync(path.join(dir, 'queue.json')), 'stdout.log shares the queue folder with queue.json');
 });
 
 test('re-attach: live records by kind, dead and reused pids dropped, processes already followed left alone', () => {
