@@ -12,7 +12,9 @@ import { RunCommands } from './runs/commands';
 import { RunsModel } from './runs/model';
 import { RuntimeProcesses } from './runs/processes';
 import { commandRunDirs, nextCurvesRuns } from './runs/selection';
-import { reattachTrainings } from './runs/reattach';
+import { LaunchRecords } from './runs/detached';
+import { probeProcess } from './runs/liveness';
+import { reattachLaunches, reattachTrainings } from './runs/reattach';
 import { Trainings } from './runs/training';
 import { RunItem, RunsTree } from './runs/tree';
 import { DisposableObject } from './util/disposable';
@@ -35,11 +37,10 @@ class Extension extends DisposableObject {
     }
     const workspace = folder.uri.fsPath;
     const output = this.disposer.track(vscode.window.createOutputChannel(OUTPUT_CHANNEL));
-    const processes = this.disposer.track(new RuntimeProcesses(output));
+    const launches = new LaunchRecords(context.workspaceState);
+    const processes = this.disposer.track(new RuntimeProcesses(output, launches));
     const model = this.disposer.track(new RunsModel(workspace, processes));
     const trainings = this.disposer.track(new Trainings(processes, model.followers));
-    // Trainings started before a window reload are still running: follow them again.
-    reattachTrainings(model, processes, trainings);
     const tree = this.disposer.track(new RunsTree(model));
     const view = this.disposer.track(vscode.window.createTreeView(ViewId.Runs, { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false }));
     const pickRuns = async (placeHolder: string, picked: readonly string[]): Promise<string[] | undefined> =>
@@ -84,7 +85,14 @@ class Extension extends DisposableObject {
     };
     const lab = this.disposer.track(new LabPanels({ extensionUri: context.extensionUri, model, memento: context.workspaceState, openCurves, openResults }));
     const openEvaluation = (dir: string): void => lab.openEvaluation(dir);
-    this.disposer.track(new RunCommands({ workspace, extensionDir: context.extensionUri.fsPath, model, processes, trainings, output, openCurves, openEvaluation }));
+    const commands = this.disposer.track(new RunCommands({ workspace, extensionDir: context.extensionUri.fsPath, model, processes, trainings, output, openCurves, openEvaluation }));
+    // Processes started before a window reload are still running: follow them again (those recorded at their
+    // spawn, trainings before their run_start included; then trainings known only from their run_start).
+    reattachLaunches(launches, probeProcess, processes, {
+      train: (r) => void trainings.attach(r.dir, r.label, r.pid, r.startedMs).then(() => model.refresh()),
+      other: (r) => commands.reattach(r),
+    });
+    reattachTrainings(model, processes, trainings);
     this.disposer.track(vscode.commands.registerCommand(CommandId.OpenCurves, async (item?: unknown, items?: unknown) => {
       const dirs = await runsFor(item, items, 'Runs to plot', false);
       if (dirs?.length) openCurves(dirs);

@@ -21,15 +21,15 @@ import { CurvesFeed } from '../extension/curves/feed';
 import { RunFollowers } from '../extension/runs/follower';
 import { DEFAULT_CURVES_OPTIONS, type CurvesHostMessage } from '../webviews/curves/contract';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '80000' }, seconds: { type: 'string', default: '10' } } });
-const STEPS = Number(values.steps);
-const SECONDS = Number(values.seconds);
 const STEPS_PER_EPOCH = 400;
 /** The Runs model's rescan period (extension/runs/model.ts). */
 const RESCAN_MS = 5000;
 
-/** Writes an events.jsonl like a run's: run_start, steps, an epoch event every STEPS_PER_EPOCH steps, run_end. */
-function writeRun(dir: string): number {
+/**
+ * Writes `<dir>/events.jsonl` like a completed run's: run_start, `STEPS` step events, an epoch event every
+ * STEPS_PER_EPOCH steps, run_end. Returns its size in bytes. (Also used by test/webviews/bench_reshow.cjs.)
+ */
+export function writeRun(dir: string, STEPS: number): number {
   const t0 = Date.parse('2026-12-01T00:00:00Z');
   const time = (s: number): string => new Date(t0 + s * 250).toISOString();
   const epochs = Math.ceil(STEPS / STEPS_PER_EPOCH);
@@ -66,8 +66,11 @@ const now = (): { wall: bigint; cpu: NodeJS.CpuUsage } => ({ wall: process.hrtim
 const pct = (v: number): string => `${v.toFixed(2)}% of a core`;
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { steps: { type: 'string', default: '80000' }, seconds: { type: 'string', default: '10' } } });
+  const STEPS = Number(values.steps);
+  const SECONDS = Number(values.seconds);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-bench-follow-'));
-  const bytes = writeRun(dir);
+  const bytes = writeRun(dir, STEPS);
   console.log(`events.jsonl: ${STEPS.toLocaleString('en-US')} steps, ${(bytes / 1e6).toFixed(1)} MB; idle measured over ${SECONDS} s each; node ${process.version}, ${os.cpus()[0]?.model.trim()}`);
   const followers = new RunFollowers();
   console.log(`baseline, nothing followed: ${pct(await idleCpu(SECONDS))}`);
@@ -85,12 +88,12 @@ async function main(): Promise<void> {
   t = now();
   feed.setRuns([dir]);
   const snapshot = JSON.stringify(feed.snapshotMessage());
-  console.log(`panel opened: points and snapshot built and serialised in ${ms(t)} (${(snapshot.length / 1e6).toFixed(1)} MB; downsampling for drawing is the curves engineer's)`);
+  console.log(`panel opened: points and snapshot built and serialised in ${ms(t)} (${(snapshot.length / 1e6).toFixed(1)} MB, downsampled for drawing: extension/curves/downsample.ts)`);
   console.log(`panel open, completed run: ${pct(await idleCpu(SECONDS))} (messages posted while idle: ${sent.length})`);
   console.log('re-show (host side): nothing sent, 0 ms: the webview is kept while hidden (retainContextWhenHidden), so its state and charts stay');
   t = now();
   JSON.stringify(feed.snapshotMessage());
-  console.log(`  (a rebuilt webview would need the snapshot again: ${ms(t)} to serialise here, before the webview parses and draws it)`);
+  console.log(`  (a rebuilt webview would need the snapshot again: ${ms(t)} to serialise here, before the webview parses and draws it: test/webviews/bench_reshow.cjs times that)`);
   feed.dispose();
   clearInterval(rescan);
   model.dispose();
@@ -107,4 +110,4 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-void main();
+if (process.argv[1] && path.basename(process.argv[1]).startsWith('bench_curves_follow')) void main();

@@ -14,7 +14,8 @@ import { cpuDataParallelPlan, gpuDataParallelPlan, parseGpuList, queueName, queu
 import { checkConfig, needsStartOver, nextExpName, overridesProblem, proposeOutputDir, resumeOverridesProblem, runFolderProblem, runtimeLaunch, splitOverrides, withOutputDir, type RuntimeMode } from './launch';
 import { stopExternal } from './liveness';
 import type { RunsModel } from './model';
-import type { RuntimeProcesses } from './processes';
+import { queueEnd, type LaunchRecord } from './detached';
+import type { RuntimeProcess, RuntimeProcesses } from './processes';
 import { isActiveSlurmJob, stopSlurmJob } from './slurm';
 import type { Trainings } from './training';
 import type { RunItem } from './tree';
@@ -181,18 +182,36 @@ export class RunCommands extends DisposableObject {
     // The file's output_dir is read relative to the file's folder.
     fs.writeFileSync(abs, queueYaml({ configs, overrides: splitOverrides(typed), outputDir: name, device }));
     this.deps.output.show(true);
-    const proc = this.deps.processes.start('queue', path.join(this.deps.workspace, outputDir), this.launch('queue', [abs]), env);
-    const { code } = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Queue ${name}: ${configs.length} run(s), one per GPU (${file})`, cancellable: true },
+    const proc = this.deps.processes.start('queue', path.join(this.deps.workspace, outputDir), this.launch('queue', [abs]), env, name, file);
+    await this.followQueue(proc, name, file, `${configs.length} run(s), one per GPU`);
+  }
+
+  /** Follows a queue to its end (progress notification; Cancel stops it with SIGINT), then says how it ended. */
+  private async followQueue(proc: RuntimeProcess, name: string, file: string, what: string): Promise<void> {
+    const outputDir = path.relative(this.deps.workspace, proc.dir);
+    const { code, stdout } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Queue ${name}: ${what} (${file})`, cancellable: true },
       (_report, token) => {
         token.onCancellationRequested(() => proc.signal('SIGINT'));
         return proc.exited;
       },
     );
     this.deps.model.refresh();
-    if (code === 0) void Toast.info(`Queue ${name} completed.`);
-    else if (code === 130) void Toast.info(`Queue ${name} stopped; run npm run queue -- ${file} to continue it.`);
-    else void Toast.error(`Queue ${name} ended with exit code ${code ?? 'signal'}; see the output and ${outputDir}/queue.json.`);
+    const end = queueEnd(code, stdout);
+    if (end === 'completed') void Toast.info(`Queue ${name} completed.`);
+    else if (end === 'stopped') void Toast.info(`Queue ${name} stopped; run npm run queue -- ${file} to continue it.`);
+    else void Toast.error(`Queue ${name} ended with ${code === null ? 'no result line' : `exit code ${code}`}; see the output and ${outputDir}/queue.json.`);
+  }
+
+  /**
+   * Follows again an evaluation or a queue started before the window reloaded (a detached process,
+   * still running: reattach.ts checked its record): progress, Cancel (queues) and the message at its end.
+   */
+  reattach(r: LaunchRecord): void {
+    if (r.kind === 'train') return;
+    const proc = this.deps.processes.attach(r.kind, r.dir, r.pid);
+    if (r.kind === 'queue') void this.followQueue(proc, r.label, r.file ?? r.label, 'still running after the window reloaded');
+    else void this.followEvaluation(proc, r.label, r.file ?? 'checkpoint');
   }
 
   private async pickRun(arg: unknown, filter: (r: RunSummary) => boolean, placeHolder: string): Promise<RunSummary | undefined> {
@@ -283,16 +302,21 @@ export class RunCommands extends DisposableObject {
     const ckpt = ckpts.length === 1 ? ckpts[0] : await quickPickValue(ckpts.map((c) => ({ label: c, value: c })), 'Checkpoint to evaluate');
     if (!ckpt) return;
     this.deps.output.show(true);
-    const proc = this.deps.processes.start('evaluate', run.dir, this.launch('evaluate', ['--config', path.join(run.dir, CONFIG_FILE), 'test.checkpoint', path.join(run.dir, ckpt)]));
-    const { code, stdout } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${run.name}/${ckpt}` }, () => proc.exited);
+    const proc = this.deps.processes.start('evaluate', run.dir, this.launch('evaluate', ['--config', path.join(run.dir, CONFIG_FILE), 'test.checkpoint', path.join(run.dir, ckpt)]), {}, run.name, ckpt);
+    await this.followEvaluation(proc, run.name, ckpt);
+  }
+
+  /** Follows an evaluation to its end (progress notification), then shows its result and the Evaluation view. */
+  private async followEvaluation(proc: RuntimeProcess, name: string, ckpt: string): Promise<void> {
+    const { code, stdout } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${name}/${ckpt}` }, () => proc.exited);
     const m = parseEvaluateResult(stdout);
     if (!m) {
-      void Toast.error(`Evaluation of ${run.name} failed (exit code ${code}); see the output.`);
+      void Toast.error(`Evaluation of ${name} failed (${code === null ? 'no result line' : `exit code ${code}`}); see the output.`);
       return;
     }
-    void Toast.info(`${run.name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
+    void Toast.info(`${name}/${ckpt}: top-1 error ${((1 - m.accuracy) * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)} on ${m.n} test images.`);
     this.deps.model.refresh();
-    this.deps.openEvaluation(run.dir);
+    this.deps.openEvaluation(proc.dir);
   }
 
   private async exportSchema(): Promise<void> {

@@ -30,11 +30,18 @@ export type ProcessCheck =
   /** No pid recorded (an older runtime), or the OS did not say enough to be sure. */
   | { kind: 'unknown'; reason: string };
 
-/** Command lines of the runtime's train CLI: sources (tsx), the bundle, the npm bin. */
-const TRAIN_CLI_RE = /(^|[\s/])(runtime\/cli\/train\.ts|cli\/train\.js|icl-train)(\s|$)/;
+/** Command lines of the runtime's CLIs: sources (tsx), the bundle, the npm bin (`icl-train`). */
+const CLI_RE = {
+  train: /(^|[\s/])(runtime\/cli\/train\.ts|cli\/train\.js|icl-train)(\s|$)/,
+  evaluate: /(^|[\s/])(runtime\/cli\/evaluate\.ts|cli\/evaluate\.js)(\s|$)/,
+  queue: /(^|[\s/])(runtime\/cli\/queue\.ts|cli\/queue\.js)(\s|$)/,
+};
+
+/** True when a command line is the runtime's `cli` CLI (train, evaluate, queue). */
+export const isRuntimeCommand = (cli: keyof typeof CLI_RE, command: string): boolean => CLI_RE[cli].test(command.replace(/\\/g, '/'));
 
 /** True when a command line is the runtime's train CLI. */
-export const isRuntimeTrainCommand = (command: string): boolean => TRAIN_CLI_RE.test(command.replace(/\\/g, '/'));
+export const isRuntimeTrainCommand = (command: string): boolean => isRuntimeCommand('train', command);
 
 /** Slack between the process's start time (rounded to seconds by the OS) and its run_start. */
 const START_SLACK_MS = 2000;

@@ -1,20 +1,23 @@
 /**
  * The runtime processes of this window: spawned as their own Node processes (never inside the
  * extension host), their output in an output channel, stopped with SIGINT (the runtime then writes a
- * checkpoint and run_end status stopped).
+ * checkpoint and run_end status stopped; a queue stops its runs so).
  *
- * A training outlives the window: it is started detached (its own session and process group, not
- * waited for), its stdout and stderr going to `<run>/stdout.log`, which the output channel follows.
- * After a window reload the extension re-attaches to it by pid ({@link RuntimeProcesses.attach}): the
- * channel replays the log and follows it, and the process is watched until it ends. Evaluations and
- * queues are short or hold their own state (queue.json) and keep piped output.
+ * Every process outlives the window: trainings, evaluations and queues are started detached (their
+ * own session and process group, not waited for), stdout and stderr going to a console log on disk
+ * (detached.ts's `consoleLogOf`: `<run>/stdout.log`, `<run>/eval/stdout.log`, `<queue>/stdout.log`),
+ * which the output channel follows, and each is recorded in the workspace state (`LaunchRecords`)
+ * until it ends. After a window reload the extension re-attaches to it by pid
+ * ({@link RuntimeProcesses.attach}): the channel replays the log and follows it, and the process is
+ * watched until it ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CONSOLE_LOG_FILE, pidAlive } from '../../runtime/protocol';
 import { DisposableObject } from '../util/disposable';
+import { consoleLogOf, readTail, spawnDetached, type LaunchRecords, type ProcessKind } from './detached';
 import { FileTail } from './file_tail';
 import { parseDownloadLine, type DownloadLine, type Launch } from './launch';
 
@@ -23,16 +26,17 @@ const ALIVE_POLL_MS = 1000;
 
 /** A process the extension started, or re-attached to after a window reload. */
 export interface RuntimeProcess {
-  readonly kind: 'train' | 'evaluate' | 'queue';
-  /** Absolute run folder it writes (train) or reads (evaluate). */
+  readonly kind: ProcessKind;
+  /** Absolute run folder it writes (train) or reads (evaluate), or the queue's folder (queue). */
   readonly dir: string;
   /** Its process id; undefined when it could not be started. */
   readonly pid: number | undefined;
-  /** True for a training this window found running (started before a reload), not started. */
+  /** True for a process this window found running (started before a reload), not started. */
   readonly attached: boolean;
   /**
    * Resolves when it has ended, with the exit code (null when killed by a signal, or when it was
-   * re-attached and its code cannot be known) and the stdout text (piped processes only).
+   * re-attached and its code cannot be known) and the end of its console log (evaluate and queue:
+   * their result line is the last line; '' for a training).
    */
   readonly exited: Promise<{ code: number | null; stdout: string }>;
   /** The last dataset download progress line it printed, if any. */
@@ -67,66 +71,35 @@ export class RuntimeProcesses extends DisposableObject {
   /** Fires when a process starts or ends. */
   readonly onDidChangeProcesses = this.changed.event;
 
-  constructor(private readonly output: vscode.OutputChannel) {
+  /** `records`: where the detached processes are remembered across window reloads (none: not remembered). */
+  constructor(private readonly output: vscode.OutputChannel, private readonly records?: LaunchRecords) {
     super();
-    // Trainings are left running (they outlive the window); evaluations and queues are asked to stop.
-    this.disposer.track({ dispose: () => this.running.forEach((p) => p.kind !== 'train' && p.signal('SIGINT')) });
-  }
-
-  /** Spawns a runtime CLI: a training detached, writing `<dir>/stdout.log`; the others with piped output. */
-  start(kind: RuntimeProcess['kind'], dir: string, launch: Launch, env: Record<string, string> = {}): RuntimeProcess {
-    this.output.appendLine(commandLine(launch));
-    const fullEnv = { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' };
-    return kind === 'train' ? this.startDetached(path.resolve(dir), launch, fullEnv) : this.startPiped(kind, path.resolve(dir), launch, fullEnv);
-  }
-
-  private startPiped(kind: RuntimeProcess['kind'], dir: string, launch: Launch, env: NodeJS.ProcessEnv): RuntimeProcess {
-    const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-      this.output.append(s);
-    });
-    let download: DownloadLine | undefined;
-    const lines = new LineSplitter((line) => {
-      this.output.appendLine(line);
-      download = parseDownloadLine(line) ?? download;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => lines.push(s));
-    const exited = this.childExit(kind, dir, child, () => lines.flush()).then((code) => ({ code, stdout }));
-    return this.track({
-      kind, dir, pid: child.pid, attached: false, exited,
-      get download() {
-        return download;
-      },
-      signal: (sig) => child.kill(sig),
-    });
+    // Nothing is stopped on dispose (window reload or close): every process outlives the window.
   }
 
   /**
-   * A training in its own session and process group, not a child the window waits for: a window
-   * reload or close leaves it running. Its output goes to `<dir>/stdout.log` (appended; a new run's
-   * folder is created for it and removed again when the start fails before writing anything else).
+   * Spawns a runtime CLI detached, its console in {@link consoleLogOf}`(kind, dir)` (a training's log
+   * is appended to; an evaluation's or a queue's starts empty). `label` names it in the record kept
+   * for a later window (`file`: a queue's file).
    */
-  private startDetached(dir: string, launch: Launch, env: NodeJS.ProcessEnv): RuntimeProcess {
-    const created = !fs.existsSync(dir);
-    fs.mkdirSync(dir, { recursive: true });
-    const logFile = path.join(dir, CONSOLE_LOG_FILE);
-    const fd = fs.openSync(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd], detached: true, windowsHide: true });
-    } finally {
-      fs.closeSync(fd);
-    }
-    child.unref();
-    const log = this.followLog(logFile, false);
-    const exited = this.childExit('train', dir, child, () => log.close()).then((code) => {
-      if (created) removeIfOnlyLog(dir);
-      return { code, stdout: '' };
+  start(kind: ProcessKind, dir: string, launch: Launch, env: Record<string, string> = {}, label = path.basename(dir), file?: string): RuntimeProcess {
+    this.output.appendLine(commandLine(launch));
+    const fullEnv = { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' };
+    const abs = path.resolve(dir);
+    // A new run's folder is created for its console log, and removed again when the start fails before writing anything else.
+    const created = kind === 'train' && !fs.existsSync(abs);
+    const logFile = consoleLogOf(kind, abs);
+    const child: ChildProcess = spawnDetached(launch, logFile, fullEnv, kind === 'train');
+    const pid = child.pid;
+    if (pid !== undefined) this.records?.add({ kind, dir: abs, pid, startedMs: Date.now(), label, ...(file ? { file } : {}) });
+    const log = this.followLog(logFile, kind !== 'train');
+    const exited = this.childExit(kind, abs, child, () => log.close()).then((code) => {
+      if (pid !== undefined) this.records?.remove(pid);
+      if (created) removeIfOnlyLog(abs);
+      return { code, stdout: kind === 'train' ? '' : readTail(logFile) };
     });
     return this.track({
-      kind: 'train', dir, pid: child.pid, attached: false, exited,
+      kind, dir: abs, pid, attached: false, exited,
       get download() {
         return log.download;
       },
@@ -135,29 +108,32 @@ export class RuntimeProcesses extends DisposableObject {
   }
 
   /**
-   * Re-attaches to the training writing `dir` (process `pid`, checked to be that run's runtime),
-   * started before a window reload: the output channel replays its log and follows it; `exited`
-   * resolves (code null) once the process is gone. Returns the tracked process when it is already known.
+   * Re-attaches to the process `pid` of `kind` working on `dir` (checked to be that runtime CLI),
+   * started before a window reload: the output channel replays its console log and follows it;
+   * `exited` resolves (code null, the end of the log) once the process is gone. Returns the tracked
+   * process when it is already known.
    */
-  attach(dir: string, pid: number): RuntimeProcess {
+  attach(kind: ProcessKind, dir: string, pid: number): RuntimeProcess {
     const abs = path.resolve(dir);
-    const known = this.training(abs);
+    const known = this.running.get(`${kind}:${abs}`);
     if (known) return known;
-    this.output.appendLine(`[re-attached to the training of ${abs} (process ${pid}), started before the window reloaded; its output so far:]`);
-    const log = this.followLog(path.join(abs, CONSOLE_LOG_FILE), true);
+    const logFile = consoleLogOf(kind, abs);
+    this.output.appendLine(`[re-attached to the ${kind} of ${abs} (process ${pid}), started before the window reloaded; its output so far:]`);
+    const log = this.followLog(logFile, true);
     const exited = new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const timer = setInterval(() => {
         if (pidAlive(pid)) return;
         clearInterval(timer);
         log.close();
-        this.output.appendLine(`[train (process ${pid}) has ended]`);
-        this.ended(`train:${abs}`);
-        resolve({ code: null, stdout: '' });
+        this.records?.remove(pid);
+        this.output.appendLine(`[${kind} (process ${pid}) has ended]`);
+        this.ended(`${kind}:${abs}`);
+        resolve({ code: null, stdout: kind === 'train' ? '' : readTail(logFile) });
       }, ALIVE_POLL_MS);
       this.disposer.track({ dispose: () => clearInterval(timer) });
     });
     return this.track({
-      kind: 'train', dir: abs, pid, attached: true, exited,
+      kind, dir: abs, pid, attached: true, exited,
       get download() {
         return log.download;
       },
@@ -225,6 +201,11 @@ export class RuntimeProcesses extends DisposableObject {
   /** The training process writing `dir`, if this window started it or re-attached to it. */
   training(dir: string): RuntimeProcess | undefined {
     return this.running.get(`train:${path.resolve(dir)}`);
+  }
+
+  /** Whether this window started, or re-attached to, a process of `kind` working on `dir`. */
+  has(kind: ProcessKind, dir: string): boolean {
+    return this.running.has(`${kind}:${path.resolve(dir)}`);
   }
 
   /** Training processes now running. */

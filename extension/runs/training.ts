@@ -10,6 +10,7 @@ import { CommandId } from '../ids';
 import { DisposableObject } from '../util/disposable';
 import { Toast } from '../vscode/ui';
 import { formatDuration } from './collect';
+import { attachFrom } from './detached';
 import type { RunFollowers } from './follower';
 import { downloadMessage, foldProgress, progressMessage, type Launch, type RunProgress } from './launch';
 import type { RuntimeProcess, RuntimeProcesses } from './processes';
@@ -44,23 +45,23 @@ export class Trainings extends DisposableObject {
     held.follower.poll();
     // Only the events of this session count (a resumed run's folder holds earlier ones).
     const from = held.follower.events.length;
-    const proc = this.processes.start('train', dir, launch, env);
+    const proc = this.processes.start('train', dir, launch, env, label);
     return this.follow(proc, label, held, from, Date.now());
   }
 
   /**
    * Follows a training this window did not start: process `pid` (checked to be the run's runtime),
-   * writing `dir`, started before the window reloaded. Progress counts from its last run_start.
+   * writing `dir`, started before the window reloaded. Progress counts from its run_start: the last one
+   * written at or after `sinceMs` (its spawn time, when known), else the ones it writes from now on
+   * (a reload in the seconds before its run_start).
    */
-  attach(dir: string, label: string, pid: number): Promise<TrainingEnd> {
+  attach(dir: string, label: string, pid: number, sinceMs = -Infinity): Promise<TrainingEnd> {
     const held = this.followers.acquire(dir);
     held.follower.poll();
-    const events = held.follower.events;
-    let from = events.length;
-    while (from > 0 && events[from - 1].type !== 'run_start') from--;
-    const start = from > 0 ? Date.parse(events[from - 1].time) : NaN;
-    const proc = this.processes.attach(dir, pid);
-    return this.follow(proc, label, held, Math.max(0, from - 1), Number.isFinite(start) ? start : Date.now());
+    const from = attachFrom(held.follower.events, sinceMs);
+    const start = from < held.follower.events.length ? Date.parse(held.follower.events[from].time) : NaN;
+    const proc = this.processes.attach('train', dir, pid);
+    return this.follow(proc, label, held, from, Number.isFinite(start) ? start : Date.now());
   }
 
   private async follow(proc: RuntimeProcess, label: string, held: ReturnType<RunFollowers['acquire']>, from: number, startMs: number): Promise<TrainingEnd> {

@@ -31,11 +31,23 @@ const results = [];
 const check = (name, ok, detail) => { results.push({ name, ok: !!ok, detail }); log(ok ? 'PASS' : 'FAIL', name, detail === undefined ? '' : JSON.stringify(detail)); };
 const QUICK = '.quick-input-widget .quick-input-box input';
 
+/**
+ * Runs the command `title` from the palette. The palette lists the commands known when its text was typed:
+ * seconds after the workbench comes up (or after a window reload) an extension's commands and views may not
+ * be registered yet, so the palette is opened again until the command is listed (up to TIMEOUT).
+ */
 async function palette(page, title) {
-  await page.keyboard.press('F1');
-  await page.locator(QUICK).waitFor({ state: 'visible' });
-  await page.locator(QUICK).fill(`>${title}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible' });
+  const end = Date.now() + TIMEOUT;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await page.locator(QUICK).waitFor({ state: 'visible' });
+    await page.locator(QUICK).fill(`>${title}`);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    const listed = await row.waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(10000, end - Date.now())) }).then(() => true, (e) => e);
+    if (listed === true) break;
+    if (Date.now() >= end) throw listed;
+    await page.keyboard.press('Escape');
+  }
   await page.keyboard.press('Enter');
 }
 async function openFile(page, rel) {
@@ -132,7 +144,18 @@ async function runExperiment(overrides, rel) {
   else await page.locator('.part.sidebar .composite.title').first().click().catch(() => {});
   await openFile(page, 'configs/tiny.yaml');
   await palette(page, 'Image Classification Lab: Run Experiment');
-  await page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' });
+  // Run Experiment takes the active YAML editor; an extension host that does not know that editor yet (it has
+  // just started: seconds after the workbench, or after a reload) asks for the config instead.
+  const asked = await Promise.race([
+    page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' }).then(() => 'overrides'),
+    page.locator('.quick-input-widget', { hasText: 'Config to run' }).waitFor({ state: 'visible' }).then(() => 'config'),
+  ]);
+  if (asked === 'config') {
+    await page.locator(QUICK).fill('configs/tiny.yaml');
+    await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'configs/tiny.yaml' }).first().waitFor({ state: 'visible' });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Overrides for' }).waitFor({ state: 'visible' });
+  }
   await page.locator(QUICK).fill(overrides);
   // Enter only once the run item is the active row (see the Run Experiment step).
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'Run with' }).first().waitFor({ state: 'visible' });
@@ -196,11 +219,15 @@ async function reloadScenario() {
   await shot(page, '11-after-reload-ended.png');
   // A trained through the reload: alive when it began, one run_start, its run_end (by that process) written after.
   const throughReload = aliveAtReload && endA && Date.parse(endA.time) > reloadAt;
-  check(name,
-    throughReload && survived && starts.every((n) => n === 1) && runningA.ok && runningB.ok && !!bar && stepsAfter > stepsBefore &&
-    endB && endB.status === 'stopped' && stepCkpt && stoppedB.ok && endA && endA.status === 'completed' && completedA.ok &&
-    fs.existsSync(path.join(A, 'stdout.log')) && !alive(pidA) && !alive(pidB),
-    { pids: [pidA, pidB], aliveAtReload, survived, reloadAt: new Date(reloadAt).toISOString(), runStarts: starts, statusBar: bar && bar[0], running: [runningA.text, runningB.text], steps: [stepsBefore, stepsAfter], endB, checkpoint: ckpt && path.basename(ckpt.path), endA, rows: [completedA.text, stoppedB.text] });
+  // Both processes end (a process writes its run_end a moment before it exits: seconds on a loaded machine).
+  const ended = await until(() => !alive(pidA) && !alive(pidB), 60000, 500);
+  const conditions = {
+    throughReload, survived, oneRunStartEach: starts.every((n) => n === 1), runningA: runningA.ok, runningB: runningB.ok, statusBar: !!bar,
+    stepsAfterReload: stepsAfter > stepsBefore, stoppedB: !!endB && endB.status === 'stopped', stepCheckpoint: stepCkpt, rowStoppedB: stoppedB.ok,
+    completedA: !!endA && endA.status === 'completed', rowCompletedA: completedA.ok, consoleLog: fs.existsSync(path.join(A, 'stdout.log')), ended: !!ended,
+  };
+  check(name, Object.values(conditions).every(Boolean),
+    { failed: Object.keys(conditions).filter((k) => !conditions[k]), pids: [pidA, pidB], aliveAtReload, survived, reloadAt: new Date(reloadAt).toISOString(), runStarts: starts, statusBar: bar && bar[0], running: [runningA.text, runningB.text], steps: [stepsBefore, stepsAfter], endB, checkpoint: ckpt && path.basename(ckpt.path), endA, rows: [completedA.text, stoppedB.text] });
 }
 
 (async () => {
@@ -425,7 +452,8 @@ async function reloadScenario() {
       await paletteRun('Image Classification Lab: Resume Run', 'terminal/exp00');
       await page.locator('.quick-input-widget', { hasText: 'Overrides when resuming' }).waitFor({ state: 'visible' });
       await page.keyboard.press('Enter');
-      const end = await until(() => readEvents(term.dir).filter((e) => e.type === 'run_end')[1], 300000, 1000);
+      // 30,000 images: about a minute on 2 idle cores, over 5 minutes beside other work (88 img/s at a load average of 12).
+      const end = await until(() => readEvents(term.dir).filter((e) => e.type === 'run_end')[1], 600000, 1000);
       const starts = readEvents(term.dir).filter((e) => e.type === 'run_start');
       const row = await rowState('terminal/exp00', 'completed');
       check('Resume the stopped run to completed', end && end.status === 'completed' && starts.length === 2 && starts[1].resumed_from && row.ok, { end, resumedFrom: starts[1] && starts[1].resumed_from, row: row.text });
@@ -519,11 +547,7 @@ async function reloadScenario() {
       await page.locator('.tabs-container .tab', { hasText: 'Experiments' }).first().click();
       await palette(page, 'View: Close Editor');
     });
-    // The reload scenario runs only when asked (E2E_ONLY=reload): it passed alone in the branch that wrote it, but not
-    // yet after the steps before it in a full run, nor alone after the merge (stop 22's note); it is not part of CI's run.
-    if (ONLY && ONLY.test('reload')) {
-      await step('a window reload leaves trainings running: re-attached, completed by the same process, Stop writes a step checkpoint', reloadScenario);
-    }
+    await step('a window reload leaves trainings running: re-attached, completed by the same process, Stop writes a step checkpoint', reloadScenario);
   } catch (e) {
     check('unexpected error', false, String(e.message || e).split('\n')[0]);
     await page.screenshot({ path: path.join(OUT, 'failure.png') }).catch(() => {});

@@ -1,24 +1,20 @@
 #!/usr/bin/env node
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain Node script (run under tsx for the typed fixtures), NODE_PATH reaching playwright-core */
 // The Curves and Results webviews in a real browser: headless Debian chromium driven by playwright-core.
-// Each page is the panel's own HTML shell (extension/webview/html.ts: strict CSP, nonce) served on
-// 127.0.0.1 with the built bundle and CSS of dist/webviews, plus a stub acquireVsCodeApi that records what
-// the page posts. It is fed the recorded host messages of test/webviews/messages.ts, and what is drawn is
+// Each page is served by harness.cjs (the panel's own HTML shell, a stub acquireVsCodeApi recording what
+// the page posts). It is fed the recorded host messages of test/webviews/messages.ts, and what is drawn is
 // asserted: the chart.js instances' datasets and drawn points, painted canvas pixels, table rows and cells,
 // the messages posted back (`ready` first). Screenshots and results.json go to --out. Usage: see run.sh.
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const http = require('http');
 const { chromium } = require('playwright-core');
-const { webviewHtml, makeNonce } = require('../../extension/webview/html.ts');
+const { serve } = require('./harness.cjs');
 const { curvesSnapshot, curvesAppend, curvesEdgeCases, resultsSnapshot } = require('./messages.ts');
 const { evaluationSnapshot, evaluationCompared, experimentsSnapshot } = require('./evaltable_messages.ts');
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist/webviews');
 const OUT = path.resolve(arg('out', path.join(__dirname, 'out')));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = Number(process.env.WEBVIEWS_TIMEOUT_MS || 15000);
@@ -27,58 +23,6 @@ const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(2)}s]`,
 const results = [];
 const check = (name, ok, detail) => { results.push({ name, ok: !!ok, detail }); log(ok ? 'PASS' : 'FAIL', name, detail === undefined ? '' : JSON.stringify(detail)); };
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-
-// Runs before the bundle (same nonce): VS Code's acquireVsCodeApi (once only, as in VS Code) recording the
-// posted messages, and a trap that collects every chart.js instance as it is constructed (chart.js assigns
-// `this._metasets = []` in its constructor; the bundle keeps Chart private).
-const HARNESS = `
-window.__posted = [];
-window.__charts = [];
-window.__errors = [];
-let acquired = false;
-window.acquireVsCodeApi = () => {
-  if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
-  acquired = true;
-  let state;
-  return { postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))), getState: () => state, setState: (s) => { state = s; } };
-};
-Object.defineProperty(Object.prototype, '_metasets', {
-  configurable: true,
-  set(v) {
-    Object.defineProperty(this, '_metasets', { value: v, writable: true, configurable: true, enumerable: true });
-    if (this.canvas && this.config) window.__charts.push(this);
-  },
-});
-document.addEventListener('securitypolicyviolation', (e) => window.__errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));
-window.addEventListener('error', (e) => window.__errors.push('error: ' + e.message));
-`;
-
-function page(panel, origin) {
-  const nonce = makeNonce();
-  const html = webviewHtml({ title: panel, cspSource: origin, nonce, scriptUri: `${origin}/dist/webviews/${panel}.js`, styleUri: `${origin}/dist/webviews/${panel}.css` });
-  // The harness script goes first in <head>, before the stylesheet and the bundle.
-  return html.replace('<meta name="viewport"', `<script nonce="${nonce}">${HARNESS}</script>\n<meta name="viewport"`);
-}
-
-function serve() {
-  const server = http.createServer((req, res) => {
-    const origin = `http://${req.headers.host}`;
-    const url = new URL(req.url, origin);
-    const m = /^\/(curves|results|evaluation|experiments)\.html$/.exec(url.pathname);
-    if (m) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      return res.end(page(m[1], origin));
-    }
-    const f = /^\/dist\/webviews\/([a-z]+\.(js|css))$/.exec(url.pathname);
-    if (f && fs.existsSync(path.join(DIST, f[1]))) {
-      res.writeHead(200, { 'content-type': f[2] === 'js' ? 'text/javascript' : 'text/css', 'cache-control': 'no-store' });
-      return res.end(fs.readFileSync(path.join(DIST, f[1])));
-    }
-    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
-    res.writeHead(404).end();
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /** Posts a host message to the page as VS Code does (a window `message` event). */
 const feed = (pg, msg) => pg.evaluate((m) => window.postMessage(m, '*'), msg);
