@@ -15,8 +15,8 @@ export interface BatchNormAttrs {
 
 /**
  * Training-mode batch norm (arXiv 1502.03167) with batch statistics.
- * Inputs x [N, H, W, C], gamma [C], beta [C]; outputs y [N, H, W, C], batch mean [C], invstd = 1/√(σ² + ε) [C] (σ²
- * biased). Attributes {@link BatchNormAttrs}.
+ * Inputs x [N, H, W, C], gamma [C], beta [C]; outputs y [N, H, W, C], batch mean [C], invstd = 1/√(σ² + ε) [C] and
+ * the biased batch variance σ² [C]. Attributes {@link BatchNormAttrs}.
  */
 export const BatchNormTrain = 'BatchNormTrain';
 /**
@@ -44,6 +44,31 @@ export const BatchNormReluTrainGrad = 'BatchNormReluTrainGrad';
 export const BatchNormInference = 'BatchNormInference';
 /** relu of {@link BatchNormInference}: same inputs, attributes and output shape. */
 export const BatchNormReluInference = 'BatchNormReluInference';
+
+/** Attributes of the {@link BatchNormAddTrain} kernels. */
+export interface BatchNormAddAttrs extends BatchNormAttrs {
+  /** Whether a ReLU follows the Add (the end of a post-activation residual block). */
+  relu: boolean;
+}
+/**
+ * [relu](batch norm(x) + residual) in training mode: the end of a post-activation residual block (BN → Add → ReLU,
+ * arXiv 1512.03385) or, without the ReLU, of a PyramidNet block (BN → Add, arXiv 1610.02915).
+ * Inputs x, residual [N, H, W, C], gamma, beta [C]; outputs y [N, H, W, C], batch mean [C], invstd [C] and the
+ * biased batch variance [C], as {@link BatchNormReluTrain}. Attributes {@link BatchNormAddAttrs}.
+ */
+export const BatchNormAddTrain = 'BatchNormAddTrain';
+/**
+ * Gradient of {@link BatchNormAddTrain}. Inputs dy (w.r.t. y), y (only with `relu`: the mask y > 0), x [N, H, W, C],
+ * gamma, mean, invstd [C] (the forward's); outputs dx [N, H, W, C], dγ [C], dβ [C] and, with `relu`, the residual's
+ * gradient [N, H, W, C] (dy where y > 0; without the ReLU it is dy itself and not an output). Attributes
+ * {@link BatchNormAddAttrs}.
+ */
+export const BatchNormAddTrainGrad = 'BatchNormAddTrainGrad';
+/**
+ * [relu](batch norm(x) + residual) with running statistics. Inputs x, residual [N, H, W, C], mean, variance
+ * (unbiased), gamma, beta [C]; output [N, H, W, C]. Attributes {@link BatchNormAddAttrs}.
+ */
+export const BatchNormAddInference = 'BatchNormAddInference';
 
 /** Attributes of {@link BatchNormRunningStats}. */
 export interface RunningStatsAttrs {
