@@ -83,6 +83,19 @@ export interface RunningStatsAttrs {
  */
 export const BatchNormRunningStats = 'BatchNormRunningStats';
 
+/**
+ * Squeeze-and-excitation (arXiv 1709.01507) as the original's `SELayer`: y = x·sigmoid(relu(mean_HW(x)·w1 + b1)·w2 + b2)
+ * with the scale broadcast over H, W. Inputs x [N, H, W, C], w1 [C, R], b1 [R], w2 [R, C], b2 [C] (Linear weights
+ * [in, out]); outputs y [N, H, W, C], scale [N, C], hidden = relu(…) [N, R], squeezed = mean_HW(x) [N, C] (the last
+ * three for the gradient). No attributes.
+ */
+export const SqueezeExcitation = 'SqueezeExcitation';
+/**
+ * Gradient of {@link SqueezeExcitation}. Inputs dy, x [N, H, W, C], w1, w2, and the forward's squeezed, hidden, scale;
+ * outputs dx [N, H, W, C], dw1 [C, R], db1 [R], dw2 [R, C], db2 [C]. No attributes.
+ */
+export const SqueezeExcitationGrad = 'SqueezeExcitationGrad';
+
 /** Gradient of ReLU: inputs dy, x (same shape); output dy where x > 0, else 0. No attributes. */
 export const ReluGrad = 'ReluGrad';
 

@@ -11,6 +11,7 @@ import { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend
 import { batchNormInference, batchNormTrain, updateRunningStats } from '../../runtime/models/ops/batch_norm';
 import { batchNormAddInference, batchNormAddTrain } from '../../runtime/models/ops/batch_norm_add';
 import { batchNormReluInference, batchNormReluTrain } from '../../runtime/models/ops/batch_norm_relu';
+import { squeezeExcitation } from '../../runtime/models/ops/squeeze_excitation';
 import type { Param } from '../../runtime/models/types';
 import { SGD } from '../../runtime/train/optim/sgd';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
@@ -315,6 +316,17 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
       };
       await same(`bn+add${relu ? '+relu' : ''} inference`, ref, 2e-5, () => batchNormAddInference(...args(), 1e-5, relu));
     }
+  });
+
+  test('squeezeExcitation: the SqueezeExcitation kernels (icl::se_forward/backward) equal the composed op on cpu, with gradients', async () => {
+    // 2 samples of 5×3 with 8 channels, 3 hidden units; weights large enough that some hidden units are cut by the ReLU.
+    const inputs = () => [rand([2, 5, 3, 8], 121, 2), rand([8, 3], 122, 2), rand([3], 123), rand([3, 8], 124, 2), rand([8], 125)];
+    const se = (x: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) =>
+      squeezeExcitation(x as tf.Tensor4D, { w1: w1 as tf.Tensor2D, b1: b1 as tf.Tensor1D, w2: w2 as tf.Tensor2D, b2: b2 as tf.Tensor1D });
+    type Args = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    await same('se forward', () => se(...(inputs() as Args)), 2e-6);
+    const grads = () => tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(se(...(a as Args)), rand([2, 5, 3, 8], 126))))(inputs());
+    await same('se gradients', grads, 1e-5);
   });
 
   test('batchNormInference: the BatchNormInference kernel (native_batch_norm) equals the composed op on cpu', async () => {

@@ -11,7 +11,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import {
   BatchNormAddInference, BatchNormAddTrain, BatchNormAddTrainGrad, type BatchNormAddAttrs, BatchNormInference, BatchNormReluInference, BatchNormReluTrain, BatchNormReluTrainGrad, BatchNormRunningStats, BatchNormTrain, BatchNormTrainGrad,
-  ReluGrad, SgdStep, type BatchNormAttrs, type RunningStatsAttrs,
+  ReluGrad, SgdStep, SqueezeExcitation, SqueezeExcitationGrad, type BatchNormAttrs, type RunningStatsAttrs,
 } from '../../kernels/kernel_names';
 import type { LtTensor } from './addon';
 import type { KernelScope } from './backend';
@@ -72,6 +72,13 @@ const bnAddEvalImpl: FusedImpl = (s, { x, residual, mean, variance, gamma, beta 
 const bnRunningStatsImpl: FusedImpl = (s, { runningMean, runningVar, mean, variance }, { count, momentum }: RunningStatsAttrs) =>
   s.callList('icl::bn_running_stats', s.id(runningMean), s.id(runningVar), s.id(mean), s.id(variance), count, momentum) as LtTensor[];
 
+/** Squeeze-and-excitation forward: y, scale, hidden, squeezed (native/squeeze_excitation.cc). */
+const seImpl: FusedImpl = (s, { x, w1, b1, w2, b2 }) => s.callList('icl::se_forward', s.id(x), s.id(w1), s.id(b1), s.id(w2), s.id(b2)) as LtTensor[];
+
+/** Squeeze-and-excitation gradient: dx, dw1, db1, dw2, db2. */
+const seGradImpl: FusedImpl = (s, { dy, x, w1, w2, squeezed, hidden, scale }) =>
+  s.callList('icl::se_backward', s.id(dy), s.id(x), s.id(w1), s.id(w2), s.id(squeezed), s.id(hidden), s.id(scale)) as LtTensor[];
+
 /** dy where x > 0, else 0 (ATen threshold_backward: one pass instead of Step, Cast and Multiply). */
 const reluGradImpl: FusedImpl = (s, { dy, x }) => s.call('aten::threshold_backward', s.id(dy), s.id(x), 0);
 
@@ -88,5 +95,7 @@ export const LIBTORCH_FUSED_KERNELS: Readonly<Record<string, FusedImpl>> = {
   [BatchNormAddInference]: bnAddEvalImpl,
   [BatchNormRunningStats]: bnRunningStatsImpl,
   [ReluGrad]: reluGradImpl,
+  [SqueezeExcitation]: seImpl,
+  [SqueezeExcitationGrad]: seGradImpl,
   [SgdStep]: sgdStepImpl,
 };
