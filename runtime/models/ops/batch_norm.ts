@@ -10,8 +10,8 @@
  * the `cpu` and `tensorflow` backends.
  *
  * That composed form is the default. A backend that registers the batch-norm kernels of
- * runtime/kernels/kernel_names.ts (libtorch: ATen's channels_last batch norm and the addon's running-statistics
- * loop) runs them instead, through runtime/kernels/dispatch.ts; nothing here names a backend.
+ * runtime/kernels/kernel_names.ts (libtorch: the addon's own batch-norm loops with PyTorch's CPU arithmetic, and its
+ * running-statistics loop) runs them instead, through runtime/kernels/dispatch.ts; nothing here names a backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatch, runKernel } from '../../kernels/dispatch';
