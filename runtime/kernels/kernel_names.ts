@@ -15,8 +15,8 @@ export interface BatchNormAttrs {
 
 /**
  * Training-mode batch norm (arXiv 1502.03167) with batch statistics.
- * Inputs x [N, H, W, C], gamma [C], beta [C]; outputs y [N, H, W, C], batch mean [C], invstd = 1/√(σ² + ε) [C] (σ²
- * biased). Attributes {@link BatchNormAttrs}.
+ * Inputs x [N, H, W, C], gamma [C], beta [C]; outputs y [N, H, W, C], batch mean [C], invstd = 1/√(σ² + ε) [C] and
+ * the biased batch variance σ² [C]. Attributes {@link BatchNormAttrs}.
  */
 export const BatchNormTrain = 'BatchNormTrain';
 /**
@@ -45,6 +45,31 @@ export const BatchNormInference = 'BatchNormInference';
 /** relu of {@link BatchNormInference}: same inputs, attributes and output shape. */
 export const BatchNormReluInference = 'BatchNormReluInference';
 
+/** Attributes of the {@link BatchNormAddTrain} kernels. */
+export interface BatchNormAddAttrs extends BatchNormAttrs {
+  /** Whether a ReLU follows the Add (the end of a post-activation residual block). */
+  relu: boolean;
+}
+/**
+ * [relu](batch norm(x) + residual) in training mode: the end of a post-activation residual block (BN → Add → ReLU,
+ * arXiv 1512.03385) or, without the ReLU, of a PyramidNet block (BN → Add, arXiv 1610.02915).
+ * Inputs x, residual [N, H, W, C], gamma, beta [C]; outputs y [N, H, W, C], batch mean [C], invstd [C] and the
+ * biased batch variance [C], as {@link BatchNormReluTrain}. Attributes {@link BatchNormAddAttrs}.
+ */
+export const BatchNormAddTrain = 'BatchNormAddTrain';
+/**
+ * Gradient of {@link BatchNormAddTrain}. Inputs dy (w.r.t. y), y (only with `relu`: the mask y > 0), x [N, H, W, C],
+ * gamma, mean, invstd [C] (the forward's); outputs dx [N, H, W, C], dγ [C], dβ [C] and, with `relu`, the residual's
+ * gradient [N, H, W, C] (dy where y > 0; without the ReLU it is dy itself and not an output). Attributes
+ * {@link BatchNormAddAttrs}.
+ */
+export const BatchNormAddTrainGrad = 'BatchNormAddTrainGrad';
+/**
+ * [relu](batch norm(x) + residual) with running statistics. Inputs x, residual [N, H, W, C], mean, variance
+ * (unbiased), gamma, beta [C]; output [N, H, W, C]. Attributes {@link BatchNormAddAttrs}.
+ */
+export const BatchNormAddInference = 'BatchNormAddInference';
+
 /** Attributes of {@link BatchNormRunningStats}. */
 export interface RunningStatsAttrs {
   /** Values per channel the batch statistics cover (N·H·W), > 1. */
@@ -57,6 +82,19 @@ export interface RunningStatsAttrs {
  * outputs the new running mean and running variance [C]. Attributes {@link RunningStatsAttrs}.
  */
 export const BatchNormRunningStats = 'BatchNormRunningStats';
+
+/**
+ * Squeeze-and-excitation (arXiv 1709.01507) as the original's `SELayer`: y = x·sigmoid(relu(mean_HW(x)·w1 + b1)·w2 + b2)
+ * with the scale broadcast over H, W. Inputs x [N, H, W, C], w1 [C, R], b1 [R], w2 [R, C], b2 [C] (Linear weights
+ * [in, out]); outputs y [N, H, W, C], scale [N, C], hidden = relu(…) [N, R], squeezed = mean_HW(x) [N, C] (the last
+ * three for the gradient). No attributes.
+ */
+export const SqueezeExcitation = 'SqueezeExcitation';
+/**
+ * Gradient of {@link SqueezeExcitation}. Inputs dy, x [N, H, W, C], w1, w2, and the forward's squeezed, hidden, scale;
+ * outputs dx [N, H, W, C], dw1 [C, R], db1 [R], dw2 [R, C], db2 [C]. No attributes.
+ */
+export const SqueezeExcitationGrad = 'SqueezeExcitationGrad';
 
 /** Gradient of ReLU: inputs dy, x (same shape); output dy where x > 0, else 0. No attributes. */
 export const ReluGrad = 'ReluGrad';

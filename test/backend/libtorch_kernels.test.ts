@@ -9,7 +9,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { LIBTORCH_BACKEND_NAME, LIBTORCH_KERNEL_CONFIGS, registerLibtorchBackend } from '../../runtime/backend/libtorch';
 import { batchNormInference, batchNormTrain, updateRunningStats } from '../../runtime/models/ops/batch_norm';
+import { batchNormAddInference, batchNormAddTrain } from '../../runtime/models/ops/batch_norm_add';
 import { batchNormReluInference, batchNormReluTrain } from '../../runtime/models/ops/batch_norm_relu';
+import { squeezeExcitation } from '../../runtime/models/ops/squeeze_excitation';
 import type { Param } from '../../runtime/models/types';
 import { SGD } from '../../runtime/train/optim/sgd';
 import { maxAbs, maxAbsDiff, rand } from './helpers';
@@ -228,7 +230,7 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
   });
 
   // The fused ops run their libtorch kernels (runtime/kernels/kernel_names.ts) there and their composed defaults on cpu.
-  test('batchNormTrain: the BatchNormTrain kernels (native_batch_norm) equal the composed op on cpu, with gradients', async () => {
+  test('batchNormTrain: the BatchNormTrain kernels (icl::bn_train) equal the composed op on cpu, with gradients', async () => {
     const inputs = () => [rand([4, 5, 3, 6], 21, 2), tf.add(rand([6], 22), 1), rand([6], 23)];
     const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
     const fused = ref; // the same op: the kernels on libtorch, the composed default on cpu
@@ -247,7 +249,7 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     await same('batchNormTrain gradients', grads(ref), 2e-5, grads(fused));
   });
 
-  test('batchNormReluTrain: the BatchNormReluTrain kernels (icl::bn_relu_train) equal relu(batchNormTrain) on cpu, with gradients', async () => {
+  test('batchNormReluTrain: the BatchNormReluTrain kernels (icl::bn_train with relu) equal relu(batchNormTrain) on cpu, with gradients', async () => {
     // 1,024 and 66 rows (several parallel chunks and a short one), 6 and 70 channels; β shifts some outputs below 0.
     for (const [shape, seed] of [[[4, 16, 16, 6], 31], [[2, 3, 11, 70], 41]] as [number[], number][]) {
       const ch = shape[3];
@@ -273,12 +275,66 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     }
   });
 
+  test('batchNormAddTrain: the BatchNormAddTrain kernels (icl::bn_train with a residual) equal [relu](batchNormTrain + r) on cpu, with gradients', async () => {
+    // 1,024 and 66 rows, 6 and 70 channels; with and without the ReLU; β and the residual move some sums below 0.
+    for (const [shape, seed, relu] of [[[4, 16, 16, 6], 81, true], [[2, 3, 11, 70], 91, true], [[4, 16, 16, 6], 101, false]] as [number[], number, boolean][]) {
+      const ch = shape[3];
+      const inputs = () => [tf.add(rand(shape, seed, 2), 0.3), rand(shape, seed + 4), tf.add(rand([ch], seed + 1), 1), rand([ch], seed + 2)];
+      type Args = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const ref = (x: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const o = batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+        const sum = tf.add(o.y, r) as tf.Tensor4D;
+        return { ...o, y: relu ? tf.relu(sum) as tf.Tensor4D : sum };
+      };
+      const fused = (x: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        batchNormAddTrain(x as tf.Tensor4D, r as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, relu);
+      const outputs = (f: typeof ref) => () => {
+        const o = f(...(inputs() as Args));
+        return [o.y, o.mean, o.variance];
+      };
+      const label = `bn+add${relu ? '+relu' : ''} ${shape}`;
+      await same(`${label} forward`, outputs(ref), 2e-5, outputs(fused));
+      const grads = (f: typeof ref) => () =>
+        tf.grads((x: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const o = f(x, r, g, b);
+          o.mean.dispose();
+          o.variance.dispose();
+          return tf.sum(tf.mul(o.y, rand(o.y.shape, seed + 3)));
+        })(inputs());
+      await same(`${label} gradients`, grads(ref), 5e-5, grads(fused));
+    }
+  });
+
+  test('batchNormAddInference: the BatchNormAddInference kernel (icl::bn_eval with a residual) equals [relu](batchNormInference + r) on cpu', async () => {
+    for (const relu of [true, false]) {
+      const args = () => [rand([3, 5, 7, 9], 111), rand([3, 5, 7, 9], 116), rand([9], 112), pos([9], 113), tf.add(rand([9], 114), 1), rand([9], 115)] as
+        [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      const ref = () => {
+        const [x, r, ...rest] = args();
+        const sum = tf.add(batchNormInference(x, ...rest, 1e-5), r);
+        return relu ? tf.relu(sum) : sum;
+      };
+      await same(`bn+add${relu ? '+relu' : ''} inference`, ref, 2e-5, () => batchNormAddInference(...args(), 1e-5, relu));
+    }
+  });
+
+  test('squeezeExcitation: the SqueezeExcitation kernels (icl::se_forward/backward) equal the composed op on cpu, with gradients', async () => {
+    // 2 samples of 5×3 with 8 channels, 3 hidden units; weights large enough that some hidden units are cut by the ReLU.
+    const inputs = () => [rand([2, 5, 3, 8], 121, 2), rand([8, 3], 122, 2), rand([3], 123), rand([3, 8], 124, 2), rand([8], 125)];
+    const se = (x: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) =>
+      squeezeExcitation(x as tf.Tensor4D, { w1: w1 as tf.Tensor2D, b1: b1 as tf.Tensor1D, w2: w2 as tf.Tensor2D, b2: b2 as tf.Tensor1D });
+    type Args = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    await same('se forward', () => se(...(inputs() as Args)), 2e-6);
+    const grads = () => tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(se(...(a as Args)), rand([2, 5, 3, 8], 126))))(inputs());
+    await same('se gradients', grads, 1e-5);
+  });
+
   test('batchNormInference: the BatchNormInference kernel (native_batch_norm) equals the composed op on cpu', async () => {
     const args = () => [rand([3, 5, 7, 9], 56), rand([9], 57), pos([9], 58), tf.add(rand([9], 59), 1), rand([9], 60)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     await same('bn inference', () => batchNormInference(...args(), 1e-5), 2e-5);
   });
 
-  test('batchNormReluInference: the BatchNormReluInference kernel (icl::bn_relu_eval) equals relu(batchNormInference) on cpu', async () => {
+  test('batchNormReluInference: the BatchNormReluInference kernel (icl::bn_eval with relu) equals relu(batchNormInference) on cpu', async () => {
     const args = () => [rand([3, 5, 7, 9], 51), rand([9], 52), pos([9], 53), tf.add(rand([9], 54), 1), rand([9], 55)] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     await same('bn+relu inference', () => tf.relu(batchNormInference(...args(), 1e-5)), 2e-5, () => batchNormReluInference(...args(), 1e-5));
   });

@@ -14,12 +14,13 @@
  */
 process.env.ICL_LIBTORCH_ALLOC_STATS = '1';
 import { describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../runtime/backend';
 import { loadAddon } from '../../runtime/backend/libtorch';
 import { loadConfig } from '../../runtime/config';
 import { createModel } from '../../runtime/models';
-import { createOptimizer } from '../../runtime/train/optim';
+import { createOptimizer, SGD } from '../../runtime/train/optim';
 import { trainStep, type TrainBatch } from '../../runtime/train/step';
 
 const PYTORCH_PEAK_BYTES = 102_778_584;
@@ -46,5 +47,37 @@ describe('libtorch peak memory', { skip }, () => {
     assert.ok(start.bytes > 2e6, `the parameters, buffers and momentum are counted (${start.bytes} bytes)`);
     assert.equal(bytes, start.bytes, 'the step leaves the bytes in use as it found them');
     assert.ok(peakBytes < PYTORCH_PEAK_BYTES, `peak ${peakBytes.toLocaleString('en-US')} bytes, PyTorch ${PYTORCH_PEAK_BYTES.toLocaleString('en-US')}`);
+  });
+
+  test('an SGD step updates the parameters and momentum buffers in place: its temporaries stay within one 16 MiB chunk', async () => {
+    // 4 parameters of 8 MiB (as VGG-15's 512×512×3×3 convolutions, 9 MiB each). Before the in-place update a step held
+    // d = g + wd·p, the new buffers, the Nesterov step and the new parameters at once: 4 × 32 MiB above the live bytes.
+    await initBackend('libtorch', 1);
+    const addon = loaded.ok ? loaded.addon : undefined;
+    const size = 2 * 2 ** 20;
+    const params = [0, 1, 2, 3].map((i) => {
+      const init = tf.fill([size], 0.5 + i);
+      const variable = tf.variable(init, true, `memory_sgd_${i}`);
+      init.dispose();
+      return { name: `w${i}`, kind: 'conv_weight' as const, variable };
+    });
+    const sgd = new SGD(params, { momentum: 0.9, nesterov: true }, () => 5e-4);
+    const step = () => {
+      const grads = Object.fromEntries(params.map((p) => [p.name, tf.fill([size], 0.25)]));
+      sgd.step(grads, 0.1);
+      tf.dispose(Object.values(grads));
+    };
+    step(); // creates the momentum buffers
+    const grads = Object.fromEntries(params.map((p) => [p.name, tf.fill([size], 0.25)]));
+    const start = addon!.allocatorStats(true);
+    sgd.step(grads, 0.1);
+    const { peakBytes } = addon!.allocatorStats(true);
+    tf.dispose(Object.values(grads));
+    const w = params[0].variable.dataSync()[0];
+    sgd.dispose();
+    params.forEach((p) => p.variable.dispose());
+    const chunk = 16 * 2 ** 20;
+    assert.ok(peakBytes - start.bytes <= 2 * chunk + 4096, `the step allocated ${(peakBytes - start.bytes).toLocaleString('en-US')} bytes above the ${start.bytes.toLocaleString('en-US')} live`);
+    assert.ok(Math.abs(w - 0.5) > 0.01, `the weight moved (${w})`);
   });
 });

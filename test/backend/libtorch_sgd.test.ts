@@ -26,13 +26,18 @@ const SHAPES: Array<[number[], ParamKind]> = [
 const value = (seed: number, size: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
 
 /** Weights and buffers after three SGD steps with fixed gradients on the current backend. */
-function run(opts: { momentum: number; nesterov: boolean }, decayed: boolean): { w: Float32Array[]; buf: Float32Array[] } {
+/**
+ * With `holdClones`, a clone of every parameter (sharing its data) is held through the steps, so the libtorch kernel
+ * cannot update in place and returns new tensors; the clones' values are returned as `held` (they must not change).
+ */
+function run(opts: { momentum: number; nesterov: boolean }, decayed: boolean, holdClones = false): { w: Float32Array[]; buf: Float32Array[]; held: Float32Array[] } {
   const params: Param[] = SHAPES.map(([shape, kind], i) => {
     const init = tf.tensor(value(i + 1, tf.util.sizeFromShape(shape)), shape);
-    const variable = tf.variable(init, true, `sgd_fused_${tf.getBackend()}_${opts.momentum}_${opts.nesterov}_${decayed}_${i}`);
+    const variable = tf.variable(init, true, `sgd_fused_${tf.getBackend()}_${opts.momentum}_${opts.nesterov}_${decayed}_${holdClones}_${i}`);
     init.dispose();
     return { name: `p${i}`, kind, variable };
   });
+  const clones = holdClones ? params.map((p) => tf.clone(p.variable)) : [];
   const sgd = new SGD(params, opts, (p) => (decayed && p.kind.endsWith('weight') ? 5e-4 : 0));
   for (let step = 0; step < 3; step++) {
     const grads = tf.tidy(() => Object.fromEntries(params.map((p, i) => [p.name, tf.tensor(value(10 * step + i + 7, p.variable.size), p.variable.shape)])));
@@ -43,7 +48,9 @@ function run(opts: { momentum: number; nesterov: boolean }, decayed: boolean): {
   const out = {
     w: params.map((p) => p.variable.dataSync() as Float32Array),
     buf: params.map((p) => (state[p.name] ? (state[p.name].dataSync() as Float32Array) : new Float32Array(0))),
+    held: clones.map((c) => c.dataSync() as Float32Array),
   };
+  tf.dispose(clones);
   sgd.dispose();
   params.forEach((p) => p.variable.dispose());
   return out;
@@ -71,4 +78,13 @@ describe('fused SGD on libtorch', { skip }, () => {
       got.w.forEach((w, i) => assert.ok(w.some((x, j) => Math.abs(x - value(i + 1, w.length)[j]) > 1e-3), `weight ${i} unchanged`));
     });
   }
+
+  test('the in-place update (nothing else holds the parameters) and the new-tensor one (a clone is held) give the same bits; the held clones keep their values', async () => {
+    await initBackend('libtorch', 1);
+    const inPlace = run({ momentum: 0.9, nesterov: true }, true);
+    const copied = run({ momentum: 0.9, nesterov: true }, true, true);
+    inPlace.w.forEach((w, i) => assert.deepEqual(w, copied.w[i], `weight ${i}`));
+    inPlace.buf.forEach((b, i) => assert.deepEqual(b, copied.buf[i], `buffer ${i}`));
+    copied.held.forEach((h, i) => assert.deepEqual(h, Float32Array.from(value(i + 1, h.length)), `held clone ${i} changed`));
+  });
 });

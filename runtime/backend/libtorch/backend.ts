@@ -80,6 +80,15 @@ export class KernelScope {
     else if (v != null && typeof v === 'object') this.temps.push(v.id);
   }
 
+  /** Frees these temporaries now (before the kernel ends; e.g. per chunk of a long loop). */
+  release(ts: LtTensor[]): void {
+    const ids = new Set(ts.map((t) => t.id));
+    for (const id of ids) this.backend.addon.free(id);
+    const left = this.temps.filter((id) => !ids.has(id));
+    this.temps.length = 0;
+    this.temps.push(...left);
+  }
+
   /** Frees the temporaries except `keep`. */
   finish(keep: Set<number>): void {
     for (const id of this.temps) if (!keep.has(id)) this.backend.addon.free(id);

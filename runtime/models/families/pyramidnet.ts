@@ -110,8 +110,7 @@ export class PyramidBasicBlock implements PyramidBlock {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y = this.conv1.apply(this.bn1.apply(x, training));
     y = this.conv2.apply(this.bn2.applyRelu(y, training));
-    y = this.bn3.apply(y, training);
-    return this.nn.add(y, this.shortcut.apply(x));
+    return this.bn3.applyAdd(y, this.shortcut.apply(x), training);
   }
 }
 
@@ -146,8 +145,7 @@ export class PyramidBottleneckBlock implements PyramidBlock {
     let y = this.conv1.apply(this.bn1.apply(x, training));
     y = this.conv2.apply(this.bn2.applyRelu(y, training));
     y = this.conv3.apply(this.bn3.applyRelu(y, training));
-    y = this.bn4.apply(y, training);
-    return this.nn.add(y, this.shortcut.apply(x));
+    return this.bn4.applyAdd(y, this.shortcut.apply(x), training);
   }
 }
 

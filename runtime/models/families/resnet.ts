@@ -87,9 +87,8 @@ export class BasicBlock implements ResidualBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let y = this.bn1.applyRelu(this.conv1.apply(x), training);
-    y = this.bn2.apply(this.conv2.apply(y), training);
-    return this.nn.relu(this.nn.add<tf.Tensor4D>(y, this.shortcut ? this.shortcut.apply(x, training) : x));
+    const y = this.bn1.applyRelu(this.conv1.apply(x), training);
+    return this.bn2.applyAddRelu(this.conv2.apply(y), this.shortcut ? this.shortcut.apply(x, training) : x, training);
   }
 }
 
@@ -121,8 +120,7 @@ export class BottleneckBlock implements ResidualBlock {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y = this.bn1.applyRelu(this.conv1.apply(x), training);
     y = this.bn2.applyRelu(this.conv2.apply(y), training);
-    y = this.bn3.apply(this.conv3.apply(y), training);
-    return this.nn.relu(this.nn.add<tf.Tensor4D>(y, this.shortcut ? this.shortcut.apply(x, training) : x));
+    return this.bn3.applyAddRelu(this.conv3.apply(y), this.shortcut ? this.shortcut.apply(x, training) : x, training);
   }
 }
 

@@ -69,9 +69,8 @@ export class ResNeXtBlock {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let y = this.bn1.applyRelu(this.conv1.apply(x), training);
     y = this.bn2.applyRelu(this.conv2.apply(y), training);
-    y = this.bn3.apply(this.conv3.apply(y), training);
     const s = this.shortcut ? this.shortcut.bn.apply(this.shortcut.conv.apply(x), training) : x;
-    return this.nn.relu(this.nn.add(y, s)) as tf.Tensor4D;
+    return this.bn3.applyAddRelu(this.conv3.apply(y), s, training);
   }
 }
 

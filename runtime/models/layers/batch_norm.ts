@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormInference, batchNormTrain, PYTORCH_BN_EPS, PYTORCH_BN_MOMENTUM, updateRunningStats } from '../ops/batch_norm';
+import { batchNormAddInference, batchNormAddTrain } from '../ops/batch_norm_add';
 import { batchNormReluInference, batchNormReluTrain } from '../ops/batch_norm_relu';
 import type { BatchNormReducer } from '../ops/batch_norm_sync';
 import type { ParamRegistry } from './registry';
@@ -41,21 +42,37 @@ export class BatchNorm2d {
     return this.run(x, training, true);
   }
 
-  private run(x: tf.Tensor4D, training: boolean, relu: boolean): tf.Tensor4D {
+  /**
+   * apply(x) + residual (PyramidNet's block end), fused into one kernel where the backend has one.
+   * @param x [N, H, W, channels]; residual the same shape → same shape
+   */
+  applyAdd(x: tf.Tensor4D, residual: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return this.run(x, training, false, residual);
+  }
+
+  /**
+   * relu(apply(x) + residual), the end of a post-activation residual block, fused into one kernel where the backend
+   * has one. @param x [N, H, W, channels]; residual the same shape → same shape
+   */
+  applyAddRelu(x: tf.Tensor4D, residual: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return this.run(x, training, true, residual);
+  }
+
+  private run(x: tf.Tensor4D, training: boolean, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D {
+    const gamma = this.gamma as tf.Tensor1D;
+    const beta = this.beta as tf.Tensor1D;
     let y: tf.Tensor4D;
     if (training) {
-      const out = (relu ? batchNormReluTrain : batchNormTrain)(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, PYTORCH_BN_EPS, this.sync);
+      const out = residual
+        ? batchNormAddTrain(x, residual, gamma, beta, PYTORCH_BN_EPS, relu, this.sync)
+        : (relu ? batchNormReluTrain : batchNormTrain)(x, gamma, beta, PYTORCH_BN_EPS, this.sync);
       updateRunningStats(this.runningMean, this.runningVar, out.mean, out.variance, out.count, PYTORCH_BN_MOMENTUM);
       y = out.y;
     } else {
-      y = (relu ? batchNormReluInference : batchNormInference)(
-        x,
-        this.runningMean as tf.Tensor1D,
-        this.runningVar as tf.Tensor1D,
-        this.gamma as tf.Tensor1D,
-        this.beta as tf.Tensor1D,
-        PYTORCH_BN_EPS,
-      );
+      const stats = [this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D] as const;
+      y = residual
+        ? batchNormAddInference(x, residual, ...stats, gamma, beta, PYTORCH_BN_EPS, relu)
+        : (relu ? batchNormReluInference : batchNormInference)(x, ...stats, gamma, beta, PYTORCH_BN_EPS);
     }
     recordLayer({ name: this.name, type: 'BatchNorm2d', outputShape: y.shape, params: 2 * this.channels, macs: 0 });
     return y;

@@ -30,13 +30,18 @@ export class Linear {
   /** @param x [N, inFeatures] → [N, outFeatures] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
     const y = tf.add(tf.matMul(x, this.weight as tf.Tensor2D), this.bias) as tf.Tensor2D;
+    this.record(x.shape[0]);
+    return y;
+  }
+
+  /** Records a call on `batch` rows for `npm run summary` (./trace.ts), for ops that use the weights directly. */
+  record(batch: number): void {
     recordLayer({
       name: this.name,
       type: 'Linear',
-      outputShape: y.shape,
+      outputShape: [batch, this.outFeatures],
       params: this.weight.size + this.bias.size,
-      macs: x.shape[0] * this.inFeatures * this.outFeatures,
+      macs: batch * this.inFeatures * this.outFeatures,
     });
-    return y;
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { squeezeExcitation } from '../ops/squeeze_excitation';
 import type { InitMode, NormalSource } from './init';
 import { Linear } from './linear';
 import type { ParamRegistry } from './registry';
@@ -23,12 +24,12 @@ export class SqueezeExcitation {
     this.fc2 = new Linear(r, 'fc2', mid, channels, initMode, rng);
   }
 
-  /** @param x [N, H, W, C] → same shape */
+  /** @param x [N, H, W, C] → same shape (one kernel each way where the backend has it: ../ops/squeeze_excitation.ts) */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const [n, , , c] = x.shape;
-    const squeezed = tf.mean(x, [1, 2]) as tf.Tensor2D;
-    const scale = tf.sigmoid(this.fc2.apply(tf.relu(this.fc1.apply(squeezed))));
-    const y = tf.mul(x, tf.reshape(scale, [n, 1, 1, c])) as tf.Tensor4D;
+    const { fc1, fc2 } = this;
+    const y = squeezeExcitation(x, { w1: fc1.weight as tf.Tensor2D, b1: fc1.bias as tf.Tensor1D, w2: fc2.weight as tf.Tensor2D, b2: fc2.bias as tf.Tensor1D });
+    fc1.record(x.shape[0]);
+    fc2.record(x.shape[0]);
     recordLayer({ name: this.name, type: 'SELayer', outputShape: y.shape, params: 0, macs: 0 });
     return y;
   }

@@ -10,14 +10,15 @@
  * the `cpu` and `tensorflow` backends.
  *
  * That composed form is the default. A backend that registers the batch-norm kernels of
- * runtime/kernels/kernel_names.ts (libtorch: ATen's channels_last batch norm and the addon's running-statistics
- * loop) runs them instead, through runtime/kernels/dispatch.ts; nothing here names a backend.
+ * runtime/kernels/kernel_names.ts (libtorch: the addon's own batch-norm loops with PyTorch's CPU arithmetic, and its
+ * running-statistics loop) runs them instead, through runtime/kernels/dispatch.ts; nothing here names a backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatch, runKernel } from '../../kernels/dispatch';
 import {
   BatchNormInference, BatchNormRunningStats, BatchNormTrain, BatchNormTrainGrad, type BatchNormAttrs, type RunningStatsAttrs,
 } from '../../kernels/kernel_names';
+import { batchNormTrainViaKernels, type BatchNormTrainResult } from './batch_norm_kernel';
 import type { BatchNormReducer } from './batch_norm_sync';
 
 /** PyTorch's default BN epsilon. */
@@ -37,20 +38,7 @@ function channelMean(t: tf.Tensor4D): tf.Tensor1D {
   return tf.reshape(tf.matMul(tf.fill([1, n], 1 / n), rows), [c]);
 }
 
-/** Result of {@link batchNormTrain}. */
-export interface BatchNormTrainResult {
-  /** Normalised output [N, H, W, C], differentiable w.r.t. x, gamma and beta. */
-  y: tf.Tensor4D;
-  /** Batch mean per channel [C] (not on the gradient path). */
-  mean: tf.Tensor1D;
-  /** Biased batch variance per channel [C], the one used to normalise (not on the gradient path). */
-  variance: tf.Tensor1D;
-  /**
-   * Values per channel the statistics cover: N·H·W, or with synchronised batch norm the sum of
-   * N·H·W over all workers (what {@link updateRunningStats} un-biases the variance with).
-   */
-  count: number;
-}
+export type { BatchNormTrainResult } from './batch_norm_kernel';
 
 /**
  * Training-mode batch norm with batch statistics: y = γ·(x − μ)/√(σ² + eps) + β per channel, σ² biased.
@@ -69,38 +57,12 @@ export interface BatchNormTrainResult {
  */
 export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: BatchNormReducer | null = null): BatchNormTrainResult {
   if (reduce) return batchNormTrainSynced(x, gamma, beta, eps, reduce);
-  return dispatch(BatchNormTrain, () => batchNormTrainKernel(x, gamma, beta, eps), () => batchNormTrainComposed(x, gamma, beta, eps));
-}
-
-/**
- * {@link batchNormTrain} through the `BatchNormTrain` and `BatchNormTrainGrad` kernels of the active backend (on
- * libtorch ATen's channels_last native_batch_norm forward and backward).
- * @throws tfjs's "not registered" error on a backend without them
- */
-function batchNormTrainKernel(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
   const attrs: BatchNormAttrs = { eps };
-  let stats: { mean: tf.Tensor1D; invstd: tf.Tensor1D } | undefined;
-  const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, mean, invstd] = runKernel<[tf.Tensor4D, tf.Tensor1D, tf.Tensor1D]>(BatchNormTrain, { x: xIn, gamma: g, beta: b }, attrs);
-    stats = { mean: tf.keep(mean), invstd: tf.keep(invstd) };
-    save([xIn, g, mean, invstd]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xs, gm, mu, inv] = saved;
-        return runKernel<tf.Tensor[]>(BatchNormTrainGrad, { dy, x: xs, gamma: gm, mean: mu, invstd: inv }, attrs);
-      },
-    };
-  });
-  const y = bn(x, gamma, beta) as tf.Tensor4D;
-  // Kept past customGrad's scope; the clones (sharing the data) belong to the caller's scope.
-  const kept = stats as unknown as { mean: tf.Tensor1D; invstd: tf.Tensor1D };
-  const mean = tf.clone(kept.mean);
-  const variance = tf.tidy(() => tf.sub(tf.reciprocal(tf.square(kept.invstd)), eps) as tf.Tensor1D);
-  kept.mean.dispose();
-  kept.invstd.dispose();
-  return { y, mean, variance, count: x.shape[0] * x.shape[1] * x.shape[2] };
+  return dispatch(
+    BatchNormTrain,
+    () => batchNormTrainViaKernels(x, null, gamma, beta, { forward: BatchNormTrain, backward: BatchNormTrainGrad, attrs, relu: false }),
+    () => batchNormTrainComposed(x, gamma, beta, eps),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatch, hasKernel, runKernel } from '../../kernels/dispatch';
 import { BatchNormReluInference, BatchNormReluTrain, BatchNormReluTrainGrad, type BatchNormAttrs } from '../../kernels/kernel_names';
 import { batchNormInference, batchNormTrain, type BatchNormTrainResult } from './batch_norm';
+import { batchNormTrainViaKernels } from './batch_norm_kernel';
 import type { BatchNormReducer } from './batch_norm_sync';
 
 /**
@@ -23,35 +24,12 @@ import type { BatchNormReducer } from './batch_norm_sync';
  * @throws as `batchNormTrain`
  */
 export function batchNormReluTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: BatchNormReducer | null = null): BatchNormTrainResult {
-  if (!reduce && hasKernel(BatchNormReluTrain)) return batchNormReluTrainKernel(x, gamma, beta, eps);
+  if (!reduce && hasKernel(BatchNormReluTrain)) {
+    const attrs: BatchNormAttrs = { eps };
+    return batchNormTrainViaKernels(x, null, gamma, beta, { forward: BatchNormReluTrain, backward: BatchNormReluTrainGrad, attrs, relu: true });
+  }
   const out = batchNormTrain(x, gamma, beta, eps, reduce);
   return { ...out, y: tf.relu(out.y) as tf.Tensor4D };
-}
-
-/** {@link batchNormReluTrain} through the `BatchNormReluTrain` and `BatchNormReluTrainGrad` kernels. */
-function batchNormReluTrainKernel(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
-  const attrs: BatchNormAttrs = { eps };
-  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
-  const bnRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, mean, invstd, variance] = runKernel<[tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]>(BatchNormReluTrain, { x: xIn, gamma: g, beta: b }, attrs);
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
-    save([y, xIn, g, mean, invstd]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [ys, xs, gm, mu, inv] = saved;
-        return runKernel<tf.Tensor[]>(BatchNormReluTrainGrad, { dy, y: ys, x: xs, gamma: gm, mean: mu, invstd: inv });
-      },
-    };
-  });
-  const y = bnRelu(x, gamma, beta) as tf.Tensor4D;
-  // Kept past customGrad's scope; the clones (sharing the data) belong to the caller's scope.
-  const kept = stats as unknown as { mean: tf.Tensor1D; variance: tf.Tensor1D };
-  const out = { y, mean: tf.clone(kept.mean), variance: tf.clone(kept.variance), count: x.shape[0] * x.shape[1] * x.shape[2] };
-  kept.mean.dispose();
-  kept.variance.dispose();
-  return out;
 }
 
 /**

@@ -1,20 +1,28 @@
-// Fused batch normalisation + ReLU (arXiv 1502.03167; the BN -> ReLU pair of every pre-activation block, arXiv
-// 1603.05027) for channels-last float32 activations, registered with the c10 dispatcher as `icl::` operators so the
-// TypeScript kernels call them like ATen's (runtime/backend/libtorch/fused_kernels.ts):
+// Fused batch normalisation (arXiv 1502.03167) with the residual Add and the ReLU that follow it: the BN -> ReLU pair
+// of every pre-activation block (arXiv 1603.05027), the BN -> Add -> ReLU end of every post-activation block (arXiv
+// 1512.03385), PyramidNet's BN -> Add (arXiv 1610.02915) and BN alone, for channels-last float32 activations,
+// registered with the c10 dispatcher as `icl::` operators so the TypeScript kernels call them like ATen's
+// (runtime/backend/libtorch/fused_kernels.ts):
 //
-//   icl::bn_relu_train(Tensor x, Tensor gamma, Tensor beta, float eps) -> (Tensor y, Tensor mean, Tensor invstd, Tensor var)
-//   icl::bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd)
-//       -> (Tensor dx, Tensor dgamma, Tensor dbeta)
-//   icl::bn_relu_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, float eps) -> Tensor
+//   icl::bn_train(Tensor x, Tensor gamma, Tensor beta, Tensor? residual, bool relu, float eps)
+//       -> (Tensor y, Tensor mean, Tensor invstd, Tensor var)          y = [relu](BN(x) [+ residual])
+//   icl::bn_train_backward(Tensor dy, Tensor? y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd, bool relu,
+//       bool residual_grad) -> (Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta)
+//   icl::bn_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, Tensor? residual,
+//       bool relu, float eps) -> Tensor
 //   icl::bn_running_stats(Tensor running_mean, Tensor running_var, Tensor mean, Tensor var, float count, float momentum)
 //       -> (Tensor, Tensor)
+//
+// The backward saves (reads) only x, the statistics and, with the ReLU, y (its mask), as PyTorch's BN + in-place ReLU;
+// dresidual is the masked dy (written in the first backward pass, then read by the second instead of dy and y) when
+// residual_grad and relu, else an empty tensor (without the ReLU the residual's gradient is dy itself).
 //
 // x, y, dy: [..., C] with C innermost and contiguous (tfjs NHWC); gamma, beta, statistics: [C]. mean and invstd are
 // the batch mean and 1/sqrt(biased var + eps), as ATen's native_batch_norm saves them; var is the biased variance.
 //
-// Why: ATen runs BN and ReLU as separate operators, so the activations are read and written once more forward and
-// twice more backward (ReLU, then threshold_backward) than needed; these loops do y = max(0, x*a + b) in the pass
-// that normalises, and mask dy by y > 0 inside the two backward passes.
+// Why: ATen runs BN, Add and ReLU as separate operators, so the activations are read and written once more forward
+// per operator and twice more backward (ReLU, then threshold_backward) than needed; these loops do
+// y = max(0, x*a + b + r) in the pass that normalises, and mask dy by y > 0 inside the two backward passes.
 //
 // Tensors that are not CPU float32 (CUDA) take ATen's own batch norm on the [rows, C] view (ATen's channels-last
 // kernels on CUDA: statistics and normalisation in about 3 kernels) with the ReLU applied in place on its output, and
@@ -104,13 +112,15 @@ bool atenUsesFma() {
   return fma;
 }
 
-// y[m, k] = x[m, k]·a[k] + b[k] (Relu: max(0, ·)) over rows [first, last), in one rounding (Fma) or two; inlined
-// into the two entry points below so that each is vectorised for its own target.
-template <bool Relu, bool Fma>
-__attribute__((always_inline)) inline void scaleShiftLoop(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last,
-                                                          int64_t c) {
+// y[m, k] = x[m, k]·a[k] + b[k] (+ r[m, k] when Res; Relu: max(0, ·)) over rows [first, last), the scale-shift in one
+// rounding (Fma) or two, then the residual added in its own rounding (as BN's output, then the Add); inlined into the
+// two entry points below so that each is vectorised for its own target.
+template <bool Relu, bool Res, bool Fma>
+__attribute__((always_inline)) inline void scaleShiftLoop(const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t first,
+                                                          int64_t last, int64_t c) {
   for (int64_t m = first; m < last; m++) {
     const float* __restrict xr = xp + m * c;
+    const float* __restrict rr = Res ? rp + m * c : nullptr;
     float* __restrict yr = yp + m * c;
     const float* __restrict a = ap;
     const float* __restrict b = bp;
@@ -121,35 +131,45 @@ __attribute__((always_inline)) inline void scaleShiftLoop(const float* xp, const
       } else {
         v = xr[k] * a[k] + b[k];
       }
+      if constexpr (Res) v = v + rr[k];
       yr[k] = Relu ? std::max(0.f, v) : v;
     }
   }
 }
 
-template <bool Relu>
-void scaleShiftRows(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last, int64_t c) {
-  scaleShiftLoop<Relu, false>(xp, ap, bp, yp, first, last, c);
+template <bool Relu, bool Res>
+void scaleShiftRows(const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t first, int64_t last, int64_t c) {
+  scaleShiftLoop<Relu, Res, false>(xp, ap, bp, rp, yp, first, last, c);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-template <bool Relu>
-__attribute__((target("avx2,fma"))) void scaleShiftRowsFma(const float* xp, const float* ap, const float* bp, float* yp, int64_t first, int64_t last,
-                                                            int64_t c) {
-  scaleShiftLoop<Relu, true>(xp, ap, bp, yp, first, last, c);
+template <bool Relu, bool Res>
+__attribute__((target("avx2,fma"))) void scaleShiftRowsFma(const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t first,
+                                                            int64_t last, int64_t c) {
+  scaleShiftLoop<Relu, Res, true>(xp, ap, bp, rp, yp, first, last, c);
 }
 #endif
 
-// y[m, k] = max(0, x[m, k]·a[k] + b[k]) (Relu, or without the max) over rows [0, rows), in parallel, rounded as ATen's
-// vectorised kernels round x·α + β' (see atenUsesFma).
-template <bool Relu>
-void scaleShift(const float* xp, const float* ap, const float* bp, float* yp, int64_t rows, int64_t c) {
+// y[m, k] = [max(0,] x[m, k]·a[k] + b[k] [+ r[m, k]]) over rows [0, rows), in parallel, rounded as ATen's vectorised
+// kernels round x·α + β' (see atenUsesFma); rp is null without a residual.
+template <bool Relu, bool Res>
+void scaleShiftAs(const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t rows, int64_t c) {
   const bool fma = atenUsesFma();
   at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (fma) return scaleShiftRowsFma<Relu>(xp, ap, bp, yp, begin, end, c);
+    if (fma) return scaleShiftRowsFma<Relu, Res>(xp, ap, bp, rp, yp, begin, end, c);
 #endif
-    scaleShiftRows<Relu>(xp, ap, bp, yp, begin, end, c);
+    scaleShiftRows<Relu, Res>(xp, ap, bp, rp, yp, begin, end, c);
   });
+}
+
+void scaleShift(bool relu, const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t rows, int64_t c) {
+  if (relu) {
+    if (rp != nullptr) return scaleShiftAs<true, true>(xp, ap, bp, rp, yp, rows, c);
+    return scaleShiftAs<true, false>(xp, ap, bp, rp, yp, rows, c);
+  }
+  if (rp != nullptr) return scaleShiftAs<false, true>(xp, ap, bp, rp, yp, rows, c);
+  scaleShiftAs<false, false>(xp, ap, bp, rp, yp, rows, c);
 }
 
 // α = γ·invstd and β' = β − mean·α in one rounding, as ATen's batch_norm_cpu_collect_linear_and_constant_terms.
@@ -162,19 +182,29 @@ void linearTerms(const float* g, const float* be, const float* mean, const float
   }
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnReluTrain(const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& beta,
-                                                                       double eps) {
+// The residual as a contiguous tensor of x's shape, or an undefined tensor without one.
+at::Tensor residualOf(const c10::optional<at::Tensor>& residual, const at::Tensor& x) {
+  if (!residual.has_value() || !residual->defined()) return {};
+  TORCH_CHECK(residual->sizes() == x.sizes(), "icl bn: the residual has shape ", residual->sizes(), ", x ", x.sizes());
+  return residual->contiguous();
+}
+
+// y = [relu](BN(x) [+ residual]) with batch statistics; returns y, mean, invstd, biased var.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrain(const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& beta,
+                                                                   const c10::optional<at::Tensor>& residual_, bool relu, double eps) {
   const int64_t c = channelsOf(x_, gamma);
-  if (!fastPath(x_)) {
+  const at::Tensor residual = residualOf(residual_, x_);
+  if (!(fastPath(x_) && (!residual.defined() || fastPath(residual)))) {
     // [rows, C] with C innermost: ATen's channels-last batch norm kernels (CUDA) take it as is.
     auto [y, mean, invstd] = at::native_batch_norm(x_.contiguous().view({-1, c}), gamma, beta, {}, {}, /*training=*/true, 0.0, eps);
-    y.relu_();
+    if (residual.defined()) y.add_(residual.view({-1, c}));
+    if (relu) y.relu_();
     auto var = invstd.pow(-2).sub_(eps);
     return {y.view(x_.sizes()), mean, invstd, var};
   }
   const at::Tensor x = x_.contiguous();
   const int64_t rows = x.numel() / c;
-  TORCH_CHECK(rows > 0, "icl bn_relu: empty batch");
+  TORCH_CHECK(rows > 0, "icl bn: empty batch");
   const float* xp = x.data_ptr<float>();
   std::vector<double> s1, s2, unused;
   channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict) {
@@ -202,78 +232,125 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnReluTrain(const at:
   const at::Tensor gammaC = gamma.contiguous(), betaC = beta.contiguous();
   linearTerms(gammaC.data_ptr<float>(), betaC.data_ptr<float>(), mf, inv, c, a, b);
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
-  scaleShift<true>(xp, a.data(), b.data(), y.data_ptr<float>(), rows, c);
+  scaleShift(relu, xp, a.data(), b.data(), residual.defined() ? residual.data_ptr<float>() : nullptr, y.data_ptr<float>(), rows, c);
   return {y, mean, invstd, var};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> bnReluTrainBackward(const at::Tensor& dy_, const at::Tensor& y_, const at::Tensor& x_,
-                                                                   const at::Tensor& gamma, const at::Tensor& mean, const at::Tensor& invstd) {
+// Pass 1 of the backward over rows [begin, end): g = dy masked by y > 0 (Relu) or dy, written to gp (WriteG), its
+// per-channel sums Σg and Σg·(x − μ) added into a and b.
+template <bool Relu, bool WriteG>
+void gradSumRows(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, int64_t m, int64_t c, double* __restrict a,
+                 double* __restrict b) {
+  const int64_t o = m * c;
+  const float* __restrict dyr = dyp + o;
+  const float* __restrict yr = Relu ? yp + o : nullptr;
+  const float* __restrict xr = xp + o;
+  float* __restrict gr = WriteG ? gp + o : nullptr;
+  const float* __restrict mr = mu;
+  for (int64_t k = 0; k < c; k++) {
+    const float d = dyr[k];  // loaded unconditionally, so the mask is a vector select, not a branch
+    const float g = Relu ? (yr[k] > 0.f ? d : 0.f) : d;
+    if constexpr (WriteG) gr[k] = g;
+    a[k] += g;
+    b[k] += g * (xr[k] - mr[k]);
+  }
+}
+
+// Pass 2 over rows [begin, end): dx = (g − mean(g) − (x − μ)·k1)·γ·invstd, g read from gp (ReadG, already masked) or
+// recomputed from dy (and y when Relu).
+template <bool Relu, bool ReadG>
+void gradDxRows(const float* dyp, const float* yp, const float* gp, const float* xp, const float* mu, const float* mg, const float* kk,
+                const float* sc, float* dxp, int64_t begin, int64_t end, int64_t c) {
+  for (int64_t m = begin; m < end; m++) {
+    const int64_t o = m * c;
+    const float* __restrict dyr = ReadG ? gp + o : dyp + o;
+    const float* __restrict yr = (Relu && !ReadG) ? yp + o : nullptr;
+    const float* __restrict xr = xp + o;
+    float* __restrict dxr = dxp + o;
+    for (int64_t k = 0; k < c; k++) {
+      const float d = dyr[k];
+      const float g = (Relu && !ReadG) ? (yr[k] > 0.f ? d : 0.f) : d;
+      dxr[k] = (g - mg[k] - (xr[k] - mu[k]) * kk[k]) * sc[k];
+    }
+  }
+}
+
+// The two backward passes for one choice of (Relu, WriteG): sums into sumG/sumGx, then (after `coefficients` has
+// turned them into mg, kk, sc) dx.
+template <bool Relu, bool WriteG, typename Coefficients>
+void backwardPasses(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, float* dxp, int64_t rows, int64_t c,
+                    Coefficients coefficients) {
+  std::vector<double> sumG, sumGx;
+  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict b) { gradSumRows<Relu, WriteG>(dyp, yp, xp, mu, gp, m, c, a, b); },
+              sumG, sumGx);
+  std::vector<float> mg(c), kk(c), sc(c);
+  coefficients(sumG, sumGx, mg, kk, sc);
+  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+    gradDxRows<Relu, WriteG>(dyp, yp, gp, xp, mu, mg.data(), kk.data(), sc.data(), dxp, begin, end, c);
+  });
+}
+
+// Gradient of bnTrain: dx, d(residual) (= dy masked by y > 0 with relu, else dy; an empty tensor unless residualGrad
+// with relu: without the ReLU the residual's gradient is dy itself), dγ, dβ. y is read only with relu.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainBackward(const at::Tensor& dy_, const c10::optional<at::Tensor>& y_,
+                                                                           const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& mean,
+                                                                           const at::Tensor& invstd, bool relu, bool residualGrad) {
   const int64_t c = channelsOf(x_, gamma);
   const int64_t rows = x_.numel() / c;
-  if (!(fastPath(dy_) && fastPath(x_) && fastPath(y_))) {
-    auto g = at::threshold_backward(dy_.contiguous(), y_.contiguous(), 0).view({-1, c});
-    auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(g, x_.contiguous().view({-1, c}), gamma, {}, {}, mean, invstd, /*train=*/true, 0.0,
-                                                              {true, true, true});
-    return {dx.view(x_.sizes()), dgamma, dbeta};
+  TORCH_CHECK(!relu || (y_.has_value() && y_->defined()), "icl bn backward: the ReLU's mask needs y");
+  const bool writeG = relu && residualGrad;
+  at::Tensor none = at::empty({0}, x_.options());
+  if (!(fastPath(dy_) && fastPath(x_) && (!relu || fastPath(*y_)))) {
+    auto g = relu ? at::threshold_backward(dy_.contiguous(), y_->contiguous(), 0) : dy_.contiguous();
+    auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(g.view({-1, c}), x_.contiguous().view({-1, c}), gamma, {}, {}, mean, invstd,
+                                                              /*train=*/true, 0.0, {true, true, true});
+    return {dx.view(x_.sizes()), writeG ? g : none, dgamma, dbeta};
   }
-  const at::Tensor dy = dy_.contiguous(), y = y_.contiguous(), x = x_.contiguous();
-  const float* dyp = dy.data_ptr<float>();
-  const float* yp = y.data_ptr<float>();
-  const float* xp = x.data_ptr<float>();
+  const at::Tensor dy = dy_.contiguous(), x = x_.contiguous(), y = relu ? y_->contiguous() : at::Tensor();
   const at::Tensor meanC = mean.contiguous(), invC = invstd.contiguous(), gammaC = gamma.contiguous();
   const float* mu = meanC.data_ptr<float>();
   const float* inv = invC.data_ptr<float>();
   const float* ga = gammaC.data_ptr<float>();
-  // One pass for Σg and Σg·(x − μ), g = dy where y > 0 else 0.
-  std::vector<double> sumG, sumGx;
-  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict b) {
-    const float* __restrict dyr = dyp + m * c;
-    const float* __restrict yr = yp + m * c;
-    const float* __restrict xr = xp + m * c;
-    const float* __restrict mr = mu;
-    for (int64_t k = 0; k < c; k++) {
-      const float d = dyr[k];  // loaded unconditionally, so the mask is a vector select, not a branch
-      const float g = yr[k] > 0.f ? d : 0.f;
-      a[k] += g;
-      b[k] += g * (xr[k] - mr[k]);
-    }
-  }, sumG, sumGx);
   auto opts = x.options();
   at::Tensor dgamma = at::empty({c}, opts), dbeta = at::empty({c}, opts);
-  std::vector<float> meanG(c), k1(c), scale(c);
-  for (int64_t k = 0; k < c; k++) {
-    dgamma.data_ptr<float>()[k] = static_cast<float>(sumGx[k] * inv[k]);
-    dbeta.data_ptr<float>()[k] = static_cast<float>(sumG[k]);
-    meanG[k] = static_cast<float>(sumG[k] / rows);
-    k1[k] = static_cast<float>(sumGx[k] / rows * inv[k] * inv[k]);
-    scale[k] = ga[k] * inv[k];
-  }
   at::Tensor dx = at::empty_like(x, at::MemoryFormat::Contiguous);
-  float* dxp = dx.data_ptr<float>();
-  const float *mg = meanG.data(), *kk = k1.data(), *sc = scale.data();
-  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t m = begin; m < end; m++) {
-      const int64_t o = m * c;
-      const float* __restrict dyr = dyp + o;
-      const float* __restrict yr = yp + o;
-      const float* __restrict xr = xp + o;
-      float* __restrict dxr = dxp + o;
-      for (int64_t k = 0; k < c; k++) {
-        const float d = dyr[k];
-        const float g = yr[k] > 0.f ? d : 0.f;
-        dxr[k] = (g - mg[k] - (xr[k] - mu[k]) * kk[k]) * sc[k];
-      }
+  at::Tensor g = writeG ? at::empty_like(x, at::MemoryFormat::Contiguous) : none;
+  auto coefficients = [&](const std::vector<double>& sumG, const std::vector<double>& sumGx, std::vector<float>& mg, std::vector<float>& kk,
+                          std::vector<float>& sc) {
+    for (int64_t k = 0; k < c; k++) {
+      dgamma.data_ptr<float>()[k] = static_cast<float>(sumGx[k] * inv[k]);
+      dbeta.data_ptr<float>()[k] = static_cast<float>(sumG[k]);
+      mg[k] = static_cast<float>(sumG[k] / rows);
+      kk[k] = static_cast<float>(sumGx[k] / rows * inv[k] * inv[k]);
+      sc[k] = ga[k] * inv[k];
     }
-  });
-  return {dx, dgamma, dbeta};
+  };
+  const float* dyp = dy.data_ptr<float>();
+  const float* yp = relu ? y.data_ptr<float>() : nullptr;
+  const float* xp = x.data_ptr<float>();
+  float* gp = writeG ? g.data_ptr<float>() : nullptr;
+  float* dxp = dx.data_ptr<float>();
+  if (writeG) {
+    backwardPasses<true, true>(dyp, yp, xp, mu, gp, dxp, rows, c, coefficients);
+  } else if (relu) {
+    backwardPasses<true, false>(dyp, yp, xp, mu, gp, dxp, rows, c, coefficients);
+  } else {
+    backwardPasses<false, false>(dyp, yp, xp, mu, gp, dxp, rows, c, coefficients);
+  }
+  return {dx, g, dgamma, dbeta};
 }
 
-at::Tensor bnReluEval(const at::Tensor& x_, const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma,
-                      const at::Tensor& beta, double eps) {
+// y = [relu](BN(x) [+ residual]) with running statistics, one pass.
+at::Tensor bnEval(const at::Tensor& x_, const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma, const at::Tensor& beta,
+                  const c10::optional<at::Tensor>& residual_, bool relu, double eps) {
   const int64_t c = channelsOf(x_, gamma);
-  if (!(fastPath(x_) && fastPath(runningMean) && fastPath(runningVar) && fastPath(gamma) && fastPath(beta))) {
+  const at::Tensor residual = residualOf(residual_, x_);
+  if (!(fastPath(x_) && fastPath(runningMean) && fastPath(runningVar) && fastPath(gamma) && fastPath(beta) &&
+        (!residual.defined() || fastPath(residual)))) {
     auto y = std::get<0>(at::native_batch_norm(x_.contiguous().view({-1, c}), gamma, beta, runningMean, runningVar, /*training=*/false, 0.0, eps));
-    return y.relu_().view(x_.sizes());
+    if (residual.defined()) y.add_(residual.view({-1, c}));
+    if (relu) y.relu_();
+    return y.view(x_.sizes());
   }
   const at::Tensor x = x_.contiguous(), rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(),
                    be = beta.contiguous();
@@ -282,7 +359,8 @@ at::Tensor bnReluEval(const at::Tensor& x_, const at::Tensor& runningMean, const
   for (int64_t k = 0; k < c; k++) invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv.data_ptr<float>()[k]) + eps));
   linearTerms(g.data_ptr<float>(), be.data_ptr<float>(), rm.data_ptr<float>(), invstd.data(), c, a, b);
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
-  scaleShift<true>(x.data_ptr<float>(), a.data(), b.data(), y.data_ptr<float>(), x.numel() / c, c);
+  scaleShift(relu, x.data_ptr<float>(), a.data(), b.data(), residual.defined() ? residual.data_ptr<float>() : nullptr, y.data_ptr<float>(),
+             x.numel() / c, c);
   return y;
 }
 
@@ -307,10 +385,12 @@ std::tuple<at::Tensor, at::Tensor> bnRunningStats(const at::Tensor& runningMean,
 }  // namespace
 
 TORCH_LIBRARY(icl, m) {
-  m.def("bn_relu_train(Tensor x, Tensor gamma, Tensor beta, float eps) -> (Tensor, Tensor, Tensor, Tensor)", bnReluTrain);
-  m.def("bn_relu_train_backward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd) -> (Tensor, Tensor, Tensor)",
-        bnReluTrainBackward);
-  m.def("bn_relu_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, float eps) -> Tensor", bnReluEval);
+  m.def("bn_train(Tensor x, Tensor gamma, Tensor beta, Tensor? residual, bool relu, float eps) -> (Tensor, Tensor, Tensor, Tensor)", bnTrain);
+  m.def("bn_train_backward(Tensor dy, Tensor? y, Tensor x, Tensor gamma, Tensor mean, Tensor invstd, bool relu, bool residual_grad)"
+        " -> (Tensor, Tensor, Tensor, Tensor)",
+        bnTrainBackward);
+  m.def("bn_eval(Tensor x, Tensor running_mean, Tensor running_var, Tensor gamma, Tensor beta, Tensor? residual, bool relu, float eps) -> Tensor",
+        bnEval);
   m.def("bn_running_stats(Tensor running_mean, Tensor running_var, Tensor mean, Tensor var, float count, float momentum) -> (Tensor, Tensor)",
         bnRunningStats);
 }
