@@ -21,30 +21,15 @@ warm-up and then answers, one JSON line each:
 Without --serve it times --steps / --eval-steps once and prints one JSON line.
 """
 import argparse
-import importlib
 import json
-import os
 import resource
 import sys
 import time
-import types
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-
-def namespace(value):
-    """Our config dict as the attribute tree the original's yacs CfgNode is (config.model.resnet.depth)."""
-    if isinstance(value, dict):
-        return types.SimpleNamespace(**{k: namespace(v) for k, v in value.items()})
-    return value
-
-
-def build(cfg):
-    module = importlib.import_module(f'pytorch_image_classification.models.{cfg.model.type}.{cfg.model.name}')
-    return module.Network(cfg)
+from original_models import build, namespace
 
 
 def live_bytes(tensors):

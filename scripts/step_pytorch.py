@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch's own training step, for the step-equivalence tests (test/step/pytorch.test.ts).
 
-Reads a JSON request (argv[1]): a model family and its `model` config section, the dataset shape, a batch, the
+Reads a JSON request (argv[1]): our resolved config's `model` and `dataset` sections, a batch, the
 state before the step (every parameter, BN buffer and optimizer state tensor, in TensorFlow.js layout: convolution
-weights HWIO, linear weights [in, out], images NHWC) and the optimizer settings. Builds the original's network
-(hysts/pytorch_image_classification, models/cifar/*.py) with the same parameter names, loads the state, takes ONE
+weights HWIO, linear weights [in, out], images NHWC) and the optimizer settings. Builds the original's own network
+(hysts/pytorch_image_classification, models/cifar/*.py, copied into scripts/pytorch_image_classification/; see
+original_models.py), whose parameter names are ours, loads the state, takes ONE
 training step (model.train(), mean cross-entropy, backward, optimizer.step()) and writes the state after the step
 in the same layout to argv[2] as JSON.
 
@@ -20,116 +21,9 @@ import math
 import sys
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-# ---------- networks (models/cifar/resnet_preact.py and resnet.py of the original) ----------
-
-def add_stages(net, chans, n, block):
-    """net.stage1..3 (strides 1, 2, 2), each n blocks `block1`..; block(stage, index, cin, cout, stride)."""
-    cin = chans[0]
-    for s, (cout, stride) in enumerate(zip(chans, [1, 2, 2])):
-        stage = nn.Sequential()
-        for b in range(n):
-            stage.add_module(f'block{b + 1}', block(s, b, cin if b == 0 else cout, cout, stride if b == 0 else 1))
-        setattr(net, f'stage{s + 1}', stage)
-        cin = cout
-
-
-class PreactBasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride, remove_first_relu, add_last_bn, preact):
-        super().__init__()
-        self._remove_first_relu = remove_first_relu
-        self._add_last_bn = add_last_bn
-        self._preact = preact
-        self.bn1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        if add_last_bn:
-            self.bn3 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if cin != cout:
-            self.shortcut.add_module('conv', nn.Conv2d(cin, cout, 1, stride, 0, bias=False))
-
-    def forward(self, x):
-        if self._preact:
-            x = F.relu(self.bn1(x), inplace=True)
-            y = self.conv1(x)
-        else:
-            y = self.bn1(x)
-            if not self._remove_first_relu:
-                y = F.relu(y, inplace=True)
-            y = self.conv1(y)
-        y = F.relu(self.bn2(y), inplace=True)
-        y = self.conv2(y)
-        if self._add_last_bn:
-            y = self.bn3(y)
-        y += self.shortcut(x)
-        return y
-
-
-class ResNetPreact(nn.Module):
-    def __init__(self, m, in_channels, n_classes):
-        super().__init__()
-        assert m['block_type'] == 'basic', 'only basic blocks here'
-        n = (m['depth'] - 2) // 6
-        c = m['initial_channels']
-        chans = [c, 2 * c, 4 * c]
-        self.conv = nn.Conv2d(in_channels, chans[0], 3, 1, 1, bias=False)
-        add_stages(self, chans, n, lambda s, b, cin, cout, stride: PreactBasicBlock(
-            cin, cout, stride, m['remove_first_relu'], m['add_last_bn'], m['preact_stage'][s] if b == 0 else False))
-        self.bn = nn.BatchNorm2d(chans[2])
-        self.fc = nn.Linear(chans[2], n_classes)
-
-    def forward(self, x):
-        x = self.conv(x)
-        x = self.stage3(self.stage2(self.stage1(x)))
-        x = F.relu(self.bn(x), inplace=True)
-        x = F.adaptive_avg_pool2d(x, output_size=1)
-        return self.fc(x.view(x.size(0), -1))
-
-
-class ResNetBasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if cin != cout:
-            self.shortcut.add_module('conv', nn.Conv2d(cin, cout, 1, stride, 0, bias=False))
-            self.shortcut.add_module('bn', nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        y = self.bn2(self.conv2(y))
-        y += self.shortcut(x)
-        return F.relu(y, inplace=True)
-
-
-class ResNet(nn.Module):
-    def __init__(self, m, in_channels, n_classes):
-        super().__init__()
-        assert m['block_type'] == 'basic', 'only basic blocks here'
-        n = (m['depth'] - 2) // 6
-        c = m['initial_channels']
-        chans = [c, 2 * c, 4 * c]
-        self.conv = nn.Conv2d(in_channels, chans[0], 3, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(chans[0])
-        add_stages(self, chans, n, lambda s, b, cin, cout, stride: ResNetBasicBlock(cin, cout, stride))
-        self.fc = nn.Linear(chans[2], n_classes)
-
-    def forward(self, x):
-        x = F.relu(self.bn(self.conv(x)), inplace=True)
-        x = self.stage3(self.stage2(self.stage1(x)))
-        x = F.adaptive_avg_pool2d(x, output_size=1)
-        return self.fc(x.view(x.size(0), -1))
-
-
-NETWORKS = {'resnet_preact': ResNetPreact, 'resnet': ResNet}
+from original_models import build, namespace
 
 
 # ---------- optimizers the PyTorch library lacks, as their papers write them ----------
@@ -231,10 +125,10 @@ def to_tfjs(t):
 def main():
     req = json.load(open(sys.argv[1]))
     torch.set_num_threads(1)
+    model = build(namespace(req['config']))  # in float32: the original sizes its classifier with a float32 probe
     if '--double' in sys.argv[3:]:
         torch.set_default_dtype(torch.float64)  # the exact step, to tell float noise from a difference
-    d = req['dataset']
-    model = NETWORKS[req['family']](req['model'], d['n_channels'], d['n_classes'])
+        model.to(torch.float64)
     tensors = {k: decode(v) for k, v in req['tensors'].items()}
     params = dict(model.named_parameters())
     buffers = dict(model.named_buffers())

@@ -236,7 +236,6 @@ const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLengt
  */
 export function stepOnPytorch(family: Family, setup: StepSetup, ours: StepResult, double = false): StepResult {
   const cfg = stepConfig(family, setup);
-  const model = (cfg.model as unknown as Record<string, unknown>)[cfg.model.name];
   const t = cfg.train;
   const optimizer = {
     name: t.optimizer, momentum: t.momentum, nesterov: t.nesterov, betas: t.optimizer.startsWith('adabound') ? cfg.optim.adabound.betas : cfg.optim.adam.betas,
@@ -245,7 +244,7 @@ export function stepOnPytorch(family: Family, setup: StepSetup, ours: StepResult
   const tensors = Object.fromEntries([...ours.start].map(([k, v]) => [k, { shape: v.shape, data: b64(v.data) }]));
   const { image_size: s, n_channels: c } = cfg.dataset;
   const request = {
-    family: family.name, model, dataset: cfg.dataset, optimizer, lr: setup.lr ?? LR, weight_decay: ours.weightDecay,
+    config: { model: cfg.model, dataset: cfg.dataset }, optimizer, lr: setup.lr ?? LR, weight_decay: ours.weightDecay,
     x: { shape: [ours.batch.n, s, s, c], data: b64(ours.batch.x) }, y: Array.from(ours.batch.y), tensors,
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icl-step-'));
