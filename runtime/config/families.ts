@@ -7,12 +7,10 @@
  * receive it through their build context), so the extension and the submit/queue CLIs can use it.
  */
 import * as BUILT_IN from '../models/families';
-import { ConfigError } from './config_error';
 import {
   depthProblemOf,
   depthRuleOf,
   depthsOfRule,
-  cifarBlocks,
   nearestOfRule,
   type DepthRule,
   type FamilyDeclaration,
@@ -51,8 +49,6 @@ export const FAMILIES = Object.fromEntries(
 
 /** Name of a built-in family (`model.name`). */
 export type FamilyName = keyof typeof FAMILIES;
-/** The model types a built-in family declares. */
-export type FamilyTypes<F extends FamilyName> = (typeof FAMILIES)[F]['types'][number];
 /** The config sections `model.<name>` of the built-in families. */
 export type FamilySections = { [F in FamilyName]: (typeof FAMILIES)[F]['section'] };
 
@@ -124,16 +120,4 @@ export function nearestDepths(family: string, blockType: string | undefined, dep
 export function depthProblem(family: string, blockType: string | undefined, depth: number): string | undefined {
   const d = findFamily(family);
   return d && depthProblemOf(d, blockType, depth);
-}
-
-/**
- * Blocks in each of the 3 stages of a family's cifar-type network (see `cifarBlocks` in
- * `models/families/define.ts`, which the builders call with their own declaration).
- * @throws ConfigError naming `model.<family>.depth` when it does not fit the rule, or the family has no depth
- *   rule; naming `model.name` for an unknown family
- */
-export function blocksPerStage(family: string, depth: number, blockType?: string): number[] {
-  const d = findFamily(family);
-  if (!d) throw new ConfigError(`unknown model family ${family} (available: ${familyNames().join(', ')})`, { key: 'model.name' });
-  return cifarBlocks(d, depth, blockType);
 }

@@ -29,7 +29,6 @@ export {
   FAMILIES,
   IMAGENET_STAGES,
   MODEL_TYPES,
-  blocksPerStage,
   depthProblem,
   depthRule,
   familyNames,
@@ -41,7 +40,6 @@ export {
   type DepthRule,
   type FamilyDeclaration,
   type FamilyName,
-  type FamilyTypes,
   type ModelType,
 } from './families';
 export type { ConfigNodeSpec, ConfigOf, LeafEntry, LeafOptions, LeafSpec, LeafType, SectionEntry, SectionSpec, ValueOf } from './spec';

@@ -19,7 +19,6 @@ import {
   BLOCK_TYPES,
   ConfigError,
   MODEL_TYPES,
-  blocksPerStage,
   configJsonSchema,
   defaultConfig,
   depthRule,
@@ -29,7 +28,7 @@ import {
   nearestDepths,
   validDepths,
 } from '../../runtime/config';
-import { defineFamily } from '../../runtime/models/families/define';
+import { cifarBlocks, defineFamily } from '../../runtime/models/families/define';
 import { countParams, createModel, registerModelFamily } from '../../runtime/models';
 import TOY, { buildToy } from './fixtures/toy';
 
@@ -59,13 +58,13 @@ describe('every declared family', () => {
     for (const block of blockTypesOf(name)) {
       const keys = block === undefined ? [] : [`model.${name}.block_type`, block];
       const load = (depth: number) => loadConfig({ overrides: ['model.name', name, ...keys, `model.${name}.depth`, String(depth)] });
-      it(`${name}${block ? ` ${block}` : ''}: the config accepts exactly validDepths up to 120, and blocksPerStage inverts the rule`, () => {
+      it(`${name}${block ? ` ${block}` : ''}: the config accepts exactly validDepths up to 120, and cifarBlocks inverts the rule`, () => {
         const valid = validDepths(name, block, 120);
         assert.ok(valid.length >= 4, `${valid.join(', ')}`);
         const step = valid[1] - valid[0];
         valid.forEach((d, i) => {
           assert.equal(d, valid[0] + i * step, 'no depth is skipped');
-          assert.deepEqual(blocksPerStage(name, d, block), [i + 1, i + 1, i + 1]);
+          assert.deepEqual(cifarBlocks(findFamily(name)!, d, block), [i + 1, i + 1, i + 1]);
         });
         for (let d = 1; d <= 120; d++) {
           if (valid.includes(d)) {
