@@ -236,32 +236,68 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrain(const at::Ten
   return {y, mean, invstd, var};
 }
 
-// Pass 1 of the backward over rows [begin, end): g = dy masked by y > 0 (Relu) or dy, written to gp (WriteG), its
-// per-channel sums Σg and Σg·(x − μ) added into a and b.
+// Rows per float partial sum in the backward pass: its per-channel sums are taken in float over blocks of this many
+// rows (vectorised, 8 lanes with AVX2) and the block sums added in double, so the float error is that of a 32-term sum
+// whatever the batch. PyTorch's CPU backward sums in float over whole planes (batch_norm_kernel.cpp); the backward is
+// not PyTorch's to the bit either way (its order of summation differs), only the forward must be. Blocks start at
+// multiples of kBlockRows from row 0, so the sums do not depend on how the rows are split among threads.
+constexpr int64_t kBlockRows = 32;
+
+// Whether this CPU runs the AVX2 + FMA builds of the backward loops.
+bool cpuHasAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+// Pass 1 of the backward over rows [first, last) (first a multiple of kBlockRows): g = dy masked by y > 0 (Relu) or
+// dy, written to gp (WriteG), its per-channel sums Σg and Σg·(x − μ) added into a and b (double) block by block; fa, fb:
+// float scratch of c values.
 template <bool Relu, bool WriteG>
-void gradSumRows(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, int64_t m, int64_t c, double* __restrict a,
-                 double* __restrict b) {
-  const int64_t o = m * c;
-  const float* __restrict dyr = dyp + o;
-  const float* __restrict yr = Relu ? yp + o : nullptr;
-  const float* __restrict xr = xp + o;
-  float* __restrict gr = WriteG ? gp + o : nullptr;
+__attribute__((always_inline)) inline void gradSumLoop(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, int64_t first,
+                                                       int64_t last, int64_t c, float* __restrict fa, float* __restrict fb, double* __restrict a,
+                                                       double* __restrict b) {
   const float* __restrict mr = mu;
-  for (int64_t k = 0; k < c; k++) {
-    const float d = dyr[k];  // loaded unconditionally, so the mask is a vector select, not a branch
-    const float g = Relu ? (yr[k] > 0.f ? d : 0.f) : d;
-    if constexpr (WriteG) gr[k] = g;
-    a[k] += g;
-    b[k] += g * (xr[k] - mr[k]);
+  for (int64_t blk = first; blk < last; blk += kBlockRows) {
+    const int64_t blkEnd = std::min(last, blk + kBlockRows);
+    for (int64_t k = 0; k < c; k++) fa[k] = fb[k] = 0.f;
+    for (int64_t m = blk; m < blkEnd; m++) {
+      const int64_t o = m * c;
+      const float* __restrict dyr = dyp + o;
+      const float* __restrict yr = Relu ? yp + o : nullptr;
+      const float* __restrict xr = xp + o;
+      float* __restrict gr = WriteG ? gp + o : nullptr;
+      for (int64_t k = 0; k < c; k++) {
+        const float d = dyr[k];  // loaded unconditionally, so the mask is a vector select, not a branch
+        const float g = Relu ? (yr[k] > 0.f ? d : 0.f) : d;
+        if constexpr (WriteG) gr[k] = g;
+        fa[k] += g;
+        fb[k] += g * (xr[k] - mr[k]);
+      }
+    }
+    for (int64_t k = 0; k < c; k++) {
+      a[k] += fa[k];
+      b[k] += fb[k];
+    }
   }
 }
 
-// Pass 2 over rows [begin, end): dx = (g − mean(g) − (x − μ)·k1)·γ·invstd, g read from gp (ReadG, already masked) or
+template <bool Relu, bool WriteG>
+void gradSumRows(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, int64_t first, int64_t last, int64_t c, float* fa,
+                 float* fb, double* a, double* b) {
+  gradSumLoop<Relu, WriteG>(dyp, yp, xp, mu, gp, first, last, c, fa, fb, a, b);
+}
+
+// Pass 2 over rows [first, last): dx = (g − mean(g) − (x − μ)·k1)·γ·invstd, g read from gp (ReadG, already masked) or
 // recomputed from dy (and y when Relu).
 template <bool Relu, bool ReadG>
-void gradDxRows(const float* dyp, const float* yp, const float* gp, const float* xp, const float* mu, const float* mg, const float* kk,
-                const float* sc, float* dxp, int64_t begin, int64_t end, int64_t c) {
-  for (int64_t m = begin; m < end; m++) {
+__attribute__((always_inline)) inline void gradDxLoop(const float* dyp, const float* yp, const float* gp, const float* xp, const float* mu,
+                                                      const float* mg, const float* kk, const float* sc, float* dxp, int64_t first, int64_t last,
+                                                      int64_t c) {
+  for (int64_t m = first; m < last; m++) {
     const int64_t o = m * c;
     const float* __restrict dyr = ReadG ? gp + o : dyp + o;
     const float* __restrict yr = (Relu && !ReadG) ? yp + o : nullptr;
@@ -275,17 +311,60 @@ void gradDxRows(const float* dyp, const float* yp, const float* gp, const float*
   }
 }
 
+template <bool Relu, bool ReadG>
+void gradDxRows(const float* dyp, const float* yp, const float* gp, const float* xp, const float* mu, const float* mg, const float* kk,
+                const float* sc, float* dxp, int64_t first, int64_t last, int64_t c) {
+  gradDxLoop<Relu, ReadG>(dyp, yp, gp, xp, mu, mg, kk, sc, dxp, first, last, c);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <bool Relu, bool WriteG>
+__attribute__((target("avx2,fma"))) void gradSumRowsAvx2(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, int64_t first,
+                                                          int64_t last, int64_t c, float* fa, float* fb, double* a, double* b) {
+  gradSumLoop<Relu, WriteG>(dyp, yp, xp, mu, gp, first, last, c, fa, fb, a, b);
+}
+
+template <bool Relu, bool ReadG>
+__attribute__((target("avx2,fma"))) void gradDxRowsAvx2(const float* dyp, const float* yp, const float* gp, const float* xp, const float* mu,
+                                                         const float* mg, const float* kk, const float* sc, float* dxp, int64_t first, int64_t last,
+                                                         int64_t c) {
+  gradDxLoop<Relu, ReadG>(dyp, yp, gp, xp, mu, mg, kk, sc, dxp, first, last, c);
+}
+#endif
+
 // The two backward passes for one choice of (Relu, WriteG): sums into sumG/sumGx, then (after `coefficients` has
-// turned them into mg, kk, sc) dx.
+// turned them into mg, kk, sc) dx. Pass 1 runs in parallel over blocks of kBlockRows rows, each thread adding its
+// blocks' float sums into its own double accumulators.
 template <bool Relu, bool WriteG, typename Coefficients>
 void backwardPasses(const float* dyp, const float* yp, const float* xp, const float* mu, float* gp, float* dxp, int64_t rows, int64_t c,
                     Coefficients coefficients) {
-  std::vector<double> sumG, sumGx;
-  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict b) { gradSumRows<Relu, WriteG>(dyp, yp, xp, mu, gp, m, c, a, b); },
-              sumG, sumGx);
+  const bool avx2 = cpuHasAvx2();
+  const int nt = at::get_num_threads();
+  std::vector<double> part(2 * static_cast<size_t>(nt) * c, 0.0);
+  const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  at::parallel_for(0, blocks, std::max<int64_t>(1, kGrain / kBlockRows), [&](int64_t begin, int64_t end) {
+    double* a = part.data() + 2 * static_cast<size_t>(at::get_thread_num()) * c;
+    std::vector<float> scratch(2 * c);
+    const int64_t first = begin * kBlockRows, last = std::min(rows, end * kBlockRows);
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2) return gradSumRowsAvx2<Relu, WriteG>(dyp, yp, xp, mu, gp, first, last, c, scratch.data(), scratch.data() + c, a, a + c);
+#endif
+    gradSumRows<Relu, WriteG>(dyp, yp, xp, mu, gp, first, last, c, scratch.data(), scratch.data() + c, a, a + c);
+  });
+  std::vector<double> sumG(c, 0.0), sumGx(c, 0.0);
+  for (int t = 0; t < nt; t++) {
+    const double* p = part.data() + 2 * static_cast<size_t>(t) * c;
+    for (int64_t k = 0; k < c; k++) {
+      sumG[k] += p[k];
+      sumGx[k] += p[c + k];
+    }
+  }
   std::vector<float> mg(c), kk(c), sc(c);
   coefficients(sumG, sumGx, mg, kk, sc);
   at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2) return gradDxRowsAvx2<Relu, WriteG>(dyp, yp, gp, xp, mu, mg.data(), kk.data(), sc.data(), dxp, begin, end, c);
+#endif
     gradDxRows<Relu, WriteG>(dyp, yp, gp, xp, mu, mg.data(), kk.data(), sc.data(), dxp, begin, end, c);
   });
 }
