@@ -305,6 +305,49 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     }
   });
 
+  test('batch norm after a wide convolution (NCHW memory: convLayout, icl::bn_* NCHW loops) equals the composed ops on cpu, with gradients', async () => {
+    // 64 -> 64 channels, 3×3: the convolution runs in NCHW and its output stays so behind the NHWC shape, so the BN
+    // kernels take their NCHW loops. Planes of 30 (5×6, the loops' tails) and 64 values; the residual from a second
+    // wide convolution (NCHW) or an uploaded tensor (NHWC, copied); with and without the ReLU.
+    for (const [[h, w], relu, wideResidual] of [[[5, 6], true, true], [[8, 8], true, false], [[5, 6], false, false]] as [[number, number], boolean, boolean][]) {
+      const shape = [2, h, w, 64];
+      const inputs = () => [rand(shape, 121), tf.mul(rand([3, 3, 64, 64], 122), 0.05), rand(shape, 123), tf.add(rand([64], 124), 1), rand([64], 125)];
+      const residualOf = (x: tf.Tensor, k: tf.Tensor, r: tf.Tensor) => (wideResidual ? tf.conv2d(r as tf.Tensor4D, tf.reverse(k, 0) as tf.Tensor4D, 1, 'same') : tf.add(tf.mul(x, 0), r));
+      const ref = (x: tf.Tensor, k: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const o = batchNormTrain(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+        const sum = tf.add(o.y, residualOf(x, k, r)) as tf.Tensor4D;
+        return { ...o, y: relu ? tf.relu(sum) as tf.Tensor4D : sum };
+      };
+      const fused = (x: tf.Tensor, k: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        batchNormAddTrain(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), residualOf(x, k, r) as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, relu);
+      type Args = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const label = `conv64 -> bn+add${relu ? '+relu' : ''} ${shape}${wideResidual ? ', wide residual' : ''}`;
+      await same(`${label} forward`, () => { const o = ref(...(inputs() as Args)); return [o.y, o.mean, o.variance]; }, 2e-5,
+        () => { const o = fused(...(inputs() as Args)); return [o.y, o.mean, o.variance]; });
+      const grads = (f: typeof ref) => () =>
+        tf.grads((...a: tf.Tensor[]) => {
+          const o = f(...(a as Args));
+          o.mean.dispose();
+          o.variance.dispose();
+          return tf.sum(tf.mul(o.y, rand(o.y.shape, 126)));
+        })(inputs());
+      await same(`${label} gradients`, grads(ref), 5e-5, grads(fused));
+      const stats = () => [rand([64], 127), pos([64], 128)];
+      const evalRef = () => {
+        const [x, k, r, g, b] = inputs();
+        const [m, v] = stats();
+        const sum = tf.add(batchNormInference(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), m as tf.Tensor1D, v as tf.Tensor1D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), residualOf(x, k, r));
+        return relu ? tf.relu(sum) : sum;
+      };
+      const evalFused = () => {
+        const [x, k, r, g, b] = inputs();
+        const [m, v] = stats();
+        return batchNormAddInference(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), residualOf(x, k, r) as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, relu);
+      };
+      await same(`${label} inference`, evalRef, 2e-5, evalFused);
+    }
+  });
+
   test('batchNormAddInference: the BatchNormAddInference kernel (icl::bn_eval with a residual) equals [relu](batchNormInference + r) on cpu', async () => {
     for (const relu of [true, false]) {
       const args = () => [rand([3, 5, 7, 9], 111), rand([3, 5, 7, 9], 116), rand([9], 112), pos([9], 113), tf.add(rand([9], 114), 1), rand([9], 115)] as

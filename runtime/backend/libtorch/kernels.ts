@@ -340,10 +340,44 @@ function device(s: KernelScope): string | undefined {
   return s.backend.device === 'cpu' ? undefined : s.backend.device;
 }
 
-// ---------- convolutions (NHWC viewed as channels_last NCHW) ----------
+// ---------- convolutions (NHWC viewed as NCHW, channels_last or contiguous in memory) ----------
+//
+// tfjs's tensors are NHWC; a convolution hands oneDNN their NCHW-ordered view. Which memory layout that view has
+// decides oneDNN's kernel: for channels_last (NHWC in memory, the layout tfjs uploads) libtorch 1.13's oneDNN 2.6 runs its
+// NHWC kernels, for contiguous NCHW it reorders to its blocked layout. In a training step of WRN-16-4 (batch 64, 2
+// threads), the 3×3 convolutions with 64 to 256 channels took 20–25% less time each in NCHW (forward 56 → 45 ms, filter
+// gradient 91 → 69 ms, input gradient 52 → 44 ms at 64 channels, 32×32), while with 16 or 32 channels, and 1×1
+// convolutions, channels_last is up to 3× faster (docs/performance.md). So {@link convLayout} picks the layout per
+// layer. An NCHW output stays NCHW in memory behind its NHWC shape (a permuted view, strides [C·H·W, W, 1, H·W]); ATen's
+// element-wise operators and our batch norm kernels (native/bn_relu.cc) keep that layout, so the following layer
+// finds it without a copy. Only where the choice changes (the first wide layer of a stage) is the activation
+// transposed, once forward and once backward.
 
 const toNCHW = (s: KernelScope, t: LtTensor | number): LtTensor => s.call('aten::permute', t, [0, 3, 1, 2]);
 const toNHWC = (s: KernelScope, t: LtTensor | number): LtTensor => s.call('aten::permute', t, [0, 2, 3, 1]);
+
+/** Least input and output channels of a (not grouped, not 1×1) convolution that runs in contiguous NCHW. */
+export const NCHW_MIN_CHANNELS = 64;
+
+/**
+ * Memory layout a convolution runs in (see the section comment): `nchw` for plain convolutions of 3×3 or more with at
+ * least {@link NCHW_MIN_CHANNELS} input and output channels, `input` (whatever layout its input has, so never a copy)
+ * for 1×1 convolutions, which are a matrix product either way, and `channelsLast` for the rest.
+ */
+export type ConvLayout = 'nchw' | 'channelsLast' | 'input';
+
+/** {@link ConvLayout} of a convolution. */
+export function convLayout(info: tf.backend_util.Conv2DInfo, depthwise: boolean): ConvLayout {
+  if (depthwise) return 'channelsLast';
+  if (info.filterHeight * info.filterWidth === 1) return 'input';
+  return Math.min(info.inChannels, info.outChannels) >= NCHW_MIN_CHANNELS ? 'nchw' : 'channelsLast';
+}
+
+/** The NCHW-ordered view of NHWC `t` in `layout` (copied only when its memory is in the other layout). */
+function convOperand(s: KernelScope, t: LtTensor | number, layout: ConvLayout): LtTensor {
+  if (layout === 'input') return toNCHW(s, t);
+  return s.call('aten::contiguous', toNCHW(s, t), layout === 'nchw' ? MEMORY_FORMAT.contiguous : MEMORY_FORMAT.channelsLast);
+}
 
 function checkNHWC(kernelName: string, dataFormat: string | undefined): void {
   if (dataFormat != null && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
@@ -398,7 +432,7 @@ function conv(s: KernelScope, x: tf.TensorInfo, filter: tf.TensorInfo, g: Geomet
   const w = weightOf(s, s.id(filter), filter.shape, depthwise);
   const groups = depthwise ? info.inChannels : 1;
   const b = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels ? s.id(bias) : null;
-  let y = toNHWC(s, s.call('aten::convolution', toNCHW(s, xin), w, b, [info.strideHeight, info.strideWidth], pad,
+  let y = toNHWC(s, s.call('aten::convolution', convOperand(s, xin, convLayout(info, depthwise)), w, b, [info.strideHeight, info.strideWidth], pad,
     [info.dilationHeight, info.dilationWidth], false, [0, 0], groups));
   if (bias && b == null) y = s.call('aten::add.Tensor', y, s.id(bias));
   return y;
@@ -409,10 +443,13 @@ function convBackpropInput(s: KernelScope, dy: tf.TensorInfo, filter: LtTensor |
   const { info } = g;
   const p = info.padInfo;
   const padded = g.symmetric ? inputShape : [inputShape[0], inputShape[1] + p.top + p.bottom, inputShape[2] + p.left + p.right, inputShape[3]];
-  const input = toNCHW(s, emptyNHWC(s, padded));
+  const layout = convLayout(info, depthwise);
+  const dyIn = convOperand(s, s.id(dy), layout);
+  // An unread input of the (padded) input's shape, in the layout dy has now: the layout dx is computed in.
+  const input = s.call('icl::empty_like_layout', dyIn, [padded[0], padded[3], padded[1], padded[2]]);
   const w = weightOf(s, filter, filterShape, depthwise);
   const pad = g.symmetric ? [p.top, p.left] : [0, 0];
-  const [dx] = s.callList('aten::convolution_backward', toNCHW(s, s.id(dy)), input, w, null, [info.strideHeight, info.strideWidth], pad,
+  const [dx] = s.callList('aten::convolution_backward', dyIn, input, w, null, [info.strideHeight, info.strideWidth], pad,
     [info.dilationHeight, info.dilationWidth], false, [0, 0], depthwise ? info.inChannels : 1, [true, false, false]) as LtTensor[];
   let r = toNHWC(s, dx);
   if (!g.symmetric) {
@@ -433,8 +470,8 @@ function convBackpropFilter(s: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo,
   // input or output channels (heap corruption; PyTorch alone reproduces it with a channels_last 1×1 stride-2 conv of
   // 4 -> 8 channels): such small layers take contiguous NCHW copies, which use another kernel.
   const small = !depthwise && Math.min(info.inChannels, info.outChannels) < 8;
-  const nchw = (t: LtTensor | number): LtTensor => (small ? s.call('aten::contiguous', toNCHW(s, t), undefined) : toNCHW(s, t));
-  const [, dw] = s.callList('aten::convolution_backward', nchw(s.id(dy)), nchw(xin), w, null, [info.strideHeight, info.strideWidth], pad,
+  const layout = small ? 'nchw' : convLayout(info, depthwise);
+  const [, dw] = s.callList('aten::convolution_backward', convOperand(s, s.id(dy), layout), convOperand(s, xin, layout), w, null, [info.strideHeight, info.strideWidth], pad,
     [info.dilationHeight, info.dilationWidth], false, [0, 0], depthwise ? info.inChannels : 1, [false, true, false]) as LtTensor[];
   return filterOf(s, dw, filterShape, depthwise);
 }

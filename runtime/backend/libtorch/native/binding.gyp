@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "icl_libtorch",
-      "sources": ["addon.cc", "allocator_stats.cc", "bn_relu.cc", "process_group.cc", "sgd.cc", "squeeze_excitation.cc"],
+      "sources": ["addon.cc", "allocator_stats.cc", "bn_relu.cc", "process_group.cc", "layout.cc", "sgd.cc", "squeeze_excitation.cc"],
       "defines": ["<!@(node -p \"process.env.ICL_DEFINES || ''\")"],
       "include_dirs": ["<!@(node -p \"(process.env.LIBTORCH_INCLUDES || '').split(':').filter(Boolean).join(' ')\")"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14", "-std=c++14"],

@@ -112,6 +112,16 @@ bool atenUsesFma() {
   return fma;
 }
 
+// Whether this CPU runs the AVX2 + FMA builds of the loops below.
+bool cpuHasAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return avx2;
+#else
+  return false;
+#endif
+}
+
 // y[m, k] = x[m, k]·a[k] + b[k] (+ r[m, k] when Res; Relu: max(0, ·)) over rows [first, last), the scale-shift in one
 // rounding (Fma) or two, then the residual added in its own rounding (as BN's output, then the Add); inlined into the
 // two entry points below so that each is vectorised for its own target.
@@ -189,10 +199,176 @@ at::Tensor residualOf(const c10::optional<at::Tensor>& residual, const at::Tenso
   return residual->contiguous();
 }
 
+// Whether x ([N, H, W, C], tfjs's NHWC) lies in contiguous NCHW memory: the output of a wide convolution, which runs in
+// NCHW (runtime/backend/libtorch/kernels.ts, convLayout). Such tensors take the same arithmetic in loops over NCHW
+// planes (bnTrainNchw, bnTrainBackwardNchw, bnEval) and their results stay in NCHW memory behind the NHWC shape, so the
+// next convolution needs no transposition.
+bool nchwPhysical(const at::Tensor& t) { return t.dim() == 4 && !t.is_contiguous() && t.permute({0, 3, 1, 2}).is_contiguous(); }
+
+at::Tensor nchwView(const at::Tensor& t) { return t.permute({0, 3, 1, 2}); }
+at::Tensor nhwcView(const at::Tensor& t) { return t.permute({0, 2, 3, 1}); }
+
+// Per-plane sums for the statistics of x in NCHW memory, in 8 double lanes (vectorised: float → double, add), as ATen's
+// contiguous CPU kernel sums each channel in double (batch_norm_kernel.cpp, batch_norm_cpu_collect_stats_contiguous_impl):
+// Σx, then Σ float((x − mean)²). The tail (hw mod 8 values) is summed out of line, as in planeSums.
+constexpr int kStatLanes = 8;
+
+template <bool Square>
+__attribute__((noinline)) double planeTailStat(const float* xr, float mean, int64_t j, int64_t hw) {
+  double t = 0.0;
+  for (; j < hw; j++) {
+    const float d = Square ? xr[j] - mean : xr[j];
+    t += Square ? static_cast<double>(d * d) : static_cast<double>(d);
+  }
+  return t;
+}
+
+template <bool Square>
+__attribute__((always_inline)) inline double planeStat(const float* __restrict xr, float mean, int64_t hw) {
+  double a[kStatLanes] = {};
+  int64_t j = 0;
+  for (; j + kStatLanes <= hw; j += kStatLanes) {
+#pragma GCC unroll 1  // as in planeSums: unrolled first, the lanes were not vectorised
+    for (int l = 0; l < kStatLanes; l++) {
+      const float d = Square ? xr[j + l] - mean : xr[j + l];
+      a[l] += Square ? static_cast<double>(d * d) : static_cast<double>(d);
+    }
+  }
+  double t = 0.0;
+  for (int l = 0; l < kStatLanes; l++) t += a[l];
+  return j < hw ? t + planeTailStat<Square>(xr, mean, j, hw) : t;
+}
+
+// Mean, biased variance and invstd of channels [kBegin, kEnd) of x (n planes of hw per channel), rounded as bnTrain's.
+__attribute__((always_inline)) inline void nchwStatsLoop(const float* xp, int64_t n, int64_t c, int64_t hw, double eps, float* mean, float* var,
+                                                         float* invstd, int64_t kBegin, int64_t kEnd) {
+  const auto count = static_cast<double>(n * hw);
+  for (int64_t k = kBegin; k < kEnd; k++) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += planeStat<false>(xp + (i * c + k) * hw, 0.f, hw);
+    const auto m = static_cast<float>(sum / count);
+    double sq = 0.0;
+    for (int64_t i = 0; i < n; i++) sq += planeStat<true>(xp + (i * c + k) * hw, m, hw);
+    const float v = static_cast<float>(sq) / static_cast<float>(count);  // float var_sum / M, in float
+    mean[k] = m;
+    var[k] = v;
+    invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(v) + eps));
+  }
+}
+
+void nchwStatsRows(const float* xp, int64_t n, int64_t c, int64_t hw, double eps, float* mean, float* var, float* invstd, int64_t kBegin,
+                   int64_t kEnd) {
+  nchwStatsLoop(xp, n, c, hw, eps, mean, var, invstd, kBegin, kEnd);
+}
+
+// y = [relu](x·α + β' [+ r]) over planes [pBegin, pEnd) (plane p has channel p mod c), rounded as scaleShiftLoop.
+template <bool Relu, bool Res, bool Fma>
+__attribute__((always_inline)) inline void nchwScaleShiftLoop(const float* xp, const float* ap, const float* bp, const float* rp, float* yp,
+                                                              int64_t c, int64_t hw, int64_t pBegin, int64_t pEnd) {
+  for (int64_t p = pBegin; p < pEnd; p++) {
+    const float al = ap[p % c], be = bp[p % c];
+    const float* __restrict xr = xp + p * hw;
+    const float* __restrict rr = Res ? rp + p * hw : nullptr;
+    float* __restrict yr = yp + p * hw;
+    for (int64_t j = 0; j < hw; j++) {
+      float v;
+      if constexpr (Fma) {
+        v = __builtin_fmaf(xr[j], al, be);
+      } else {
+        v = xr[j] * al + be;
+      }
+      if constexpr (Res) v = v + rr[j];
+      yr[j] = Relu ? std::max(0.f, v) : v;
+    }
+  }
+}
+
+template <bool Relu, bool Res>
+void nchwScaleShiftRows(const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t c, int64_t hw, int64_t pBegin,
+                        int64_t pEnd) {
+  nchwScaleShiftLoop<Relu, Res, false>(xp, ap, bp, rp, yp, c, hw, pBegin, pEnd);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) void nchwStatsRowsAvx2(const float* xp, int64_t n, int64_t c, int64_t hw, double eps, float* mean, float* var,
+                                                            float* invstd, int64_t kBegin, int64_t kEnd) {
+  nchwStatsLoop(xp, n, c, hw, eps, mean, var, invstd, kBegin, kEnd);
+}
+
+template <bool Relu, bool Res>
+__attribute__((target("avx2,fma"))) void nchwScaleShiftRowsFma(const float* xp, const float* ap, const float* bp, const float* rp, float* yp,
+                                                                int64_t c, int64_t hw, int64_t pBegin, int64_t pEnd) {
+  nchwScaleShiftLoop<Relu, Res, true>(xp, ap, bp, rp, yp, c, hw, pBegin, pEnd);
+}
+#endif
+
+template <bool Relu, bool Res>
+void nchwScaleShiftAs(const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t n, int64_t c, int64_t hw) {
+  const bool fma = atenUsesFma();
+  at::parallel_for(0, n * c, std::max<int64_t>(1, kGrain * 16 / std::max<int64_t>(hw, 1)), [&](int64_t pBegin, int64_t pEnd) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fma) return nchwScaleShiftRowsFma<Relu, Res>(xp, ap, bp, rp, yp, c, hw, pBegin, pEnd);
+#endif
+    nchwScaleShiftRows<Relu, Res>(xp, ap, bp, rp, yp, c, hw, pBegin, pEnd);
+  });
+}
+
+void nchwScaleShift(bool relu, const float* xp, const float* ap, const float* bp, const float* rp, float* yp, int64_t n, int64_t c, int64_t hw) {
+  if (relu) {
+    if (rp != nullptr) return nchwScaleShiftAs<true, true>(xp, ap, bp, rp, yp, n, c, hw);
+    return nchwScaleShiftAs<true, false>(xp, ap, bp, rp, yp, n, c, hw);
+  }
+  if (rp != nullptr) return nchwScaleShiftAs<false, true>(xp, ap, bp, rp, yp, n, c, hw);
+  nchwScaleShiftAs<false, false>(xp, ap, bp, rp, yp, n, c, hw);
+}
+
+// The residual's NCHW view in contiguous NCHW memory (a copy only when it lies otherwise), or undefined without one.
+at::Tensor nchwResidual(const c10::optional<at::Tensor>& residual, const at::Tensor& x) {
+  if (!residual.has_value() || !residual->defined()) return {};
+  TORCH_CHECK(residual->sizes() == x.sizes(), "icl bn: the residual has shape ", residual->sizes(), ", x ", x.sizes());
+  return nchwView(*residual).contiguous();
+}
+
+// bnTrain for x in NCHW memory (see nchwPhysical): the same statistics and rounding as the NHWC loops, channel by
+// channel over the planes, and y in NCHW memory behind its NHWC shape. Not CPU float32 (CUDA): ATen's batch norm on
+// the NCHW view, var = 1/invstd² − eps in double, as the generic path.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainNchw(const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& beta,
+                                                                       const c10::optional<at::Tensor>& residual_, bool relu, double eps) {
+  const at::Tensor residual = nchwResidual(residual_, x_);
+  const at::Tensor x = nchwView(x_);
+  if (!(fastPath(x) && (!residual.defined() || fastPath(residual)))) {
+    auto [y, mean, invstd] = at::native_batch_norm(x, gamma, beta, {}, {}, /*training=*/true, 0.0, eps);
+    if (residual.defined()) y.add_(residual);
+    if (relu) y.relu_();
+    auto var = invstd.to(at::kDouble).pow(-2).sub_(eps).to(invstd.scalar_type());
+    return {nhwcView(y), mean, invstd, var};
+  }
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  TORCH_CHECK(n * hw > 0, "icl bn: empty batch");
+  auto opts = x.options();
+  at::Tensor mean = at::empty({c}, opts), invstd = at::empty({c}, opts), var = at::empty({c}, opts);
+  const float* xp = x.data_ptr<float>();
+  float *mp = mean.data_ptr<float>(), *vp = var.data_ptr<float>(), *ip = invstd.data_ptr<float>();
+  const bool avx2 = cpuHasAvx2();
+  at::parallel_for(0, c, 1, [&](int64_t kBegin, int64_t kEnd) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2) return nchwStatsRowsAvx2(xp, n, c, hw, eps, mp, vp, ip, kBegin, kEnd);
+#endif
+    nchwStatsRows(xp, n, c, hw, eps, mp, vp, ip, kBegin, kEnd);
+  });
+  std::vector<float> a, b;
+  const at::Tensor gammaC = gamma.contiguous(), betaC = beta.contiguous();
+  linearTerms(gammaC.data_ptr<float>(), betaC.data_ptr<float>(), mp, ip, c, a, b);
+  at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
+  nchwScaleShift(relu, xp, a.data(), b.data(), residual.defined() ? residual.data_ptr<float>() : nullptr, y.data_ptr<float>(), n, c, hw);
+  return {nhwcView(y), mean, invstd, var};
+}
+
 // y = [relu](BN(x) [+ residual]) with batch statistics; returns y, mean, invstd, biased var.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrain(const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& beta,
                                                                    const c10::optional<at::Tensor>& residual_, bool relu, double eps) {
   const int64_t c = channelsOf(x_, gamma);
+  if (nchwPhysical(x_)) return bnTrainNchw(x_, gamma, beta, residual_, relu, eps);
   const at::Tensor residual = residualOf(residual_, x_);
   if (!(fastPath(x_) && (!residual.defined() || fastPath(residual)))) {
     // [rows, C] with C innermost: ATen's channels-last batch norm kernels (CUDA) take it as is.
@@ -243,15 +419,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrain(const at::Ten
 // multiples of kBlockRows from row 0, so the sums do not depend on how the rows are split among threads.
 constexpr int64_t kBlockRows = 32;
 
-// Whether this CPU runs the AVX2 + FMA builds of the backward loops.
-bool cpuHasAvx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2;
-#else
-  return false;
-#endif
-}
 
 // Pass 1 of the backward over rows [first, last) (first a multiple of kBlockRows): g = dy masked by y > 0 (Relu) or
 // dy, written to gp (WriteG), its per-channel sums Σg and Σg·(x − μ) added into a and b (double) block by block; fa, fb:
@@ -369,6 +536,132 @@ void backwardPasses(const float* dyp, const float* yp, const float* xp, const fl
   });
 }
 
+// The backward passes for x in NCHW memory (see nchwPhysical), channel by channel: n planes of hw values each, at
+// plane offsets (i·c + k)·hw. Pass 1 sums g (dy masked by y > 0 with Relu; written to gp with WriteG) and g·(x − μ)
+// in 16 float lanes per plane, added in double; pass 2 writes dx as gradDxLoop. dγ, dβ as in bnTrainBackward.
+constexpr int kLanes = 16;
+
+// The last hw mod kLanes values of a plane, out of line: a scalar tail loop beside the lane loop made GCC keep the
+// lanes in memory (3× slower).
+template <bool Relu, bool WriteG>
+__attribute__((noinline)) void planeTailSums(const float* dyr, const float* yr, const float* xr, float* gr, float m, int64_t j, int64_t hw,
+                                             double& sumG, double& sumGx) {
+  float ta = 0.f, tb = 0.f;
+  for (; j < hw; j++) {
+    const float d = dyr[j];
+    const float g = Relu ? (yr[j] > 0.f ? d : 0.f) : d;
+    if constexpr (WriteG) gr[j] = g;
+    ta += g;
+    tb += g * (xr[j] - m);
+  }
+  sumG += ta;
+  sumGx += tb;
+}
+
+template <bool Relu, bool WriteG>
+__attribute__((always_inline)) inline void planeSums(const float* __restrict dyr, const float* __restrict yr, const float* __restrict xr,
+                                                     float* __restrict gr, float m, int64_t hw, double& sumG, double& sumGx) {
+  float a[kLanes] = {}, b[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= hw; j += kLanes) {
+#pragma GCC unroll 1  // unrolled first, the lanes were not vectorised and the mask became a branch (4.6× slower on random signs)
+    for (int l = 0; l < kLanes; l++) {
+      const float d = dyr[j + l];  // loaded unconditionally, so the mask is a vector select, not a branch
+      const float g = Relu ? (yr[j + l] > 0.f ? d : 0.f) : d;
+      if constexpr (WriteG) gr[j + l] = g;
+      a[l] += g;
+      b[l] += g * (xr[j + l] - m);
+    }
+  }
+  for (int l = 0; l < kLanes; l++) {
+    sumG += a[l];
+    sumGx += b[l];
+  }
+  if (j < hw) planeTailSums<Relu, WriteG>(dyr, yr, xr, gr, m, j, hw, sumG, sumGx);
+}
+
+template <bool Relu, bool ReadG>
+__attribute__((always_inline)) inline void planeDx(const float* __restrict dyr, const float* __restrict yr, const float* __restrict xr,
+                                                   float* __restrict dxr, float m, float mg, float kk, float sc, int64_t hw) {
+  for (int64_t j = 0; j < hw; j++) {
+    const float d = dyr[j];
+    const float g = (Relu && !ReadG) ? (yr[j] > 0.f ? d : 0.f) : d;
+    dxr[j] = (g - mg - (xr[j] - m) * kk) * sc;
+  }
+}
+
+template <bool Relu, bool WriteG>
+__attribute__((always_inline)) inline void nchwBackwardLoop(const float* dyp, const float* yp, const float* xp, const float* mu, const float* inv,
+                                                            const float* ga, float* gp, float* dxp, float* dgamma, float* dbeta, int64_t n,
+                                                            int64_t c, int64_t hw, int64_t kBegin, int64_t kEnd) {
+  for (int64_t k = kBegin; k < kEnd; k++) {
+    const float m = mu[k];
+    double sumG = 0.0, sumGx = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+      const int64_t o = (i * c + k) * hw;
+      planeSums<Relu, WriteG>(dyp + o, Relu ? yp + o : nullptr, xp + o, WriteG ? gp + o : nullptr, m, hw, sumG, sumGx);
+    }
+    const double count = static_cast<double>(n * hw);
+    dgamma[k] = static_cast<float>(sumGx * inv[k]);
+    dbeta[k] = static_cast<float>(sumG);
+    const float mg = static_cast<float>(sumG / count), kk = static_cast<float>(sumGx / count * inv[k] * inv[k]), sc = ga[k] * inv[k];
+    for (int64_t i = 0; i < n; i++) {
+      const int64_t o = (i * c + k) * hw;
+      planeDx<Relu, WriteG>(WriteG ? gp + o : dyp + o, (Relu && !WriteG) ? yp + o : nullptr, xp + o, dxp + o, m, mg, kk, sc, hw);
+    }
+  }
+}
+
+template <bool Relu, bool WriteG>
+void nchwBackwardRows(const float* dyp, const float* yp, const float* xp, const float* mu, const float* inv, const float* ga, float* gp, float* dxp,
+                      float* dgamma, float* dbeta, int64_t n, int64_t c, int64_t hw, int64_t kBegin, int64_t kEnd) {
+  nchwBackwardLoop<Relu, WriteG>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgamma, dbeta, n, c, hw, kBegin, kEnd);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <bool Relu, bool WriteG>
+__attribute__((target("avx2,fma"))) void nchwBackwardRowsAvx2(const float* dyp, const float* yp, const float* xp, const float* mu, const float* inv,
+                                                               const float* ga, float* gp, float* dxp, float* dgamma, float* dbeta, int64_t n,
+                                                               int64_t c, int64_t hw, int64_t kBegin, int64_t kEnd) {
+  nchwBackwardLoop<Relu, WriteG>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgamma, dbeta, n, c, hw, kBegin, kEnd);
+}
+#endif
+
+template <bool Relu, bool WriteG>
+void nchwBackward(const float* dyp, const float* yp, const float* xp, const float* mu, const float* inv, const float* ga, float* gp, float* dxp,
+                  float* dgamma, float* dbeta, int64_t n, int64_t c, int64_t hw) {
+  const bool avx2 = cpuHasAvx2();
+  at::parallel_for(0, c, 1, [&](int64_t kBegin, int64_t kEnd) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2) return nchwBackwardRowsAvx2<Relu, WriteG>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgamma, dbeta, n, c, hw, kBegin, kEnd);
+#endif
+    nchwBackwardRows<Relu, WriteG>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgamma, dbeta, n, c, hw, kBegin, kEnd);
+  });
+}
+
+// bnTrainBackward for x in NCHW memory, CPU float32: the NCHW views of dy, y and x made contiguous (no copy when they
+// are NCHW already), dx and the residual's gradient returned in NCHW memory behind their NHWC shape.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainBackwardNchw(const at::Tensor& dy_, const c10::optional<at::Tensor>& y_,
+                                                                               const at::Tensor& x_, const at::Tensor& gamma, const at::Tensor& mean,
+                                                                               const at::Tensor& invstd, bool relu, bool writeG, const at::Tensor& none) {
+  const at::Tensor x = nchwView(x_).contiguous(), dy = nchwView(dy_).contiguous(), y = relu ? nchwView(*y_).contiguous() : at::Tensor();
+  const at::Tensor meanC = mean.contiguous(), invC = invstd.contiguous(), gammaC = gamma.contiguous();
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  at::Tensor dx = at::empty_like(x, at::MemoryFormat::Contiguous), g = writeG ? at::empty_like(x, at::MemoryFormat::Contiguous) : none;
+  at::Tensor dgamma = at::empty({c}, x.options()), dbeta = at::empty({c}, x.options());
+  const float *dyp = dy.data_ptr<float>(), *yp = relu ? y.data_ptr<float>() : nullptr, *xp = x.data_ptr<float>();
+  const float *mu = meanC.data_ptr<float>(), *inv = invC.data_ptr<float>(), *ga = gammaC.data_ptr<float>();
+  float *gp = writeG ? g.data_ptr<float>() : nullptr, *dxp = dx.data_ptr<float>(), *dgp = dgamma.data_ptr<float>(), *dbp = dbeta.data_ptr<float>();
+  if (writeG) {
+    nchwBackward<true, true>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgp, dbp, n, c, hw);
+  } else if (relu) {
+    nchwBackward<true, false>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgp, dbp, n, c, hw);
+  } else {
+    nchwBackward<false, false>(dyp, yp, xp, mu, inv, ga, gp, dxp, dgp, dbp, n, c, hw);
+  }
+  return {nhwcView(dx), writeG ? nhwcView(g) : none, dgamma, dbeta};
+}
+
 // Gradient of bnTrain: dx, d(residual) (= dy masked by y > 0 with relu, else dy; an empty tensor unless residualGrad
 // with relu: without the ReLU the residual's gradient is dy itself), dγ, dβ. y is read only with relu.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainBackward(const at::Tensor& dy_, const c10::optional<at::Tensor>& y_,
@@ -379,6 +672,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainBackward(const
   TORCH_CHECK(!relu || (y_.has_value() && y_->defined()), "icl bn backward: the ReLU's mask needs y");
   const bool writeG = relu && residualGrad;
   at::Tensor none = at::empty({0}, x_.options());
+  if (nchwPhysical(x_) && fastPath(dy_) && fastPath(x_) && (!relu || fastPath(*y_))) {
+    return bnTrainBackwardNchw(dy_, y_, x_, gamma, mean, invstd, relu, writeG, none);
+  }
+  if (nchwPhysical(x_)) {
+    const at::Tensor dy = nchwView(dy_).contiguous();
+    const at::Tensor g = relu ? at::threshold_backward(dy, nchwView(*y_), 0).contiguous() : dy;
+    auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(g, nchwView(x_), gamma, {}, {}, mean, invstd, /*train=*/true, 0.0, {true, true, true});
+    return {nhwcView(dx), writeG ? nhwcView(g) : none, dgamma, dbeta};
+  }
   if (!(fastPath(dy_) && fastPath(x_) && (!relu || fastPath(*y_)))) {
     auto g = relu ? at::threshold_backward(dy_.contiguous(), y_->contiguous(), 0) : dy_.contiguous();
     auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(g.view({-1, c}), x_.contiguous().view({-1, c}), gamma, {}, {}, mean, invstd,
@@ -423,6 +725,24 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainBackward(const
 at::Tensor bnEval(const at::Tensor& x_, const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma, const at::Tensor& beta,
                   const c10::optional<at::Tensor>& residual_, bool relu, double eps) {
   const int64_t c = channelsOf(x_, gamma);
+  if (nchwPhysical(x_)) {
+    const at::Tensor x = nchwView(x_), residual = nchwResidual(residual_, x_);
+    if (!(fastPath(x) && fastPath(runningMean) && fastPath(runningVar) && fastPath(gamma) && fastPath(beta) &&
+          (!residual.defined() || fastPath(residual)))) {
+      auto y = std::get<0>(at::native_batch_norm(x, gamma, beta, runningMean, runningVar, /*training=*/false, 0.0, eps));
+      if (residual.defined()) y.add_(residual);
+      if (relu) y.relu_();
+      return nhwcView(y);
+    }
+    const at::Tensor rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(), be = beta.contiguous();
+    std::vector<float> invstd(c), a, b;
+    for (int64_t k = 0; k < c; k++) invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv.data_ptr<float>()[k]) + eps));
+    linearTerms(g.data_ptr<float>(), be.data_ptr<float>(), rm.data_ptr<float>(), invstd.data(), c, a, b);
+    at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
+    nchwScaleShift(relu, x.data_ptr<float>(), a.data(), b.data(), residual.defined() ? residual.data_ptr<float>() : nullptr, y.data_ptr<float>(),
+                   x.size(0), c, x.size(2) * x.size(3));
+    return nhwcView(y);
+  }
   const at::Tensor residual = residualOf(residual_, x_);
   if (!(fastPath(x_) && fastPath(runningMean) && fastPath(runningVar) && fastPath(gamma) && fastPath(beta) &&
         (!residual.defined() || fastPath(residual)))) {
