@@ -394,7 +394,7 @@ describe('libtorch kernels against the cpu backend', { skip }, () => {
     await same('running stats', withVariables, 1e-6);
   });
 
-  test('SGD: the SgdStep kernel (ATen _foreach operators) equals torch.optim.SGD formulas on cpu', async () => {
+  test('SGD: the SgdStep kernel (icl::sgd_step_) equals torch.optim.SGD formulas on cpu', async () => {
     const lr = 0.1, momentum = 0.9, weightDecay = [5e-4, 0];
     const p = () => [rand([3, 4], 61), rand([5], 62)];
     const g = () => [rand([3, 4], 63), rand([5], 64)];

@@ -1,5 +1,5 @@
 /**
- * SGD on the libtorch backend (one fused kernel of ATen `_foreach_*` operators, runtime/backend/libtorch/sgd_kernel.ts)
+ * SGD on the libtorch backend (one native pass per parameter, `icl::sgd_step_`, runtime/backend/libtorch/sgd_kernel.ts)
  * against the generic tfjs-op SGD on the `cpu` backend: same parameters, gradients and options, three steps, the
  * weights and momentum buffers must agree to float32 rounding, with and without Nesterov, momentum and weight decay,
  * and the fused path must not leak tensors.
@@ -86,5 +86,33 @@ describe('fused SGD on libtorch', { skip }, () => {
     inPlace.w.forEach((w, i) => assert.deepEqual(w, copied.w[i], `weight ${i}`));
     inPlace.buf.forEach((b, i) => assert.deepEqual(b, copied.buf[i], `buffer ${i}`));
     copied.held.forEach((h, i) => assert.deepEqual(h, Float32Array.from(value(i + 1, h.length)), `held clone ${i} changed`));
+  });
+
+  test('icl::sgd_step_ gives the bits of torch.optim.SGD\'s ATen operators (add with alpha, mul_, add_), with and without a buffer', () => {
+    if (!loaded.ok) return;
+    const ad = loaded.addon;
+    const n = 10_007; // not a multiple of the vector width: the loops' tails too
+    const values = (seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.7);
+    const call = (name: string, overload: string, args: unknown[]) => ad.call(ad.op(name, overload), args) as { id: number };
+    for (const [momentum, nesterov, wd, hadBuffer] of [[0.9, true, 5e-4, true], [0.9, false, 1e-4, true], [0.9, true, 5e-4, false], [0, false, 5e-4, false]] as const) {
+      const [p, ref, g, buf, refBuf] = [1, 1, 2, 3, 3].map((seed) => ad.fromData(values(seed), [n], 6));
+      // torch/optim/sgd.py (1.13) _single_tensor_sgd, operator by operator.
+      let d = call('aten::add', 'Tensor', [g, ref, wd]).id;
+      let b = refBuf;
+      if (momentum > 0) {
+        if (hadBuffer) {
+          call('aten::mul_', 'Scalar', [refBuf, momentum]);
+          call('aten::add_', 'Tensor', [refBuf, d, 1]);
+        } else b = call('aten::clone', '', [d, undefined]).id;
+        d = nesterov ? call('aten::add', 'Tensor', [d, b, momentum]).id : b;
+      }
+      call('aten::add_', 'Tensor', [ref, d, -0.1]);
+      const fresh = ad.call(ad.op('icl::sgd_step_', ''), [[p], [g], [momentum > 0 && hadBuffer ? buf : null], [wd], 0.1, momentum, nesterov]) as ({ id: number } | null)[];
+      const label = `momentum ${momentum}, nesterov ${nesterov}, buffer ${hadBuffer}`;
+      assert.deepEqual(ad.toData(p), ad.toData(ref), `${label}: parameters`);
+      assert.ok(!(ad.toData(p) as Float32Array).every((v, i) => v === values(1)[i]), `${label}: the step moved nothing`);
+      if (momentum > 0) assert.deepEqual(ad.toData(hadBuffer ? buf : fresh[0]!.id), ad.toData(b), `${label}: buffers`);
+      else assert.equal(fresh[0], null);
+    }
   });
 });
