@@ -13,7 +13,8 @@
 // capability AVX2 or AVX-512, see bn_relu.cc's atenUsesFma), the product and the sum rounded apart otherwise; buf·m
 // is rounded before d is added (two operators). So the bits are those of the _foreach_* operators this replaces,
 // which read and wrote every parameter-sized tensor five times more (VGG-15: 14.7 M parameters, 123 → about 30 ms a
-// step). Returns, per parameter, the new buffer where `buffers` had none (momentum > 0), else None.
+// step). Returns, per parameter, the new buffer where `buffers` had none (momentum > 0), else None. Parameters that
+// are not contiguous CPU float32 tensors (CUDA) take those ATen operators themselves, in place.
 //
 //   icl::storage_exclusive(Tensor[] tensors) -> bool[]
 //
@@ -108,13 +109,23 @@ c10::List<c10::optional<at::Tensor>> sgdStep(const std::vector<at::Tensor>& para
   c10::List<c10::optional<at::Tensor>> fresh;
   for (size_t k = 0; k < n; k++) {
     const at::Tensor& p = params[k];
-    TORCH_CHECK(p.device().is_cpu() && p.scalar_type() == at::kFloat && p.is_contiguous(), "icl::sgd_step_: parameter ", k,
-                " must be a contiguous CPU float32 tensor");
-    const at::Tensor g = grads[k].contiguous();
-    TORCH_CHECK(g.sizes() == p.sizes() && g.scalar_type() == at::kFloat, "icl::sgd_step_: gradient ", k, " has shape ", g.sizes(), ", parameter ",
-                p.sizes());
+    TORCH_CHECK(grads[k].sizes() == p.sizes(), "icl::sgd_step_: gradient ", k, " has shape ", grads[k].sizes(), ", parameter ", p.sizes());
     const c10::optional<at::Tensor> had = buffers.get(k);
     const bool hadBuffer = had.has_value() && had->defined();
+    if (!(p.device().is_cpu() && p.scalar_type() == at::kFloat && p.is_contiguous() && (!hadBuffer || had->is_contiguous()))) {
+      // CUDA (or an unusual layout): torch.optim.SGD's own operators, in place.
+      at::Tensor d = weightDecay[k] != 0.0 ? at::add(grads[k], p, weightDecay[k]) : grads[k];
+      at::Tensor buf;
+      if (momentum != 0.0) {
+        buf = hadBuffer ? *had : d.clone(at::MemoryFormat::Contiguous);
+        if (hadBuffer) buf.mul_(momentum).add_(d);
+        d = nesterov ? at::add(d, buf, momentum) : buf;
+      }
+      p.add_(d, -lr);
+      fresh.push_back(momentum != 0.0 && !hadBuffer ? c10::optional<at::Tensor>(buf) : c10::nullopt);
+      continue;
+    }
+    const at::Tensor g = grads[k].to(at::kFloat).contiguous();  // conv filter gradients are permuted views: one copy
     at::Tensor buf;
     if (momentum != 0.0) {
       buf = hadBuffer ? *had : at::empty_like(p, at::MemoryFormat::Contiguous);
