@@ -107,7 +107,7 @@ describe('fused SGD on libtorch', { skip }, () => {
         d = nesterov ? call('aten::add', 'Tensor', [d, b, momentum]).id : b;
       }
       call('aten::add_', 'Tensor', [ref, d, -0.1]);
-      const fresh = ad.call(ad.op('icl::sgd_step_', ''), [[p], [g], [momentum > 0 && hadBuffer ? buf : null], [wd], 0.1, momentum, nesterov]) as ({ id: number } | null)[];
+      const [, fresh] = ad.call(ad.op('icl::sgd_step_', ''), [[p], [g], [momentum > 0 && hadBuffer ? buf : null], [wd], 0.1, momentum, nesterov]) as [unknown, ({ id: number } | null)[]];
       const label = `momentum ${momentum}, nesterov ${nesterov}, buffer ${hadBuffer}`;
       assert.deepEqual(ad.toData(p), ad.toData(ref), `${label}: parameters`);
       assert.ok(!(ad.toData(p) as Float32Array).every((v, i) => v === values(1)[i]), `${label}: the step moved nothing`);
@@ -116,22 +116,26 @@ describe('fused SGD on libtorch', { skip }, () => {
     }
   });
 
-  test('icl::sgd_step_ on a parameter that is not contiguous (ATen operators in place, as on CUDA) gives the same bits', () => {
+  test('icl::sgd_step_ runs in the gradient\'s memory layout: a transposed parameter is copied into it, with the same bits', () => {
     if (!loaded.ok) return;
     const ad = loaded.addon;
     const call = (name: string, overload: string, args: unknown[]) => ad.call(ad.op(name, overload), args) as { id: number };
     const values = (seed: number) => Float32Array.from({ length: 6 * 35 }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.7);
-    // The parameter a transposed view [35, 6] of a [6, 35] tensor; gradient and buffer contiguous [35, 6].
+    // The parameter a transposed view [35, 6] of a [6, 35] tensor (as a tfjs HWIO filter is to oneDNN's OIHW);
+    // gradient and buffer contiguous [35, 6].
     const view = (seed: number) => call('aten::t', '', [ad.fromData(values(seed), [6, 35], 6)]).id;
     const contiguous = (seed: number) => call('aten::contiguous', '', [view(seed), undefined]).id;
     const [p, ref, g, buf, refBuf] = [view(1), contiguous(1), contiguous(2), contiguous(3), contiguous(3)];
-    ad.call(ad.op('icl::sgd_step_', ''), [[p], [g], [buf], [5e-4], 0.1, 0.9, true]);
+    const [[updated], [newBuffer]] = ad.call(ad.op('icl::sgd_step_', ''), [[p], [g], [buf], [5e-4], 0.1, 0.9, true]) as [{ id: number }[], (object | null)[]];
     const d = call('aten::add', 'Tensor', [g, ref, 5e-4]).id;
     call('aten::mul_', 'Scalar', [refBuf, 0.9]);
     call('aten::add_', 'Tensor', [refBuf, d, 1]);
     call('aten::add_', 'Tensor', [ref, call('aten::add', 'Tensor', [d, refBuf, 0.9]).id, -0.1]);
-    assert.deepEqual(ad.toData(p), ad.toData(ref), 'parameters');
-    assert.deepEqual(ad.toData(buf), ad.toData(refBuf), 'buffers');
-    assert.ok(!(ad.toData(p) as Float32Array).every((v, i) => v === (ad.toData(view(1)) as Float32Array)[i]), 'the step moved nothing');
+    assert.deepEqual(ad.toData(updated.id), ad.toData(ref), 'parameters');
+    assert.deepEqual(ad.toData(buf), ad.toData(refBuf), 'buffers (updated in place: same layout as the gradient)');
+    assert.equal(newBuffer, null);
+    assert.deepEqual(ad.toData(p), ad.toData(view(1)), 'the transposed input is left as it was (the copy was updated)');
+    const rowStride = (id: number) => ad.call(ad.op('aten::stride', 'int'), [id, 0]) as number;
+    assert.deepEqual([rowStride(p), rowStride(updated.id)], [1, 6], 'the returned parameter has the gradient\'s (contiguous) layout');
   });
 });

@@ -2,7 +2,7 @@
 // momentum buffers in place, as torch.optim.SGD does (dampening 0):
 //
 //   icl::sgd_step_(Tensor[] params, Tensor[] grads, Tensor?[] buffers, float[] weight_decay, float lr, float momentum,
-//                  bool nesterov) -> Tensor?[]
+//                  bool nesterov) -> (Tensor[] params, Tensor?[] buffers)
 //
 // per element, in torch.optim.SGD's order (torch/optim/sgd.py, _single_tensor_sgd, 1.13), each line one ATen operator:
 //   d = g + wd·p                     d_p.add(param, alpha=wd)          (only where wd ≠ 0)
@@ -13,8 +13,12 @@
 // capability AVX2 or AVX-512, see bn_relu.cc's atenUsesFma), the product and the sum rounded apart otherwise; buf·m
 // is rounded before d is added (two operators). So the bits are those of the _foreach_* operators this replaces,
 // which read and wrote every parameter-sized tensor five times more (VGG-15: 14.7 M parameters, 123 → about 30 ms a
-// step). Returns, per parameter, the new buffer where `buffers` had none (momentum > 0), else None. Parameters that
-// are not contiguous CPU float32 tensors (CUDA) take those ATen operators themselves, in place.
+// step). The update runs over memory in the gradient's layout: a parameter (or buffer) in another layout, as every
+// convolution filter is before its first step (tfjs's HWIO, where oneDNN computes OIHW or OHWI), is copied into it
+// once, so the following forward passes find their filter in the layout they need, without a transposition each call.
+// Returns the parameters (the inputs, updated in place, or those copies) and, per parameter, the new buffer where
+// there was none or it was copied (momentum > 0), else None. Parameters on CUDA take those ATen operators themselves,
+// in place.
 //
 //   icl::storage_exclusive(Tensor[] tensors) -> bool[]
 //
@@ -99,40 +103,60 @@ __attribute__((target("avx2,fma"), optimize("fp-contract=off"))) void sgdRowsFma
 }
 #endif
 
-c10::List<c10::optional<at::Tensor>> sgdStep(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads,
-                                             const c10::List<c10::optional<at::Tensor>>& buffers, c10::ArrayRef<double> weightDecay, double lr,
-                                             double momentum, bool nesterov) {
+// Whether t is a dense CPU float32 tensor whose memory holds exactly its numel() values (any order of dimensions),
+// so that an element-wise update can run over its memory linearly.
+bool denseFloat(const at::Tensor& t) {
+  return t.defined() && t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_non_overlapping_and_dense();
+}
+
+bool sameLayout(const at::Tensor& a, const at::Tensor& b) { return a.sizes() == b.sizes() && a.strides() == b.strides(); }
+
+// t in the memory layout (strides) of `like`: t itself when it has it, else a copy.
+at::Tensor inLayoutOf(const at::Tensor& t, const at::Tensor& like) {
+  if (sameLayout(t, like)) return t;
+  return at::empty_strided(like.sizes(), like.strides(), like.options()).copy_(t);
+}
+
+std::tuple<std::vector<at::Tensor>, c10::List<c10::optional<at::Tensor>>> sgdStep(const std::vector<at::Tensor>& params,
+                                                                                 const std::vector<at::Tensor>& grads,
+                                                                                 const c10::List<c10::optional<at::Tensor>>& buffers,
+                                                                                 c10::ArrayRef<double> weightDecay, double lr, double momentum,
+                                                                                 bool nesterov) {
   const size_t n = params.size();
   TORCH_CHECK(grads.size() == n && buffers.size() == n && weightDecay.size() == n, "icl::sgd_step_: ", n, " parameters, ", grads.size(),
               " gradients, ", buffers.size(), " buffers, ", weightDecay.size(), " weight decays");
   const bool fma = atenUsesFma();
-  c10::List<c10::optional<at::Tensor>> fresh;
+  std::vector<at::Tensor> updated;
+  c10::List<c10::optional<at::Tensor>> newBuffers;
   for (size_t k = 0; k < n; k++) {
-    const at::Tensor& p = params[k];
-    TORCH_CHECK(grads[k].sizes() == p.sizes(), "icl::sgd_step_: gradient ", k, " has shape ", grads[k].sizes(), ", parameter ", p.sizes());
+    const at::Tensor& p0 = params[k];
+    TORCH_CHECK(grads[k].sizes() == p0.sizes(), "icl::sgd_step_: gradient ", k, " has shape ", grads[k].sizes(), ", parameter ", p0.sizes());
     const c10::optional<at::Tensor> had = buffers.get(k);
     const bool hadBuffer = had.has_value() && had->defined();
-    if (!(p.device().is_cpu() && p.scalar_type() == at::kFloat && p.is_contiguous() && (!hadBuffer || had->is_contiguous()))) {
+    if (!(denseFloat(p0) && grads[k].device().is_cpu() && (!hadBuffer || denseFloat(*had)))) {
       // CUDA (or an unusual layout): torch.optim.SGD's own operators, in place.
-      at::Tensor d = weightDecay[k] != 0.0 ? at::add(grads[k], p, weightDecay[k]) : grads[k];
+      at::Tensor d = weightDecay[k] != 0.0 ? at::add(grads[k], p0, weightDecay[k]) : grads[k];
       at::Tensor buf;
       if (momentum != 0.0) {
         buf = hadBuffer ? *had : d.clone(at::MemoryFormat::Contiguous);
         if (hadBuffer) buf.mul_(momentum).add_(d);
         d = nesterov ? at::add(d, buf, momentum) : buf;
       }
-      p.add_(d, -lr);
-      fresh.push_back(momentum != 0.0 && !hadBuffer ? c10::optional<at::Tensor>(buf) : c10::nullopt);
+      p0.add_(d, -lr);
+      updated.push_back(p0);
+      newBuffers.push_back(momentum != 0.0 && !hadBuffer ? c10::optional<at::Tensor>(buf) : c10::nullopt);
       continue;
     }
-    const at::Tensor g = grads[k].to(at::kFloat).contiguous();  // conv filter gradients are permuted views: one copy
+    // The update runs in the gradient's memory layout (a convolution's filter gradient: the layout oneDNN computed
+    // it in, which the next forward wants): a parameter or buffer in another layout is copied into it once, and the
+    // copy is returned in its place; from then on they share the layout and the update is in place.
+    const at::Tensor g0 = grads[k].to(at::kFloat);
+    const at::Tensor& like = denseFloat(g0) ? g0 : p0;
+    const at::Tensor p = inLayoutOf(p0, like), g = inLayoutOf(g0, like);
     at::Tensor buf;
-    if (momentum != 0.0) {
-      buf = hadBuffer ? *had : at::empty_like(p, at::MemoryFormat::Contiguous);
-      TORCH_CHECK(buf.sizes() == p.sizes() && buf.is_contiguous() && buf.scalar_type() == at::kFloat, "icl::sgd_step_: buffer ", k,
-                  " must be a contiguous float32 tensor of the parameter's shape");
-    }
-    fresh.push_back(momentum != 0.0 && !hadBuffer ? c10::optional<at::Tensor>(buf) : c10::nullopt);
+    if (momentum != 0.0) buf = hadBuffer ? inLayoutOf(*had, like) : at::empty_strided(like.sizes(), like.strides(), like.options());
+    updated.push_back(p);
+    newBuffers.push_back(momentum != 0.0 && !(hadBuffer && buf.is_same(*had)) ? c10::optional<at::Tensor>(buf) : c10::nullopt);
     const SgdArgs a{static_cast<float>(weightDecay[k]), static_cast<float>(lr), static_cast<float>(momentum), nesterov, hadBuffer};
     float* pp = p.data_ptr<float>();
     const float* gp = g.data_ptr<float>();
@@ -144,7 +168,7 @@ c10::List<c10::optional<at::Tensor>> sgdStep(const std::vector<at::Tensor>& para
       momentum != 0.0 ? sgdRows<true>(pp, gp, bp, a, begin, end) : sgdRows<false>(pp, gp, bp, a, begin, end);
     });
   }
-  return fresh;
+  return {updated, newBuffers};
 }
 
 }  // namespace
@@ -152,6 +176,6 @@ c10::List<c10::optional<at::Tensor>> sgdStep(const std::vector<at::Tensor>& para
 TORCH_LIBRARY_FRAGMENT(icl, m) {
   m.def("storage_exclusive(Tensor[] tensors) -> bool[]", storageExclusive);
   m.def("sgd_step_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)?[] buffers, float[] weight_decay, float lr, float momentum, bool nesterov)"
-        " -> Tensor?[]",
+        " -> (Tensor[], Tensor?[])",
         sgdStep);
 }
