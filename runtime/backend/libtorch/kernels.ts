@@ -60,7 +60,8 @@ const UNARY: Record<string, string> = {
 };
 const UNARY_BOOL: Record<string, string> = { IsNan: 'aten::isnan', IsInf: 'aten::isinf', IsFinite: 'aten::isfinite', LogicalNot: 'aten::logical_not' };
 const BINARY: Record<string, string> = {
-  Add: 'aten::add.Tensor', Sub: 'aten::sub.Tensor', Multiply: 'aten::mul.Tensor', Maximum: 'aten::maximum', Minimum: 'aten::minimum',
+  // Add and Multiply keep NCHW memory where either operand has it (native/layout.cc; the same bits).
+  Add: 'icl::add_nchw_first', Sub: 'aten::sub.Tensor', Multiply: 'icl::mul_nchw_first', Maximum: 'aten::maximum', Minimum: 'aten::minimum',
   Pow: 'aten::pow.Tensor_Tensor', Atan2: 'aten::atan2', Mod: 'aten::remainder.Tensor',
 };
 const BINARY_BOOL: Record<string, string> = {
@@ -79,7 +80,7 @@ const elementwise: tf.KernelConfig[] = [
   kernel('AddN', (s, inputs) => {
     const ts = Object.values(inputs);
     let acc = s.call('aten::alias', s.id(ts[0]));
-    for (const t of ts.slice(1)) acc = s.call('aten::add.Tensor', acc, s.id(t));
+    for (const t of ts.slice(1)) acc = s.call('icl::add_nchw_first', acc, s.id(t));
     return as(acc, ts[0].dtype);
   }),
   kernel('Relu6', (s, { x }) => as(s.call('aten::hardtanh', s.id(x), 0, 6), dtypeOf(x))),

@@ -52,6 +52,10 @@
 #include <tuple>
 #include <vector>
 
+namespace icl {
+bool nchwPhysical(const at::Tensor& t);  // layout.cc
+}  // namespace icl
+
 namespace {
 
 constexpr int64_t kGrain = 512;  // rows per parallel task
@@ -203,7 +207,7 @@ at::Tensor residualOf(const c10::optional<at::Tensor>& residual, const at::Tenso
 // NCHW (runtime/backend/libtorch/kernels.ts, convLayout). Such tensors take the same arithmetic in loops over NCHW
 // planes (bnTrainNchw, bnTrainBackwardNchw, bnEval) and their results stay in NCHW memory behind the NHWC shape, so the
 // next convolution needs no transposition.
-bool nchwPhysical(const at::Tensor& t) { return t.dim() == 4 && !t.is_contiguous() && t.permute({0, 3, 1, 2}).is_contiguous(); }
+using icl::nchwPhysical;  // layout.cc
 
 at::Tensor nchwView(const at::Tensor& t) { return t.permute({0, 3, 1, 2}); }
 at::Tensor nhwcView(const at::Tensor& t) { return t.permute({0, 2, 3, 1}); }
