@@ -44,11 +44,12 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include "cpu_features.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
-#include <cstring>
 #include <tuple>
 #include <vector>
 
@@ -101,30 +102,8 @@ void channelSums(int64_t rows, int64_t c, RowFn rowFn, std::vector<double>& s1, 
   }
 }
 
-// Whether ATen's vectorised CPU kernels run with FMA here: its capability AVX2 or AVX-512 (both need FMA), chosen as
-// ATen does (ATEN_CPU_CAPABILITY=default|avx2|avx512 overrides the CPU's own).
-bool atenUsesFma() {
-  static const bool fma = [] {
-    const char* env = std::getenv("ATEN_CPU_CAPABILITY");
-    if (env != nullptr && std::strcmp(env, "default") == 0) return false;
-#if defined(__x86_64__) || defined(__i386__)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
-  }();
-  return fma;
-}
-
-// Whether this CPU runs the AVX2 + FMA builds of the loops below.
-bool cpuHasAvx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2;
-#else
-  return false;
-#endif
-}
+using icl::atenUsesFma;  // cpu_features.h
+using icl::cpuHasAvx2;
 
 // y[m, k] = x[m, k]·a[k] + b[k] (+ r[m, k] when Res; Relu: max(0, ·)) over rows [first, last), the scale-shift in one
 // rounding (Fma) or two, then the residual added in its own rounding (as BN's output, then the Add); inlined into the

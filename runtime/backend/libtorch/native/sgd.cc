@@ -10,7 +10,7 @@
 //   d = d + momentum·buf             d_p.add(buf, alpha=momentum)      (Nesterov; else d = buf)
 //   p = p − lr·d                     param.add_(d_p, alpha=-lr)
 // rounded as ATen rounds them: its add with alpha is a fused multiply-add where its vectorised kernels use FMA (CPU
-// capability AVX2 or AVX-512, see bn_relu.cc's atenUsesFma), the product and the sum rounded apart otherwise; buf·m
+// capability AVX2 or AVX-512, cpu_features.h), the product and the sum rounded apart otherwise; buf·m
 // is rounded before d is added (two operators). So the bits are those of the _foreach_* operators this replaces,
 // which read and wrote every parameter-sized tensor five times more (VGG-15: 14.7 M parameters, 123 → about 30 ms a
 // step). The update runs over memory in the gradient's layout: a parameter (or buffer) in another layout, as every
@@ -28,8 +28,8 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
-#include <cstdlib>
-#include <cstring>
+#include "cpu_features.h"
+
 #include <vector>
 
 namespace {
@@ -41,19 +41,7 @@ c10::List<bool> storageExclusive(const std::vector<at::Tensor>& tensors) {
   return out;
 }
 
-// As bn_relu.cc's atenUsesFma: whether ATen's vectorised kernels run with FMA here.
-bool atenUsesFma() {
-  static const bool fma = [] {
-    const char* env = std::getenv("ATEN_CPU_CAPABILITY");
-    if (env != nullptr && std::strcmp(env, "default") == 0) return false;
-#if defined(__x86_64__) || defined(__i386__)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
-  }();
-  return fma;
-}
+using icl::atenUsesFma;  // cpu_features.h
 
 struct SgdArgs {
   float wd, lr, momentum;
