@@ -78,32 +78,62 @@ int64_t channelsOf(const at::Tensor& x, const at::Tensor& gamma) {
   return c;
 }
 
-// Per-channel sums of two per-element quantities over all rows: rowFn(m, a, b) adds row m's values into the double
-// accumulators a[C] and b[C] of its thread (as ATen's CPU batch norm, which sums in double). rowFn is written with
-// __restrict pointers and no branches so that GCC vectorises it (a data-dependent branch per element, e.g. on the
-// ReLU mask, costs more than the memory traffic).
-template <typename RowFn>
-void channelSums(int64_t rows, int64_t c, RowFn rowFn, std::vector<double>& s1, std::vector<double>& s2) {
-  const int nt = at::get_num_threads();
-  std::vector<double> part(2 * static_cast<size_t>(nt) * c, 0.0);
-  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
-    double* __restrict a = part.data() + 2 * static_cast<size_t>(at::get_thread_num()) * c;
-    double* __restrict b = a + c;
-    for (int64_t m = begin; m < end; m++) rowFn(m, a, b);
-  });
-  s1.assign(c, 0.0);
-  s2.assign(c, 0.0);
-  for (int t = 0; t < nt; t++) {
-    const double* p1 = part.data() + 2 * static_cast<size_t>(t) * c;
+// Per-channel sums of x (Square false) or of the float square float((x − mean)²) (Square) over rows [begin, end) of
+// channels-last x, added into the double accumulators a[C], row by row: each channel receives its rows in order, as
+// ATen's CPU batch norm sums in double; vectorised across channels, which does not reorder any channel's sum, so the
+// AVX2 build (4 double lanes; without FMA, so no product is fused into a sum) gives the same bits as the baseline one.
+template <bool Square>
+__attribute__((always_inline)) inline void statRowsLoop(const float* xp, const float* mean, int64_t c, int64_t begin, int64_t end,
+                                                        double* __restrict a) {
+  const float* __restrict mf = mean;
+  for (int64_t m = begin; m < end; m++) {
+    const float* __restrict xr = xp + m * c;
     for (int64_t k = 0; k < c; k++) {
-      s1[k] += p1[k];
-      s2[k] += p1[c + k];
+      if constexpr (Square) {
+        const float d = xr[k] - mf[k];
+        a[k] += d * d;  // the float square, summed in double
+      } else {
+        a[k] += xr[k];
+      }
     }
   }
 }
 
+template <bool Square>
+void statRows(const float* xp, const float* mean, int64_t c, int64_t begin, int64_t end, double* a) {
+  statRowsLoop<Square>(xp, mean, c, begin, end, a);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <bool Square>
+__attribute__((target("avx2"))) void statRowsAvx2(const float* xp, const float* mean, int64_t c, int64_t begin, int64_t end, double* a) {
+  statRowsLoop<Square>(xp, mean, c, begin, end, a);
+}
+#endif
+
 using icl::atenUsesFma;  // cpu_features.h
 using icl::cpuHasAvx2;
+
+// Σx (Square false, mean unused) or Σ float((x − mean)²) per channel of channels-last x ([rows, C]), in double: each
+// thread sums its rows (statRows), then the threads' sums are added.
+template <bool Square>
+std::vector<double> channelStats(const float* xp, const float* mean, int64_t rows, int64_t c) {
+  const int nt = at::get_num_threads();
+  const bool avx2 = cpuHasAvx2();
+  std::vector<double> part(static_cast<size_t>(nt) * c, 0.0);
+  at::parallel_for(0, rows, kGrain, [&](int64_t begin, int64_t end) {
+    double* a = part.data() + static_cast<size_t>(at::get_thread_num()) * c;
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2) return statRowsAvx2<Square>(xp, mean, c, begin, end, a);
+#endif
+    statRows<Square>(xp, mean, c, begin, end, a);
+  });
+  std::vector<double> sums(c, 0.0);
+  for (int t = 0; t < nt; t++) {
+    for (int64_t k = 0; k < c; k++) sums[k] += part[static_cast<size_t>(t) * c + k];
+  }
+  return sums;
+}
 
 // y[m, k] = x[m, k]·a[k] + b[k] (+ r[m, k] when Res; Relu: max(0, ·)) over rows [first, last), the scale-shift in one
 // rounding (Fma) or two, then the residual added in its own rounding (as BN's output, then the Add); inlined into the
@@ -365,22 +395,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrain(const at::Ten
   const int64_t rows = x.numel() / c;
   TORCH_CHECK(rows > 0, "icl bn: empty batch");
   const float* xp = x.data_ptr<float>();
-  std::vector<double> s1, s2, unused;
-  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict) {
-    const float* __restrict xr = xp + m * c;
-    for (int64_t k = 0; k < c; k++) a[k] += xr[k];
-  }, s1, unused);
+  const std::vector<double> s1 = channelStats<false>(xp, nullptr, rows, c);
   auto opts = x.options();
   at::Tensor mean = at::empty({c}, opts), invstd = at::empty({c}, opts), var = at::empty({c}, opts);
   float* mf = mean.data_ptr<float>();
   for (int64_t k = 0; k < c; k++) mf[k] = static_cast<float>(s1[k] / rows);
-  channelSums(rows, c, [&](int64_t m, double* __restrict a, double* __restrict) {
-    const float* __restrict xr = xp + m * c;
-    for (int64_t k = 0; k < c; k++) {
-      const float d = xr[k] - mf[k];
-      a[k] += d * d;  // the float square, summed in double
-    }
-  }, s2, unused);
+  const std::vector<double> s2 = channelStats<true>(xp, mf, rows, c);
   const float* inv = invstd.data_ptr<float>();
   for (int64_t k = 0; k < c; k++) {
     const float v = static_cast<float>(s2[k]) / static_cast<float>(rows);  // float var_sum / M, in float
