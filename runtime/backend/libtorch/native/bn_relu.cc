@@ -724,6 +724,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> bnTrainBackward(const
   return {dx, g, dgamma, dbeta};
 }
 
+// α and β' of inference, as ATen's inference batch norm: invstd = float(1 / sqrt(double(σ²_run) + eps)), then α, β'
+// as in training (linearTerms).
+void inferenceTerms(const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma, const at::Tensor& beta, double eps,
+                    std::vector<float>& a, std::vector<float>& b) {
+  const at::Tensor rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(), be = beta.contiguous();
+  const int64_t c = rv.numel();
+  std::vector<float> invstd(c);
+  for (int64_t k = 0; k < c; k++) invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv.data_ptr<float>()[k]) + eps));
+  linearTerms(g.data_ptr<float>(), be.data_ptr<float>(), rm.data_ptr<float>(), invstd.data(), c, a, b);
+}
+
 // y = [relu](BN(x) [+ residual]) with running statistics, one pass.
 at::Tensor bnEval(const at::Tensor& x_, const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& gamma, const at::Tensor& beta,
                   const c10::optional<at::Tensor>& residual_, bool relu, double eps) {
@@ -737,10 +748,8 @@ at::Tensor bnEval(const at::Tensor& x_, const at::Tensor& runningMean, const at:
       if (relu) y.relu_();
       return nhwcView(y);
     }
-    const at::Tensor rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(), be = beta.contiguous();
-    std::vector<float> invstd(c), a, b;
-    for (int64_t k = 0; k < c; k++) invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv.data_ptr<float>()[k]) + eps));
-    linearTerms(g.data_ptr<float>(), be.data_ptr<float>(), rm.data_ptr<float>(), invstd.data(), c, a, b);
+    std::vector<float> a, b;
+    inferenceTerms(runningMean, runningVar, gamma, beta, eps, a, b);
     at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
     nchwScaleShift(relu, x.data_ptr<float>(), a.data(), b.data(), residual.defined() ? residual.data_ptr<float>() : nullptr, y.data_ptr<float>(),
                    x.size(0), c, x.size(2) * x.size(3));
@@ -754,12 +763,9 @@ at::Tensor bnEval(const at::Tensor& x_, const at::Tensor& runningMean, const at:
     if (relu) y.relu_();
     return y.view(x_.sizes());
   }
-  const at::Tensor x = x_.contiguous(), rm = runningMean.contiguous(), rv = runningVar.contiguous(), g = gamma.contiguous(),
-                   be = beta.contiguous();
-  // As ATen's inference batch norm: invstd = float(1 / sqrt(double(σ²_run) + eps)), then α, β' as in training.
-  std::vector<float> invstd(c), a, b;
-  for (int64_t k = 0; k < c; k++) invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv.data_ptr<float>()[k]) + eps));
-  linearTerms(g.data_ptr<float>(), be.data_ptr<float>(), rm.data_ptr<float>(), invstd.data(), c, a, b);
+  const at::Tensor x = x_.contiguous();
+  std::vector<float> a, b;
+  inferenceTerms(runningMean, runningVar, gamma, beta, eps, a, b);
   at::Tensor y = at::empty_like(x, at::MemoryFormat::Contiguous);
   scaleShift(relu, x.data_ptr<float>(), a.data(), b.data(), residual.defined() ? residual.data_ptr<float>() : nullptr, y.data_ptr<float>(),
              x.numel() / c, c);
